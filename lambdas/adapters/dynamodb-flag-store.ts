@@ -1,0 +1,278 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
+import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../domain/flag-store.js';
+import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
+
+const ORG_SK = '#ORG';
+const FLAG_PREFIX = 'FLAG#';
+const orgPk = (orgId: string) => `ORG#${orgId}`;
+const historyPk = (orgId: string) => `HIST#${orgId}`;
+const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
+const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
+
+/** DynamoDB item attributes, as stored. Key layout: see docs/architecture.md. */
+type Item = Record<string, unknown>;
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+const UNAVAILABLE = new Set(['ServiceUnavailable', 'InternalServerError', 'TimeoutError']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+/** Turns throttling and connection failures into a 503 the client can retry; rethrows the rest. */
+export function translateDynamoDbError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: string }).code;
+  if (THROTTLING.has(error.name)) return new DependencyUnavailableError('The flag store is throttling requests; retry shortly.', 1);
+  if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) {
+    return new DependencyUnavailableError('The flag store is unavailable; retry shortly.', 2);
+  }
+  return error;
+}
+
+/** The flag store on one DynamoDB table (layout declared in lib/service/table.ts). */
+export class DynamoDbFlagStore implements FlagStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getOrgState(orgId: string): Promise<OrgState> {
+    let org: OrgRecord | undefined;
+    const rows: FlagRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await guard(
+        this.client.send(
+          new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': orgPk(orgId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.sk === ORG_SK) org = toOrgRecord(item);
+        else if (typeof item.sk === 'string' && item.sk.startsWith(FLAG_PREFIX)) rows.push(toFlagRow(item));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { org, rows };
+  }
+
+  async getOrg(orgId: string): Promise<OrgRecord | undefined> {
+    const result = await guard(
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: orgKey(orgId), ConsistentRead: true })),
+    );
+    return result.Item ? toOrgRecord(result.Item) : undefined;
+  }
+
+  async putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number> {
+    const written = await Promise.all(rows.map((row) => this.putIfAbsent(flagItem(row))));
+    return written.filter(Boolean).length;
+  }
+
+  putOrgIfAbsent(org: OrgRecord): Promise<boolean> {
+    return this.putIfAbsent({
+      ...orgKey(org.orgId),
+      type: 'org',
+      org_id: org.orgId,
+      provisioned_at: org.provisionedAt,
+      registry_version: org.registryVersion,
+      provisioned_by: org.provisionedBy,
+      gsi2pk: 'ORG',
+      gsi2sk: org.orgId,
+    });
+  }
+
+  /**
+   * One transaction: the org must exist, the row must hold the other value (and the expected
+   * version, if given), and the history entry is written with it. When the condition fails, the
+   * row's old image says why, so no read is spent on the common path.
+   */
+  async applyChange(change: FlagChange): Promise<FlagChangeOutcome> {
+    let version = change.now.getTime();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const state: FlagState = {
+        orgId: change.orgId,
+        key: change.key,
+        enabled: change.enabled,
+        version,
+        source: 'admin',
+        updatedAt: change.now.toISOString(),
+        updatedBy: change.actor,
+      };
+      const reasons = await this.transact([
+        { ConditionCheck: { TableName: this.tableName, Key: orgKey(change.orgId), ConditionExpression: 'attribute_exists(pk)' } },
+        { Update: this.flipRow(change, state) },
+        { Put: this.historyEntry(change, state, !change.enabled) },
+      ]);
+      if (!reasons) return { kind: 'changed', row: state, previousEnabled: !change.enabled };
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'org_not_found' };
+      if (reasons[1]?.Code !== 'ConditionalCheckFailed') continue;
+
+      const old = reasons[1].Item ? toFlagRow(unmarshall(reasons[1].Item as never)) : undefined;
+      if (!old) {
+        if (change.expectedVersion !== undefined && change.expectedVersion !== 0) return { kind: 'version_conflict', current: undefined };
+        const created = await this.createRow(change, state);
+        if (created) return created;
+        continue;
+      }
+      if (change.expectedVersion !== undefined && old.version !== change.expectedVersion) return { kind: 'version_conflict', current: old };
+      if (old.enabled === change.enabled) return { kind: 'unchanged', row: old };
+      version = Math.max(version, old.version + 1);
+    }
+    throw new ConflictError('concurrent_change', `Flag '${change.key}' of org '${change.orgId}' is being changed concurrently; retry.`);
+  }
+
+  private flipRow(change: FlagChange, state: FlagState) {
+    const sets = ['#enabled = :enabled', '#version = :version', '#source = :source', '#updated_at = :at', '#updated_by = :by'];
+    if (change.enabled) sets.push('#enabled_at = :at');
+    const conditions = ['attribute_exists(pk)', '#enabled <> :enabled', '#version < :version'];
+    if (change.expectedVersion !== undefined) conditions.push('#version = :expected');
+    return {
+      TableName: this.tableName,
+      Key: flagKey(change.orgId, change.key),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: {
+        '#enabled': 'enabled',
+        '#version': 'version',
+        '#source': 'source',
+        '#updated_at': 'updated_at',
+        '#updated_by': 'updated_by',
+        ...(change.enabled ? { '#enabled_at': 'enabled_at' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':enabled': state.enabled,
+        ':version': state.version,
+        ':source': state.source,
+        ':at': state.updatedAt,
+        ':by': state.updatedBy,
+        ...(change.expectedVersion !== undefined ? { ':expected': change.expectedVersion } : {}),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
+  /** The org has no row for this flag yet (added after the org was provisioned): create it. */
+  private async createRow(change: FlagChange, state: FlagState): Promise<FlagChangeOutcome | undefined> {
+    const row: FlagRow = { ...state, createdAt: state.updatedAt, ...(state.enabled ? { enabledAt: state.updatedAt } : {}) };
+    const reasons = await this.transact([
+      { ConditionCheck: { TableName: this.tableName, Key: orgKey(change.orgId), ConditionExpression: 'attribute_exists(pk)' } },
+      { Put: { TableName: this.tableName, Item: flagItem(row), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: this.historyEntry(change, state, change.registryDefault) },
+    ]);
+    if (!reasons) return { kind: 'changed', row: state, previousEnabled: change.registryDefault };
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'org_not_found' };
+    return undefined;
+  }
+
+  private historyEntry(change: FlagChange, state: FlagState, previousEnabled: boolean) {
+    return {
+      TableName: this.tableName,
+      Item: {
+        pk: historyPk(change.orgId),
+        sk: `${state.updatedAt}#${change.key}#${state.version}`,
+        type: 'change',
+        org_id: change.orgId,
+        key: change.key,
+        enabled: state.enabled,
+        previous_enabled: previousEnabled,
+        version: state.version,
+        changed_by: change.actor,
+        changed_at: state.updatedAt,
+        request_id: change.requestId,
+        expected_version: change.expectedVersion,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+  }
+
+  /** Runs a transaction; returns undefined when it committed, or the cancellation reasons. */
+  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>) {
+    try {
+      await guard(this.client.send(new TransactWriteCommand({ TransactItems: items })));
+      return undefined;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return error.CancellationReasons ?? [];
+      throw error;
+    }
+  }
+
+  private async putIfAbsent(item: Item): Promise<boolean> {
+    try {
+      await guard(
+        this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+}
+
+async function guard<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw translateDynamoDbError(error);
+  }
+}
+
+function flagItem(row: FlagRow): Item {
+  return {
+    ...flagKey(row.orgId, row.key),
+    type: 'flag',
+    org_id: row.orgId,
+    key: row.key,
+    enabled: row.enabled,
+    version: row.version,
+    source: row.source,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    updated_by: row.updatedBy,
+    enabled_at: row.enabledAt,
+    gsi1pk: `${FLAG_PREFIX}${row.key}`,
+    gsi1sk: row.orgId,
+  };
+}
+
+function toFlagRow(item: Item): FlagRow {
+  return {
+    orgId: String(item.org_id),
+    key: String(item.key),
+    enabled: item.enabled === true,
+    version: Number(item.version),
+    source: item.source as FlagSource,
+    createdAt: String(item.created_at),
+    updatedAt: String(item.updated_at),
+    updatedBy: String(item.updated_by),
+    ...(typeof item.enabled_at === 'string' ? { enabledAt: item.enabled_at } : {}),
+  };
+}
+
+function toOrgRecord(item: Item): OrgRecord {
+  return {
+    orgId: String(item.org_id),
+    provisionedAt: String(item.provisioned_at),
+    registryVersion: String(item.registry_version),
+    provisionedBy: String(item.provisioned_by),
+  };
+}

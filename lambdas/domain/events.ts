@@ -1,0 +1,5 @@
+/** Detail type of the event the org-signup system publishes when an org is created (DESIGN §6). */
+export const ORG_CREATED = 'OrgCreated';
+
+/** Default `source` of `OrgCreated` events; deployments may configure another. */
+export const DEFAULT_ORG_EVENT_SOURCE = 'org-service';

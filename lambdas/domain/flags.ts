@@ -1,0 +1,102 @@
+import type { FlagDefinition, Registry } from '../../registry/index.js';
+
+/** How a row came to be: written at org creation, by a later registry sync, or by a person. */
+export type FlagSource = 'provisioned' | 'synced' | 'admin';
+
+/** One org's explicit state for one flag: what the API shows of a row. */
+export interface FlagState {
+  readonly orgId: string;
+  readonly key: string;
+  readonly enabled: boolean;
+  /** Strictly increasing per row; compare for equality only. */
+  readonly version: number;
+  readonly source: FlagSource;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** A stored flag row. */
+export interface FlagRow extends FlagState {
+  readonly createdAt: string;
+  /** When the flag last went from off to on; absent if it never was on. */
+  readonly enabledAt?: string;
+}
+
+/** The record that marks an org as provisioned, and with which registry version. */
+export interface OrgRecord {
+  readonly orgId: string;
+  readonly provisionedAt: string;
+  readonly registryVersion: string;
+  readonly provisionedBy: string;
+}
+
+/** One flag of an org as the API returns it: the registry definition merged with the org's row. */
+export interface MergedFlag {
+  key: string;
+  description: string;
+  feature_flag_value: 0 | 1;
+  user_enabled: boolean;
+  internal_only: boolean;
+  from_registry: true;
+  is_default: boolean;
+  source: FlagSource | 'registry_default';
+  version: number;
+  updated_at: string | null;
+  updated_by: string | null;
+}
+
+/** The merged view of one org, plus the keys of rows that are no longer in the registry. */
+export interface MergeResult {
+  readonly flags: MergedFlag[];
+  readonly orphanKeys: string[];
+}
+
+/**
+ * Every registry flag exactly once, in registry order: the org's row where there is one,
+ * otherwise the registry default. `internal_only` always comes from the registry.
+ */
+export function mergeOrgFlags(
+  registry: Registry,
+  rows: readonly FlagRow[],
+  options: { includeInternal: boolean },
+): MergeResult {
+  const rowsByKey = new Map(rows.map((row) => [row.key, row]));
+  const flags = registry.flags
+    .filter((flag) => options.includeInternal || !flag.internal_only)
+    .map((flag) => mergeFlag(flag, rowsByKey.get(flag.key)));
+  const orphanKeys = rows.filter((row) => !registry.byKey.has(row.key)).map((row) => row.key);
+  return { flags, orphanKeys };
+}
+
+export function mergeFlag(flag: FlagDefinition, row: FlagState | undefined): MergedFlag {
+  const enabled = row ? row.enabled : flag.default_enabled;
+  return {
+    key: flag.key,
+    description: flag.description,
+    feature_flag_value: enabled ? 1 : 0,
+    user_enabled: enabled,
+    internal_only: flag.internal_only,
+    from_registry: true,
+    is_default: row === undefined,
+    source: row?.source ?? 'registry_default',
+    version: row?.version ?? 0,
+    updated_at: row?.updatedAt ?? null,
+    updated_by: row?.updatedBy ?? null,
+  };
+}
+
+/** The explicit rows a new org gets: one per registry flag, holding the registry's default now. */
+export function provisionedRows(registry: Registry, orgId: string, now: Date, actor: string): FlagRow[] {
+  const at = now.toISOString();
+  return registry.flags.map((flag) => ({
+    orgId,
+    key: flag.key,
+    enabled: flag.default_enabled,
+    version: now.getTime(),
+    source: 'provisioned',
+    createdAt: at,
+    updatedAt: at,
+    updatedBy: actor,
+    ...(flag.default_enabled ? { enabledAt: at } : {}),
+  }));
+}

@@ -1,0 +1,8 @@
+import { loadRegistry } from '../../registry/index.js';
+import { httpHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+
+const registry = loadRegistry();
+
+/** `GET /health`: open readiness check; answers without touching the table. */
+export const handler = httpHandler(async () => json(200, { status: 'ok', registry_version: registry.version }));

@@ -1,0 +1,24 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { logger } from '../shared/powertools.js';
+import type { HttpEvent } from './request.js';
+import { errorResponse } from './responses.js';
+
+/** A route's logic: from the authorized event to a response; errors are mapped by the chain. */
+export type RouteLogic = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Wraps route logic in the one middleware chain every HTTP handler uses: Lambda context in the
+ * logs first, then the error mapping, so that anything thrown inside becomes a JSON error.
+ */
+export function httpHandler(logic: RouteLogic) {
+  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      onError: (request) => {
+        request.response = errorResponse(request.error);
+      },
+    })
+    .handler(logic);
+}

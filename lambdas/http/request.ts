@@ -1,0 +1,57 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { z } from 'zod';
+import { callerFromToken, type Caller } from '../domain/caller.js';
+import { BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../domain/errors.js';
+
+/** The HTTP API event of a route behind the JWT authorizer (payload format 2.0). */
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+/** Largest JSON body accepted; the API's bodies are a few hundred bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** The caller, from the claims and scopes the JWT authorizer verified. */
+export function callerOf(event: HttpEvent): Caller {
+  const jwt = event.requestContext.authorizer?.jwt;
+  if (!jwt) throw new UnauthorizedError('unauthorized', 'A bearer token is required.');
+  const claims = jwt.claims ?? {};
+  return callerFromToken(scopesOf(jwt.scopes, claims), claims);
+}
+
+function scopesOf(scopes: readonly string[] | null | undefined, claims: Record<string, unknown>): string[] {
+  if (scopes && scopes.length > 0) return [...scopes];
+  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
+  if (Array.isArray(claims.scp)) return claims.scp.filter((s): s is string => typeof s === 'string');
+  if (typeof claims.scp === 'string') return claims.scp.split(' ').filter(Boolean);
+  return [];
+}
+
+/** Parses input with a zod schema; a mismatch is a 400 naming each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: issue.path.join('.') || null,
+    message: issue.message,
+  }));
+  throw new BadRequestError('invalid_request', issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '), {
+    issues,
+  });
+}
+
+/** The request's JSON body: 415 if not JSON, 413 if too large, 400 if it does not parse. */
+export function jsonBody(event: HttpEvent): unknown {
+  const contentType = event.headers['content-type'] ?? event.headers['Content-Type'];
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError('unsupported_media_type', "The body must be JSON, sent with 'Content-Type: application/json'.");
+  }
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BadRequestError('malformed_json', 'The body is not valid JSON.');
+  }
+}
