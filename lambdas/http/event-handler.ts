@@ -20,7 +20,9 @@ export function eventHandler<D extends z.ZodType>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: (request) => {
-        logger.error('Event rejected', { reason: request.error?.message, error: request.error });
+        const reason = rejectionReason(request.error);
+        logger.error('Event rejected', { reason, error: request.error });
+        request.error = new Error(`Event rejected: ${reason}`, { cause: request.error });
       },
     })
     .use(parser({ schema: eventSchema(detailType, detail) }))
@@ -29,4 +31,16 @@ export function eventHandler<D extends z.ZodType>(
 
 function eventSchema<D extends z.ZodType>(detailType: string, detail: D) {
   return EventBridgeSchema.extend({ 'detail-type': EventBridgeSchema.shape['detail-type'].refine((t) => t === detailType, `detail-type must be ${detailType}`), detail });
+}
+
+/** A readable reason: the schema issues of a malformed event, or the error's message. */
+function rejectionReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const issues = error.cause;
+  if (Array.isArray(issues) && issues.length > 0) {
+    return `malformed event: ${issues
+      .map((issue: { path?: unknown[]; message?: string }) => `${(issue.path ?? []).join('.') || 'event'}: ${issue.message}`)
+      .join('; ')}`;
+  }
+  return error.message;
 }

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { EventRuleDeclaration } from '../service/rules.js';
+import { matchesEventPattern } from './event-pattern.js';
+import { lambdaContext } from './http-api.js';
+import {
+  entryError,
+  parsePutEventsRequest,
+  putEventsResponse,
+  toEventBridgeEvent,
+  type EventBridgeEvent,
+  type PutEventsResponse,
+  type PutEventsResultEntry,
+} from './put-events.js';
+
+/** A function the bus can deliver to: the Lambda handler of a rule's target. */
+export type EventTarget = (event: EventBridgeEvent, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+
+/** An event that exhausted its retries, kept as a dead-letter queue would keep it. */
+export interface DeadLetter {
+  readonly rule: string;
+  readonly target: string;
+  readonly event: EventBridgeEvent;
+  readonly attempts: number;
+  readonly error: string;
+  readonly failed_at: string;
+}
+
+/** Settings of the local bus. */
+export interface LocalEventBusOptions {
+  readonly rules: readonly EventRuleDeclaration[];
+  readonly targets: Readonly<Record<string, EventTarget>>;
+  /** JSON Lines file dead letters are appended to. */
+  readonly deadLetterFile: string;
+  /** Delay before the first retry; doubled each time. AWS waits longer; locally, fast feedback wins. */
+  readonly retryBaseDelayMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** Result of a PutEvents call: the response body, or a request-level error for a 400. */
+export type PutEventsResult =
+  | { readonly ok: true; readonly response: PutEventsResponse }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * A local stand-in for the org event bus: accepts PutEvents, matches each event against the
+ * declared rules and delivers it to the rule's target asynchronously, retrying as the rule's
+ * retry policy says and then keeping the event as a dead letter.
+ */
+export class LocalEventBus {
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: LocalEventBusOptions) {}
+
+  putEvents(body: unknown, now: Date = new Date()): PutEventsResult {
+    const parsed = parsePutEventsRequest(body);
+    if (!parsed.ok) return parsed;
+    const results: PutEventsResultEntry[] = parsed.entries.map((entry) => {
+      const problem = entryError(entry);
+      if (problem) return problem;
+      const event = toEventBridgeEvent(entry, { id: randomUUID(), account: '000000000000', region: process.env.AWS_REGION ?? 'local', now });
+      this.route(event);
+      return { EventId: event.id };
+    });
+    return { ok: true, response: putEventsResponse(results) };
+  }
+
+  /** Resolves once every delivery under way (retries included) has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private route(event: EventBridgeEvent): void {
+    for (const rule of this.options.rules) {
+      if (!matchesEventPattern(rule.pattern, event as unknown as Record<string, unknown>)) continue;
+      const delivery = this.deliver(rule, event).finally(() => this.inFlight.delete(delivery));
+      this.inFlight.add(delivery);
+    }
+  }
+
+  private async deliver(rule: EventRuleDeclaration, event: EventBridgeEvent): Promise<void> {
+    const target = this.options.targets[rule.target];
+    const baseDelay = this.options.retryBaseDelayMs ?? 200;
+    const attempts = rule.retryAttempts + 1;
+    let lastError = `no target '${rule.target}'`;
+    for (let attempt = 1; target && attempt <= attempts; attempt++) {
+      try {
+        await target(event, lambdaContext(rule.target));
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
+      }
+    }
+    const letter: DeadLetter = {
+      rule: rule.id,
+      target: rule.target,
+      event,
+      attempts,
+      error: lastError,
+      failed_at: new Date().toISOString(),
+    };
+    this.deadLetters.push(letter);
+    await mkdir(path.dirname(this.options.deadLetterFile), { recursive: true });
+    await appendFile(this.options.deadLetterFile, `${JSON.stringify(letter)}\n`);
+    this.options.log?.(`[events] ${event['detail-type']} ${event.id} dead-lettered after ${attempts} attempts: ${lastError} (${this.options.deadLetterFile})`);
+  }
+}

@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { HandlerName } from '../service/handlers.js';
+import type { RouteDeclaration } from '../service/routes.js';
+import { authorize, type LocalKeys } from './auth.js';
+import type { LocalEventBus } from './event-bus.js';
+import { buildHttpApiEvent, compileRoutes, lambdaContext, matchRoute } from './http-api.js';
+
+/** A loaded Lambda handler of an HTTP route. */
+export type HttpTarget = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | undefined>;
+
+/** What the local gateway serves. */
+export interface LocalServerOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly routes: readonly RouteDeclaration[];
+  readonly handlers: Readonly<Partial<Record<HandlerName, HttpTarget>>>;
+  readonly keys: LocalKeys;
+  readonly bus: LocalEventBus;
+  readonly log?: (line: string) => void;
+}
+
+/** API Gateway's payload limit for HTTP APIs. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
+
+/**
+ * The local API Gateway and EventBridge endpoint on one port: declared routes behind the JWT
+ * authorizer, invoking the real handlers with payload 2.0 events; `POST /` with
+ * `X-Amz-Target: AWSEvents.PutEvents` to the local bus; the JWKS at `/.well-known/jwks.json`.
+ */
+export async function startLocalServer(options: LocalServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const routes = compileRoutes(options.routes);
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log?.(`[api] ${req.method} ${req.url} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    if (body === undefined) {
+      send(res, 413, gatewayError('Request Entity Too Large', 'payload_too_large', 'The request is larger than 10 MB.'));
+      return;
+    }
+    res.on('finish', () => options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
+
+    const target = req.headers['x-amz-target'];
+    if (method === 'POST' && url.pathname === '/' && target !== undefined) {
+      putEvents(res, target, body);
+      return;
+    }
+    if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
+      send(res, 200, { keys: [options.keys.publicJwk] });
+      return;
+    }
+
+    const matched = matchRoute(routes, method, url.pathname);
+    if (!matched) {
+      send(res, 404, gatewayError('Not Found', 'not_found', `No route ${method} ${url.pathname}.`));
+      return;
+    }
+    let jwt: { claims: Record<string, string>; scopes: string[] } | undefined;
+    if (matched.route.scopes.length > 0) {
+      const auth = await authorize(options.keys, req.headers.authorization, matched.route.scopes);
+      if (!auth.ok) {
+        const [message, code] = auth.status === 401 ? ['Unauthorized', 'unauthorized'] : ['Forbidden', 'forbidden'];
+        const headers: Record<string, string> = auth.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+        send(res, auth.status, gatewayError(message, code, `${message}: ${auth.reason}.`), headers);
+        return;
+      }
+      jwt = { claims: auth.claims, scopes: auth.scopes };
+    }
+    const handler = options.handlers[matched.route.handler];
+    if (!handler) throw new Error(`No handler loaded for ${matched.route.handler}`);
+    const event = buildHttpApiEvent(
+      {
+        method,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers: req.headers,
+        body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      },
+      matched.route,
+      matched.pathParameters,
+      jwt,
+    );
+    const result = await handler(event, lambdaContext(matched.route.handler));
+    if (!result || typeof result.statusCode !== 'number') throw new Error(`${matched.route.handler} returned no response`);
+    res.writeHead(result.statusCode, result.headers as Record<string, string>);
+    res.end(result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
+  }
+
+  function putEvents(res: ServerResponse, target: string | string[], body: Buffer): void {
+    const headers = { 'content-type': 'application/x-amz-json-1.1' };
+    if (target !== PUT_EVENTS_TARGET) {
+      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET}.` }, headers);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      send(res, 400, { __type: 'SerializationException', message: 'The request body is not valid JSON.' }, headers);
+      return;
+    }
+    const result = options.bus.putEvents(parsed);
+    if (!result.ok) send(res, 400, { __type: result.code, message: result.message }, headers);
+    else send(res, 200, result.response, headers);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** API Gateway's own error bodies carry `message`; `error` adds the service's error contract. */
+function gatewayError(message: string, code: string, detail: string) {
+  return { message, error: { code, message: detail } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

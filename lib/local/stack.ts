@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
+import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
+import { ROUTES } from '../service/routes.js';
+import { eventRules } from '../service/rules.js';
+import { loadOrCreateKeys } from './auth.js';
+import { ensureDynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { LocalEventBus, type EventTarget } from './event-bus.js';
+import { startLocalServer, type HttpTarget } from './server.js';
+
+const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['1', '0', 'true', 'false', ''])
+  .optional()
+  .transform((value) => value === '1' || value === 'true');
+
+const settingsSchema = z.object({
+  PORT: port.default(3000),
+  DYNAMODB_PORT: port.default(8000),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DYNAMODB_IN_MEMORY: flag,
+  TABLE_NAME: z.string().min(3).max(255).default('org-feature-flags'),
+  ORG_EVENT_SOURCE: z.string().min(1).default(DEFAULT_ORG_EVENT_SOURCE),
+  HOST: z.string().min(1).default('127.0.0.1'),
+});
+
+/** Settings of the local stack, from the environment (names as in the README). */
+export interface LocalStackSettings {
+  readonly port: number;
+  readonly dynamoDbPort: number;
+  /** Absolute path; DynamoDB data, the signing key and dead letters live here. */
+  readonly dataDir: string;
+  readonly inMemory: boolean;
+  readonly tableName: string;
+  readonly orgEventSource: string;
+  readonly host: string;
+}
+
+/** Reads and validates the local stack's settings; throws naming each bad variable. */
+export function localSettings(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): LocalStackSettings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const s = parsed.data;
+  return {
+    port: s.PORT,
+    dynamoDbPort: s.DYNAMODB_PORT,
+    dataDir: path.resolve(PROJECT_ROOT, s.DATA_DIR),
+    inMemory: s.DYNAMODB_IN_MEMORY || args.includes('--in-memory'),
+    tableName: s.TABLE_NAME,
+    orgEventSource: s.ORG_EVENT_SOURCE,
+    host: s.HOST,
+  };
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  readonly url: string;
+  readonly dynamoDbEndpoint: string;
+  readonly settings: LocalStackSettings;
+  readonly bus: LocalEventBus;
+  readonly deadLetterFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole service on this machine: DynamoDB Local with the declared table, then the
+ * real handlers behind the local API Gateway, JWT authorizer and EventBridge endpoint.
+ */
+export async function startLocalStack(settings: LocalStackSettings, log: (line: string) => void = () => undefined): Promise<LocalStack> {
+  await ensureDynamoDbLocal();
+  const dynamo = await startDynamoDbLocal(
+    settings.inMemory ? { port: settings.dynamoDbPort, inMemory: true } : { port: settings.dynamoDbPort, dataDir: path.join(settings.dataDir, 'dynamodb') },
+  );
+  try {
+    await ensureTable(dynamo.endpoint, settings.tableName);
+    process.env.TABLE_NAME = settings.tableName;
+    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.AWS_REGION ??= 'local';
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+    const handlers = await loadHandlers();
+    const deadLetterFile = path.join(settings.dataDir, 'dead-letters.jsonl');
+    const bus = new LocalEventBus({
+      rules: eventRules({ orgEventSource: settings.orgEventSource }),
+      targets: handlers as Record<string, EventTarget>,
+      deadLetterFile,
+      log,
+    });
+    const keys = await loadOrCreateKeys(settings.dataDir);
+    const server = await startLocalServer({
+      port: settings.port,
+      host: settings.host,
+      routes: ROUTES,
+      handlers: handlers as Record<HandlerName, HttpTarget>,
+      keys,
+      bus,
+      log,
+    });
+    return {
+      url: server.url,
+      dynamoDbEndpoint: dynamo.endpoint,
+      settings,
+      bus,
+      deadLetterFile,
+      stop: async () => {
+        await server.close();
+        await bus.idle();
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+}
+
+/** Imports every declared handler, as Lambda would load each function's entry. */
+async function loadHandlers(): Promise<Record<HandlerName, unknown>> {
+  const names = Object.keys(HANDLERS) as HandlerName[];
+  const modules = await Promise.all(names.map((name) => import(pathToFileURL(handlerEntryPath(name)).href) as Promise<{ handler: unknown }>));
+  return Object.fromEntries(names.map((name, index) => [name, modules[index]?.handler])) as Record<HandlerName, unknown>;
+}
