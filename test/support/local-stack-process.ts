@@ -1,0 +1,82 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const run = promisify(execFile);
+
+/** A free TCP port on this machine. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The local stack started as a user starts it (`npm start`), in a child process. */
+export interface LocalStackProcess {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bin/local.ts` with its own ports and data directory and waits for `/health`. */
+export async function startLocalStackProcess(options: { dataDir?: string } = {}): Promise<LocalStackProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'off-e2e-')));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    DYNAMODB_PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  delete env.TABLE_NAME;
+  delete env.DYNAMODB_ENDPOINT;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://localhost:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The local stack exited with ${child.exitCode}:\n${output}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`The local stack did not answer /health within 60 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    dataDir,
+    env,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A token from the token command, exactly as the README shows it (`npm run -s token -- ...`). */
+export async function tokenFor(stack: LocalStackProcess, ...args: string[]): Promise<string> {
+  const { stdout } = await run('npm', ['run', '-s', 'token', '--', ...args], { cwd: PROJECT_ROOT, env: stack.env });
+  return stdout.trim();
+}
