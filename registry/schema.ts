@@ -6,7 +6,10 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const isoDate = z
   .string()
   .regex(ISO_DATE, 'must be an ISO date (YYYY-MM-DD)')
-  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'must be a real calendar date');
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+  }, 'must be a real calendar date');
 
 export const flagKeySchema = z
   .string()
@@ -14,20 +17,27 @@ export const flagKeySchema = z
   .max(64)
   .regex(FLAG_KEY_PATTERN, 'must be lowercase kebab-case (a-z, 0-9, single dashes)');
 
-const flagBase = z.object({
-  key: flagKeySchema,
-  description: z.string().trim().min(1, 'description is required'),
-  default_enabled: z.boolean(),
-  internal_only: z.boolean(),
-  owner: z.string().trim().min(1, 'owner is required'),
-  created: isoDate,
-});
-
 /** A flag is either temporary, with a date by which it should be gone, or marked permanent. */
-export const flagDefinitionSchema = z.union([
-  flagBase.extend({ cleanup_after: isoDate, permanent: z.literal(false).optional() }).strict(),
-  flagBase.extend({ permanent: z.literal(true), cleanup_after: z.undefined().optional() }).strict(),
-]);
+export const flagDefinitionSchema = z
+  .object({
+    key: flagKeySchema,
+    description: z.string({ error: 'description is required' }).trim().min(1, 'description is required'),
+    default_enabled: z.boolean({ error: 'default_enabled must be true or false' }),
+    internal_only: z.boolean({ error: 'internal_only must be true or false' }),
+    owner: z.string({ error: 'owner is required' }).trim().min(1, 'owner is required'),
+    created: isoDate,
+    cleanup_after: isoDate.optional(),
+    permanent: z.literal(true, { error: 'permanent may only be true' }).optional(),
+  })
+  .strict()
+  .superRefine((flag, context) => {
+    if (flag.cleanup_after === undefined && flag.permanent === undefined) {
+      context.addIssue({ code: 'custom', path: ['cleanup_after'], message: 'a temporary flag needs cleanup_after; otherwise set permanent: true' });
+    }
+    if (flag.cleanup_after !== undefined && flag.permanent !== undefined) {
+      context.addIssue({ code: 'custom', path: ['permanent'], message: 'set either cleanup_after or permanent: true, not both' });
+    }
+  });
 
 export const retiredFlagSchema = z
   .object({

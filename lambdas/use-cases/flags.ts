@@ -74,7 +74,7 @@ export async function setOrgFlag(
     case 'version_conflict':
       throw new ConflictError(
         'version_conflict',
-        `Flag '${body.key}' of org '${body.org_id}' is at version ${outcome.current?.version ?? 0}, not ${body.version}.`,
+        `Flag '${body.key}' of org '${body.org_id}' is at version ${outcome.current?.version ?? 0}${body.version === undefined ? '' : `, not ${body.version}`}.`,
         { current_version: outcome.current?.version ?? 0 },
       );
     case 'unchanged':

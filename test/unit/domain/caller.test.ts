@@ -1,0 +1,123 @@
+import { describe, expect, it } from '@jest/globals';
+import { SCOPES, callerFromToken, canSeeOrg, seesInternalFlags, type Caller } from '../../../lambdas/domain/caller.js';
+import { ForbiddenError } from '../../../lambdas/domain/errors.js';
+
+const ADMIN = 'feature-flags/admin';
+const SERVICE = 'feature-flags/service';
+const ORG = 'feature-flags/org';
+
+describe('SCOPES', () => {
+  it('are the OAuth scopes tokens carry', () => {
+    expect(SCOPES).toEqual({ admin: ADMIN, service: SERVICE, org: ORG });
+  });
+});
+
+describe('callerFromToken', () => {
+  const claims = { sub: 'subject-1', org_id: 'acme' };
+
+  describe('role precedence', () => {
+    it('makes a token with the admin scope an admin, whatever else it carries', () => {
+      expect(callerFromToken([ORG, SERVICE, ADMIN], claims)).toEqual({ role: 'admin', id: 'subject-1' });
+      expect(callerFromToken([ADMIN], claims).role).toBe('admin');
+    });
+
+    it('makes a token with the service scope and no admin scope a service', () => {
+      expect(callerFromToken([ORG, SERVICE], claims)).toEqual({ role: 'service', id: 'subject-1' });
+    });
+
+    it('makes a token with only the org scope an org caller bound to its org_id claim', () => {
+      expect(callerFromToken([ORG], claims)).toEqual({ role: 'org', id: 'subject-1', orgId: 'acme' });
+    });
+
+    it('ignores scopes of other services', () => {
+      expect(callerFromToken(['openid', 'billing/admin', ORG], claims).role).toBe('org');
+    });
+  });
+
+  describe('an org token', () => {
+    it.each([
+      ['no org_id claim', { sub: 'subject-1' }],
+      ['an empty org_id claim', { sub: 'subject-1', org_id: '' }],
+      ['a non-string org_id claim', { sub: 'subject-1', org_id: 42 }],
+    ])('with %s is forbidden', (_label, tokenClaims) => {
+      expect(() => callerFromToken([ORG], tokenClaims)).toThrow(ForbiddenError);
+    });
+
+    it('without org_id is a 403 naming the claim', () => {
+      try {
+        callerFromToken([ORG], { sub: 'subject-1' });
+        throw new Error('expected callerFromToken to throw');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ForbiddenError);
+        expect((error as ForbiddenError).status).toBe(403);
+        expect((error as ForbiddenError).message).toContain('org_id');
+      }
+    });
+  });
+
+  describe('a token with no scope of this service', () => {
+    it.each([
+      ['no scopes', []],
+      ['only foreign scopes', ['openid', 'profile', 'billing/admin']],
+      ['a scope that only resembles ours', ['feature-flags/admins', 'FEATURE-FLAGS/ADMIN', 'feature-flags']],
+    ])('is forbidden: %s', (_label, scopes) => {
+      expect(() => callerFromToken(scopes, claims)).toThrow(ForbiddenError);
+    });
+  });
+
+  describe('caller id', () => {
+    it('prefers email', () => {
+      expect(callerFromToken([ADMIN], { email: 'alice@example.com', username: 'alice', sub: 's-1' }).id).toBe('alice@example.com');
+    });
+
+    it('uses username when there is no email', () => {
+      expect(callerFromToken([ADMIN], { username: 'alice', sub: 's-1' }).id).toBe('alice');
+    });
+
+    it('uses sub when there is neither email nor username', () => {
+      expect(callerFromToken([SERVICE], { sub: 's-1' }).id).toBe('s-1');
+    });
+
+    it('skips empty and non-string claims', () => {
+      expect(callerFromToken([ADMIN], { email: '', username: 7, sub: 's-1' }).id).toBe('s-1');
+    });
+
+    it('is still a non-empty string when the token names nobody', () => {
+      const { id } = callerFromToken([ADMIN], {});
+      expect(typeof id).toBe('string');
+      expect(id.length).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('canSeeOrg', () => {
+  const admin: Caller = { role: 'admin', id: 'alice' };
+  const service: Caller = { role: 'service', id: 'svc' };
+  const org: Caller = { role: 'org', id: 'bob', orgId: 'acme' };
+
+  it('lets admins and services see every org', () => {
+    for (const caller of [admin, service]) {
+      expect(canSeeOrg(caller, 'acme')).toBe(true);
+      expect(canSeeOrg(caller, 'globex')).toBe(true);
+    }
+  });
+
+  it('lets an org caller see its own org only', () => {
+    expect(canSeeOrg(org, 'acme')).toBe(true);
+    expect(canSeeOrg(org, 'globex')).toBe(false);
+  });
+
+  it('compares org ids exactly', () => {
+    expect(canSeeOrg(org, 'ACME')).toBe(false);
+    expect(canSeeOrg(org, 'acme-2')).toBe(false);
+    expect(canSeeOrg(org, '')).toBe(false);
+  });
+});
+
+describe('seesInternalFlags', () => {
+  it('is true for admins and services and false for org callers', () => {
+    expect(seesInternalFlags({ role: 'admin', id: 'alice' })).toBe(true);
+    expect(seesInternalFlags({ role: 'service', id: 'svc' })).toBe(true);
+    expect(seesInternalFlags({ role: 'org', id: 'bob', orgId: 'acme' })).toBe(false);
+  });
+});
