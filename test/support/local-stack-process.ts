@@ -33,7 +33,7 @@ export interface LocalStackProcess {
 export async function startLocalStackProcess(options: { dataDir?: string } = {}): Promise<LocalStackProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'off-e2e-')));
   const port = await freePort();
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
     DYNAMODB_PORT: String(await freePort()),
