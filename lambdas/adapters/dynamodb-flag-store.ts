@@ -18,6 +18,10 @@ const orgPk = (orgId: string) => `ORG#${orgId}`;
 const historyPk = (orgId: string) => `HIST#${orgId}`;
 const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
 const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
+const MAX_CHANGE_ATTEMPTS = 4;
+
+/** Waits a little, with jitter, before retrying a transaction that collided with another. */
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** attempt));
 
 /** DynamoDB item attributes, as stored. Key layout: see docs/architecture.md. */
 type Item = Record<string, unknown>;
@@ -100,13 +104,14 @@ export class DynamoDbFlagStore implements FlagStore {
   }
 
   /**
-   * One transaction: the org must exist, the row must hold the other value (and the expected
-   * version, if given), and the history entry is written with it. When the condition fails, the
-   * row's old image says why, so no read is spent on the common path.
+   * One transaction: the row must hold the other value (and the expected version, if given), and
+   * the history entry is written with it. When the condition fails, the row's old image says why,
+   * so no read is spent on the common path. Only a missing row (unknown org, or a flag added after
+   * the org was provisioned) costs more calls.
    */
   async applyChange(change: FlagChange): Promise<FlagChangeOutcome> {
     let version = change.now.getTime();
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
       const state: FlagState = {
         orgId: change.orgId,
         key: change.key,
@@ -116,17 +121,15 @@ export class DynamoDbFlagStore implements FlagStore {
         updatedAt: change.now.toISOString(),
         updatedBy: change.actor,
       };
-      const reasons = await this.transact([
-        { ConditionCheck: { TableName: this.tableName, Key: orgKey(change.orgId), ConditionExpression: 'attribute_exists(pk)' } },
-        { Update: this.flipRow(change, state) },
-        { Put: this.historyEntry(change, state, !change.enabled) },
-      ]);
+      const reasons = await this.transact([{ Update: this.flipRow(change, state) }, { Put: this.historyEntry(change, state, !change.enabled) }]);
       if (!reasons) return { kind: 'changed', row: state, previousEnabled: !change.enabled };
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'org_not_found' };
-      if (reasons[1]?.Code !== 'ConditionalCheckFailed') continue;
-
-      const old = reasons[1].Item ? toFlagRow(unmarshall(reasons[1].Item as never)) : undefined;
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed') {
+        await backOff(attempt);
+        continue;
+      }
+      const old = reasons[0].Item ? toFlagRow(unmarshall(reasons[0].Item as never)) : undefined;
       if (!old) {
+        if (!(await this.getOrg(change.orgId))) return { kind: 'org_not_found' };
         if (change.expectedVersion !== undefined && change.expectedVersion !== 0) return { kind: 'version_conflict', current: undefined };
         const created = await this.createRow(change, state);
         if (created) return created;

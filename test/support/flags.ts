@@ -1,19 +1,8 @@
+import type { MergedFlag } from '../../lambdas/domain/flags.js';
 import { loadRegistry, type FlagDefinition } from '../../registry/index.js';
 
 /** The merged view's item, as the API returns it. */
-export interface MergedFlagBody {
-  key: string;
-  description: string;
-  feature_flag_value: 0 | 1;
-  user_enabled: boolean;
-  internal_only: boolean;
-  from_registry: true;
-  is_default: boolean;
-  source: string;
-  version: number;
-  updated_at: string | null;
-  updated_by: string | null;
-}
+export type MergedFlagBody = MergedFlag;
 
 /** Body of `GET /org-feature-flags/{org_id}`. */
 export interface OrgFlagsBody {

@@ -198,6 +198,27 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     expect(await table.historyItems(orgId)).toEqual([]);
   });
 
+  test('an unknown org is a 404 even with a version precondition', async () => {
+    const orgId = uniqueOrgId();
+
+    const result = await post({ org_id: orgId, key: flag.key, enabled: true, version: 7 });
+
+    expectErrorBody(result, 404, 'org_not_found');
+    expect(await table.orgItems(orgId)).toEqual([]);
+  });
+
+  test('changes to different flags of one org at the same time all commit', async () => {
+    const orgId = uniqueOrgId();
+    await provision(orgId);
+
+    const results = await Promise.all(
+      registry.flags.map((definition) => post({ org_id: orgId, key: definition.key, enabled: !definition.default_enabled })),
+    );
+
+    expect(results.map((result) => result.status)).toEqual(registry.flags.map(() => 200));
+    expect(await table.historyItems(orgId)).toHaveLength(registry.flags.length);
+  });
+
   test.each([
     ['a service', 'service', undefined],
     ['an org', 'org', 'own'],

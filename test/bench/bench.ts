@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { documentClient } from '../../lambdas/adapters/dynamodb-client.js';
+import { loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
+import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
+import { localSettings, startLocalStack, type LocalStack } from '../../lib/local/stack.js';
+import { createHttpClient, type HttpClient } from './http-client.js';
+import { countCalls, runLoad, warmUp, type LoadOptions, type LoadResult, type Scenario } from './load.js';
+import { errorBanner, machineLines, memoryLines, ratioLine, resultTable, settingLines, type MemoryReading } from './report.js';
+import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
+import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle } from './scenarios.js';
+
+const USAGE = 'Usage: npm run bench -- [--duration SECONDS] [--warmup SECONDS] [--connections N]';
+const ACTOR = 'bench';
+
+const optionsSchema = z.object({
+  duration: z.coerce.number().positive().max(3600).default(5),
+  warmup: z.coerce.number().min(0).max(600).default(2),
+  connections: z.coerce.number().int().min(1).max(1024).default(16),
+});
+
+/** Flags win over BENCH_DURATION, BENCH_WARMUP and BENCH_CONNECTIONS, which win over the defaults. */
+function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): LoadOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' } },
+    strict: true,
+  });
+  const parsed = optionsSchema.safeParse({
+    duration: values.duration ?? env.BENCH_DURATION,
+    warmup: values.warmup ?? env.BENCH_WARMUP,
+    connections: values.connections ?? env.BENCH_CONNECTIONS,
+  });
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
+  return { durationMs: parsed.data.duration * 1000, warmupMs: parsed.data.warmup * 1000, connections: parsed.data.connections };
+}
+
+/** One org per connection, so that each write worker owns its org (see FlagSlots). */
+async function provisionOrgs(http: HttpClient, count: number): Promise<string[]> {
+  const orgIds = Array.from({ length: count }, (_, i) => `bench-org-${i}`);
+  await Promise.all(orgIds.map((orgId) => http.json('POST', `/orgs/${orgId}/provision`)));
+  return orgIds;
+}
+
+function printSection(title: string, lines: readonly string[]): void {
+  console.log(`\n${title}`);
+  for (const line of lines) console.log(`  ${line}`);
+}
+
+async function benchmark(stack: LocalStack, options: LoadOptions, memory: MemoryReading[]): Promise<void> {
+  const { tableName } = stack.settings;
+  const token = await signToken(await loadOrCreateKeys(stack.settings.dataDir), { role: 'admin', subject: ACTOR });
+  const apiUrl = new URL(stack.url);
+  apiUrl.hostname = stack.settings.host;
+  const http = createHttpClient(apiUrl.origin, token, options.connections);
+  const bare = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)));
+  try {
+    const handlerCalls = countCalls(documentClient());
+    const bareCalls = countCalls(bare);
+    const orgIds = await provisionOrgs(http, options.connections);
+    const slots = await FlagSlots.load(http, orgIds);
+
+    printSection('Settings', [
+      ...settingLines({
+        duration: `${options.durationMs / 1000} s per scenario, after a warm-up round of ${options.warmupMs / 1000} s per scenario`,
+        connections: `${options.connections} concurrent workers, one request at a time each (keep-alive node:http Agent)`,
+        orgs: `${orgIds.length} provisioned (one per worker, so concurrent write transactions never share an item)`,
+        'GET spread': 'round robin over every org',
+        'POST spread': `each worker flips its own org's ${slots.size(0)} flags in turn, alternating enabled true/false`,
+        'log level': `POWERTOOLS_LOG_LEVEL=${process.env.POWERTOOLS_LOG_LEVEL}`,
+        api: `${apiUrl.origin} (local API Gateway + JWT authorizer + real handlers, in this process)`,
+        dynamodb: `${stack.dynamoDbEndpoint} (DynamoDB Local, in memory, a separate Java process), table ${tableName}`,
+        'data dir': stack.settings.dataDir,
+      }),
+    ]);
+    printSection('Running: a warm-up round over all scenarios, then each one measured (progress on stderr)', []);
+
+    const scenarios: Scenario[] = [
+      { name: 'GET /org-feature-flags/{org_id}', operation: httpGetOrgFlags(http, orgIds), counter: handlerCalls },
+      { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
+      { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
+      { name: 'store transaction (baseline of POST)', operation: storeToggle(new DynamoDbFlagStore(bare, tableName), slots, ACTOR), counter: bareCalls },
+    ];
+    memory.push({ label: 'before load (stack up, orgs provisioned)', usage: process.memoryUsage() });
+    await warmUp(scenarios, options);
+    const results: LoadResult[] = [];
+    for (const scenario of scenarios) results.push(await runLoad(scenario, options));
+    memory.push({ label: 'after load', usage: process.memoryUsage() });
+
+    const [get, query, post, transact] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+    report(results, [ratioLine(get, query), ratioLine(post, transact)], memory);
+  } finally {
+    http.close();
+    bare.destroy();
+  }
+}
+
+function report(results: readonly LoadResult[], ratios: readonly string[], memory: readonly MemoryReading[]): void {
+  printSection('Results (latency of successful requests; errors = non-2xx, thrown, or a POST that changed nothing)', resultTable(results));
+  printSection('Ratios (req/s: share of the baseline; latency: times the baseline)', ratios);
+  printSection('Memory of this Node process: server AND load generator (DynamoDB Local not included)', memoryLines(memory));
+  const banner = errorBanner(results);
+  if (banner.length > 0) console.log(`\n${banner.join('\n')}`);
+}
+
+async function main(): Promise<number> {
+  const options = benchOptions(process.argv.slice(2), process.env);
+  // Info logs for every write would flood the terminal; set POWERTOOLS_LOG_LEVEL=INFO to measure them.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const memory: MemoryReading[] = [{ label: 'at start', usage: process.memoryUsage() }];
+  printSection('Machine', machineLines());
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bench-'));
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ ...localSettings(), port: 0, dynamoDbPort: 0, inMemory: true, dataDir }, () => undefined);
+  } catch (error) {
+    console.error(`The local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await rm(dataDir, { recursive: true, force: true });
+    return 1;
+  }
+  try {
+    await benchmark(stack, options, memory);
+    return 0;
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
