@@ -1,4 +1,4 @@
-/** Detail type of the event the org-signup system publishes when an org is created (DESIGN §6). */
+/** Detail type of the event the org-signup system publishes when an org is created. */
 export const ORG_CREATED = 'OrgCreated';
 
 /** Default `source` of `OrgCreated` events; deployments may configure another. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** 1–64 letters, digits, `-` and `_` (DESIGN §5). */
+/** An org id: 1–64 letters, digits, `-` and `_`. */
 export const orgIdSchema = z
   .string({ error: 'org_id must be a string' })
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'org_id must be 1-64 characters of letters, digits, - and _');

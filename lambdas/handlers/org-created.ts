@@ -1,6 +1,6 @@
 import { ORG_CREATED } from '../domain/events.js';
 import { orgCreatedDetailSchema } from '../domain/schemas.js';
-import { eventHandler } from '../http/event-handler.js';
+import { eventHandler } from '../events/consumer.js';
 import { appDeps } from '../shared/deps.js';
 import { logger } from '../shared/powertools.js';
 import { provisionOrg } from '../use-cases/flags.js';

@@ -21,7 +21,7 @@ export interface TableDeclaration {
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
   readonly globalSecondaryIndexes: readonly IndexDeclaration[];
-  /** Stream view kept for change events (DESIGN §6). */
+  /** Stream view kept for `FeatureFlagChanged` events. */
   readonly streamViewType: 'NEW_AND_OLD_IMAGES';
 }
 

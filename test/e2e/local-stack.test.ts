@@ -85,7 +85,7 @@ describe('the local stack, end to end', () => {
     }
   });
 
-  it('serves each role what DESIGN §5 allows, over HTTP with real tokens', async () => {
+  it('serves each role what it may see, over HTTP with real tokens', async () => {
     const orgId = newOrgId();
     expect((await call(`/orgs/${orgId}/provision`, { method: 'POST', token: admin })).status).toBe(201);
     const own = await tokenFor(stack, '--role', 'org', '--org', orgId);

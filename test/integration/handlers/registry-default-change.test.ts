@@ -12,7 +12,7 @@ import { requiredEnv } from '../../support/table.js';
 const client = createDocumentClient();
 afterAll(() => client.destroy());
 
-describe('changing a registry default (DESIGN §1, option B)', () => {
+describe('changing a registry default: defaults initialize new orgs and never flip existing ones', () => {
   test('orgs provisioned before keep the old default; orgs provisioned after get the new one', async () => {
     const store = new DynamoDbFlagStore(client, requiredEnv('TABLE_NAME'));
     const flipped = FLAGS[FLAGS.length - 1];
