@@ -1,8 +1,8 @@
-import { loadRegistry } from '../../registry/index.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
+import { appRegistry } from '../shared/deps.js';
 
-const registry = loadRegistry();
+const registry = appRegistry();
 
 /** `GET /health`: open readiness check; answers without touching the table. */
 export const handler = httpHandler(async () => json(200, { status: 'ok', registry_version: registry.version }));
