@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadRegistry } from '../../registry/index.js';
@@ -149,6 +150,27 @@ describe('the local stack, end to end', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await call(`/org-feature-flags/${orgId}`, { token: admin });
     expect(after.body.flags.find((flag: { key: string }) => flag.key === 'composer')).toMatchObject({ user_enabled: false, source: 'admin' });
+  });
+
+  it('writes exactly one row per flag for twenty concurrent deliveries of one OrgCreated', async () => {
+    const orgId = newOrgId();
+    const entry = { Source: 'org-service', DetailType: 'OrgCreated', Detail: JSON.stringify({ org_id: orgId }) };
+    const results = await Promise.all([0, 1].map(() => events.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, () => entry) }))));
+    expect(results.map((result) => result.FailedEntryCount)).toEqual([0, 0]);
+    await waitFor(async () => ((await call(`/org-feature-flags/${orgId}`, { token: admin })).status === 200 ? true : undefined), 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const dynamo = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${stack.env.DYNAMODB_PORT}`,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const items = await dynamo.send(
+      new QueryCommand({ TableName: 'org-feature-flags', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `ORG#${orgId}` } } }),
+    );
+    dynamo.destroy();
+    const sortKeys = (items.Items ?? []).map((item) => item.sk?.S).sort();
+    expect(sortKeys).toEqual(['#ORG', ...registry.flags.map((flag) => `FLAG#${flag.key}`).sort()]);
   });
 
   it('retries a malformed event and then keeps it as a dead letter', async () => {
