@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** One stage's settings, as written under `stages.<name>` in cdk.json's context. */
+export const stageConfigSchema = z
+  .object({
+    /** Whether the table and queues survive `cdk destroy` and the table refuses deletion. */
+    retainData: z.boolean(),
+    jwt: z
+      .object({
+        /** The identity provider's issuer URL (for Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>). */
+        issuer: z.url({ protocol: /^https$/, error: 'jwt.issuer must be an https URL' }),
+        /** Accepted `aud` (or `client_id`) values. */
+        audience: z.array(z.string().min(1)).min(1, 'jwt.audience needs at least one value'),
+      })
+      .strict(),
+    /** Origins of the admin UI allowed by CORS; empty for none. */
+    corsAllowOrigins: z.array(z.union([z.url(), z.literal('*')])),
+    /** Name of an existing org event bus to attach to; absent to create one. */
+    existingEventBusName: z.string().min(1).max(256).optional(),
+    /** `source` of the `OrgCreated` events. */
+    orgEventSource: z.string().min(1).default(DEFAULT_ORG_EVENT_SOURCE),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+    logRetentionDays: z.union(LOG_RETENTION_DAYS.map((days) => z.literal(days)) as [z.ZodLiteral<number>, ...z.ZodLiteral<number>[]]),
+    throttle: z.object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() }).strict(),
+    /** Addresses subscribed to the alarm topic; empty to subscribe later by hand. */
+    alarmEmails: z.array(z.email()).default([]),
+    /** Memory of each function in MB. */
+    functionMemoryMb: z.number().int().min(128).max(10240).default(256),
+  })
+  .strict();
+
+/** A stage's validated settings. */
+export type StageConfig = z.infer<typeof stageConfigSchema> & { readonly stage: string };
+
+const stageNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage must be lowercase letters, digits and dashes, starting with a letter');
+
+/**
+ * Reads the stage named by `-c stage=NAME` from the `stages` context (cdk.json) and validates it;
+ * throws one error naming every problem, so a bad config never reaches synth.
+ */
+export function stageConfig(stage: unknown, stages: unknown): StageConfig {
+  const name = stageNameSchema.safeParse(stage);
+  if (!name.success) throw new Error(`Invalid or missing stage: pass -c stage=NAME (${name.error.issues[0]?.message}).`);
+  const known = z.record(z.string(), z.unknown()).safeParse(stages);
+  if (!known.success) throw new Error("cdk.json has no 'stages' context object.");
+  if (!(name.data in known.data)) {
+    throw new Error(`Unknown stage '${name.data}'. Known stages: ${Object.keys(known.data).join(', ')}.`);
+  }
+  const parsed = stageConfigSchema.safeParse(known.data[name.data]);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'stage'}: ${issue.message}`);
+    throw new Error(`Invalid config for stage '${name.data}':\n- ${problems.join('\n- ')}`);
+  }
+  return { ...parsed.data, stage: name.data };
+}

@@ -1,0 +1,95 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config.js';
+import { FLAG_TABLE, type KeyAttribute } from '../service/table.js';
+
+/** Props of the {@link StatefulStack}. */
+export interface StatefulStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+const attribute = (key: KeyAttribute) => ({ name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER });
+
+/**
+ * What holds data or is shared with other systems: the flag table, the org event bus, the
+ * dead-letter queue of event deliveries and the alarm topic. Kept apart so that the stateless
+ * stack can be replaced freely.
+ */
+export class StatefulStack extends Stack {
+  readonly table: ITableV2;
+  readonly eventBus: IEventBus;
+  readonly deadLetterQueue: IQueue;
+  readonly alarmTopic: ITopic;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.table = new TableV2(this, 'FlagTable', {
+      partitionKey: attribute(FLAG_TABLE.partitionKey),
+      sortKey: attribute(FLAG_TABLE.sortKey),
+      globalSecondaryIndexes: FLAG_TABLE.globalSecondaryIndexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
+      })),
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: config.retainData,
+      dynamoStream: StreamViewType[FLAG_TABLE.streamViewType],
+      removalPolicy,
+    });
+
+    this.eventBus = config.existingEventBusName
+      ? EventBus.fromEventBusName(this, 'OrgEventBus', config.existingEventBusName)
+      : new EventBus(this, 'OrgEventBus', { description: `Org lifecycle events (${config.stage})` });
+
+    this.deadLetterQueue = new Queue(this, 'EventDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    const busName = this.eventBus.eventBusName;
+    this.deadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OrgBusRulesMayDeadLetter',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: config.existingEventBusName === 'default' ? '*' : `${busName}/*` }),
+          },
+        },
+      }),
+    );
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of OrgCreated deliveries; a DLQ of a DLQ would only move the problem.',
+    });
+
+    const alarmKey = new Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the org-feature-flags alarm topic (${config.stage})`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    alarmKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
+    for (const email of config.alarmEmails) topic.addSubscription(new EmailSubscription(email));
+    this.alarmTopic = topic;
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The flag table' });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Publish OrgCreated here' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Alarms of the service' });
+  }
+}

@@ -1,0 +1,63 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Operation, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Props of {@link ServiceAlarms}. */
+export interface ServiceAlarmsProps {
+  readonly topic: ITopic;
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly api: HttpApi;
+  readonly table: ITableV2;
+  readonly deadLetterQueue: IQueue;
+}
+
+/**
+ * Alarms that say something is wrong, each notifying the alarm topic: a dead letter waiting,
+ * function errors or throttles, API 5xx, and DynamoDB throttling.
+ */
+export class ServiceAlarms extends Construct {
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
+    super(scope, id);
+    const action = new SnsAction(props.topic);
+    const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
+    const add = (name: string, metric: IMetric, description: string) => {
+      const alarm = new Alarm(this, name, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    };
+
+    add(
+      'DeadLetters',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      'An OrgCreated event failed every delivery and waits in the dead-letter queue: an org may lack its flags.',
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      add(`${name}-errors`, fn.metricErrors(fiveMinutes), `Function ${name} failed.`);
+      add(`${name}-throttles`, fn.metricThrottles(fiveMinutes), `Function ${name} was throttled.`);
+    }
+    add('Api5xx', props.api.metricServerError(fiveMinutes), 'The API answered with a 5xx.');
+    add(
+      'TableThrottles',
+      props.table.metricThrottledRequestsForOperations({
+        operations: [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.TRANSACT_WRITE_ITEMS],
+        ...fiveMinutes,
+      }),
+      'DynamoDB throttled requests to the flag table.',
+    );
+  }
+}

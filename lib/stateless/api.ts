@@ -1,0 +1,92 @@
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config.js';
+import type { HandlerName } from '../service/handlers.js';
+import { ROUTES, routeKey } from '../service/routes.js';
+
+/** Props of the {@link FlagApi}. */
+export interface FlagApiProps {
+  readonly config: StageConfig;
+  /** The function of each declared handler that serves a route. */
+  readonly functions: Readonly<Partial<Record<HandlerName, IFunction>>>;
+}
+
+/**
+ * The HTTP API: every declared route, each behind the JWT authorizer with the route's scopes
+ * (only routes that declare no scope are open), stage throttling, CORS for the admin UI and
+ * JSON access logs.
+ */
+export class FlagApi extends Construct {
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: FlagApiProps) {
+    super(scope, id);
+    const { config } = props;
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: config.logRetentionDays as RetentionDays,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    this.api = new HttpApi(this, 'Api', {
+      description: `org-feature-flags (${config.stage})`,
+      createDefaultStage: false,
+      ...(config.corsAllowOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: config.corsAllowOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+              allowHeaders: ['authorization', 'content-type'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+    });
+
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', config.jwt.issuer, { jwtAudience: config.jwt.audience });
+    for (const route of ROUTES) {
+      const fn = props.functions[route.handler];
+      if (!fn) throw new Error(`No function for ${routeKey(route)} (${route.handler})`);
+      const [created] = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.handler}-${route.method}`, fn),
+        ...(route.scopes.length > 0
+          ? { authorizer, authorizationScopes: [...route.scopes] }
+          : { authorizer: new HttpNoneAuthorizer() }),
+      });
+      if (route.scopes.length === 0 && created) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${routeKey(route)} is the open readiness check; it returns only the registry version.`,
+        });
+      }
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the flag API' });
+  }
+}
