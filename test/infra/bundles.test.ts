@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Template } from 'aws-cdk-lib/assertions';
+import { serviceApp } from '../../lib/app.js';
+import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
+
+const run = promisify(execFile);
+const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+/** Each function's bundled entry file, as `cdk deploy` would upload it. */
+const bundles = new Map<HandlerName, string>();
+
+beforeAll(async () => {
+  const outdir = await mkdtemp(path.join(tmpdir(), 'off-synth-'));
+  const cdkJson = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
+  const { stateless } = serviceApp({ outdir, context: { stage: 'dev', stages: cdkJson.context.stages } });
+  const functions = Template.fromStack(stateless).findResources('AWS::Lambda::Function');
+  for (const { Properties } of Object.values(functions)) {
+    const name = (Object.keys(HANDLERS) as HandlerName[]).find((handler) => HANDLERS[handler].description === Properties.Description);
+    const hash = String(Properties.Code.S3Key).replace(/\.zip$/, '');
+    if (name) bundles.set(name, path.join(outdir, `asset.${hash}`, 'index.mjs'));
+  }
+}, 120_000);
+
+/** Invokes a bundle's handler in a fresh Node process, as the Lambda runtime would load it. */
+async function invokeBundle(name: HandlerName, event: unknown): Promise<{ statusCode?: number; body?: string } | null> {
+  const file = bundles.get(name);
+  if (!file) throw new Error(`no bundle for ${name}`);
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});
+    const context = { awsRequestId: 'bundle-test', functionName: ${JSON.stringify(name)}, getRemainingTimeInMillis: () => 10000 };
+    const result = await handler(JSON.parse(process.env.EVENT), context);
+    process.stdout.write(JSON.stringify(result ?? null));`;
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  delete env.NODE_OPTIONS;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
+  return JSON.parse(stdout);
+}
+
+describe('the function bundles cdk deploys', () => {
+  it('exist for every declared handler, as minified ESM with a source map', async () => {
+    expect([...bundles.keys()].sort()).toEqual(Object.keys(HANDLERS).sort());
+    for (const file of bundles.values()) {
+      const code = await readFile(file, 'utf8');
+      expect(code).toMatch(/^import\{createRequire\}|^import \{ createRequire \}/);
+      expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+      expect(Math.max(...code.split('\n').map((line) => line.length))).toBeGreaterThan(10_000);
+    }
+  });
+
+  it('run: provisioning from an OrgCreated event, then reading and writing flags over the real table', async () => {
+    const orgId = uniqueOrgId('bundle');
+    expect(await invokeBundle('health', httpEvent({ method: 'GET', path: '/health', role: 'none' }))).toMatchObject({ statusCode: 200 });
+    await invokeBundle('org-created', eventBridgeEvent({ org_id: orgId }));
+
+    const read = await invokeBundle('get-org-flags', httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' }));
+    expect(read?.statusCode).toBe(200);
+    const flags = JSON.parse(read?.body ?? '{}').flags as Array<{ key: string; is_default: boolean }>;
+    expect(flags.map((flag) => flag.is_default)).toEqual(flags.map(() => false));
+
+    const write = await invokeBundle(
+      'set-org-flag',
+      httpEvent({ method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: 'chat', enabled: true }, role: 'admin' }),
+    );
+    expect(write?.statusCode).toBe(200);
+    expect(JSON.parse(write?.body ?? '{}')).toMatchObject({ changed: true, flag: { key: 'chat', user_enabled: true } });
+
+    const malformed = invokeBundle('org-created', eventBridgeEvent({ org_id: 'not/valid' }));
+    await expect(malformed).rejects.toThrow(/org_id/);
+  }, 60_000);
+});
