@@ -49,9 +49,13 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
 
-    this.eventBus = config.existingEventBusName
-      ? EventBus.fromEventBusName(this, 'OrgEventBus', config.existingEventBusName)
-      : new EventBus(this, 'OrgEventBus', { description: `Org lifecycle events (${config.stage})` });
+    if (config.existingEventBusName) {
+      this.eventBus = EventBus.fromEventBusName(this, 'OrgEventBus', config.existingEventBusName);
+    } else {
+      const bus = new EventBus(this, 'OrgEventBus', { description: `Org lifecycle events (${config.stage})` });
+      bus.applyRemovalPolicy(removalPolicy);
+      this.eventBus = bus;
+    }
 
     this.deadLetterQueue = new Queue(this, 'EventDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -85,11 +89,13 @@ export class StatefulStack extends Stack {
     });
     alarmKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const topic = new Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true });
+    topic.applyRemovalPolicy(removalPolicy);
     for (const email of config.alarmEmails) topic.addSubscription(new EmailSubscription(email));
     this.alarmTopic = topic;
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The flag table' });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Publish OrgCreated here' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'OrgCreated events that failed every delivery' });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Alarms of the service' });
   }
 }
