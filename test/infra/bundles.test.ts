@@ -1,32 +1,29 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from '@jest/globals';
-import { Template } from 'aws-cdk-lib/assertions';
-import { serviceApp } from '../../lib/app.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+import { removeSynthOutput, synthStage } from '../support/cdk.js';
 import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
 
 const run = promisify(execFile);
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** Each function's bundled entry file, as `cdk deploy` would upload it. */
 const bundles = new Map<HandlerName, string>();
 
-beforeAll(async () => {
-  const outdir = await mkdtemp(path.join(tmpdir(), 'off-synth-'));
-  const cdkJson = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
-  const { stateless } = serviceApp({ outdir, context: { stage: 'dev', stages: cdkJson.context.stages } });
-  const functions = Template.fromStack(stateless).findResources('AWS::Lambda::Function');
+beforeAll(() => {
+  const { assembly, statelessTemplate } = synthStage('dev');
+  const functions = statelessTemplate.findResources('AWS::Lambda::Function');
   for (const { Properties } of Object.values(functions)) {
     const name = (Object.keys(HANDLERS) as HandlerName[]).find((handler) => HANDLERS[handler].description === Properties.Description);
     const hash = String(Properties.Code.S3Key).replace(/\.zip$/, '');
-    if (name) bundles.set(name, path.join(outdir, `asset.${hash}`, 'index.mjs'));
+    if (name) bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.mjs'));
   }
 }, 120_000);
+
+afterAll(removeSynthOutput);
 
 /** Invokes a bundle's handler in a fresh Node process, as the Lambda runtime would load it. */
 async function invokeBundle(name: HandlerName, event: unknown): Promise<{ statusCode?: number; body?: string } | null> {

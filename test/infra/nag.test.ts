@@ -1,0 +1,31 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { STAGE_NAMES, buildStage, removeSynthOutput } from '../support/cdk.js';
+
+/** The message of what `run` throws, or undefined when it does not throw. */
+function thrownBy(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+}
+
+describe('cdk-nag AwsSolutions checks (registered by serviceApp)', () => {
+  afterAll(removeSynthOutput);
+
+  it.each(STAGE_NAMES)('pass for stage %s: synth does not throw', (stage) => {
+    const { app } = buildStage(stage);
+    expect(thrownBy(() => app.synth())).toBeUndefined();
+  }, 120_000);
+
+  it('run: an SQS queue without enforceSSL added to the prod stateful stack fails synth with AwsSolutions-SQS4', () => {
+    const { app, stateful } = buildStage('prod');
+    new Queue(stateful, 'QueueWithoutTls');
+    const message = thrownBy(() => app.synth());
+    expect(message).toMatch(/^ValidationFailed: /);
+    expect(message).toContain('AwsSolutions-SQS4');
+    expect(message).toContain('QueueWithoutTls');
+  }, 120_000);
+});

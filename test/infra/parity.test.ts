@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Template } from 'aws-cdk-lib/assertions';
+import { SCOPES } from '../../lambdas/domain/caller.js';
+import { ROUTES, type RouteDeclaration } from '../../lib/service/routes.js';
+import { eventRules, type EventRuleDeclaration } from '../../lib/service/rules.js';
+import { FLAG_TABLE, type TableDeclaration } from '../../lib/service/table.js';
+import { STAGE_NAMES, cdkJsonStages, functionIdsByHandler, removeSynthOutput, type SynthesizedStage, synthStage } from '../support/cdk.js';
+import { diffRoutes, diffRules, diffTable } from './parity-diff.js';
+
+/**
+ * The deployed stacks and the local server are built from the same declarations in lib/service.
+ * These tests compare each synthesized stage with those declarations, and show that a change on
+ * either side alone (the declaration or the template) is reported.
+ */
+
+interface TemplateJson {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+/** A template whose JSON was changed by `change`, for the template-side checks. */
+function changedTemplate(template: Template, change: (json: TemplateJson) => void): Template {
+  const json = structuredClone(template.toJSON()) as TemplateJson;
+  change(json);
+  return Template.fromJSON(json);
+}
+
+/** The logical id of the resource of `type` whose properties satisfy `test`. */
+function idWhere(json: TemplateJson, type: string, test: (properties: Record<string, unknown>) => boolean): string {
+  const ids = Object.entries(json.Resources).filter(([, r]) => r.Type === type && test(r.Properties)).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching, found ${ids.length}`);
+  return ids[0] as string;
+}
+
+/** The (mutable) properties of the resource of `type` whose properties satisfy `test`. */
+function propertiesWhere(json: TemplateJson, type: string, test: (properties: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
+  return (json.Resources[idWhere(json, type, test)] as TemplateJson['Resources'][string]).Properties;
+}
+
+const withRoute = (key: string, change: (route: RouteDeclaration) => RouteDeclaration): RouteDeclaration[] =>
+  ROUTES.map((route) => (`${route.method} ${route.path}` === key ? change(route) : route));
+
+describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) => {
+  let synth: SynthesizedStage;
+  let stateless: Template;
+  let stateful: Template;
+  let rules: EventRuleDeclaration[];
+
+  beforeAll(() => {
+    synth = synthStage(stage);
+    stateless = synth.statelessTemplate;
+    stateful = synth.statefulTemplate;
+    rules = eventRules({ orgEventSource: synth.config.orgEventSource });
+  }, 120_000);
+  afterAll(removeSynthOutput);
+
+  describe('routes', () => {
+    it('are exactly the declared routes, each with its declared scopes and handler', () => {
+      expect(diffRoutes(stateless, ROUTES)).toEqual([]);
+    });
+
+    it('a changed scope in the declaration is reported', () => {
+      const changed = withRoute('POST /org-feature-flags', (route) => ({ ...route, scopes: [SCOPES.admin, SCOPES.service] }));
+      expect(diffRoutes(stateless, changed)).toEqual([expect.stringMatching(/^POST \/org-feature-flags: AuthorizationScopes are .*, declared /)]);
+    });
+
+    it('a scope added to the open route, a route removed, a route added and a handler swapped are reported', () => {
+      expect(diffRoutes(stateless, withRoute('GET /health', (route) => ({ ...route, scopes: [SCOPES.admin] })))).toEqual(
+        expect.arrayContaining([expect.stringContaining('GET /health: AuthorizationType is "NONE", expected "JWT"')]),
+      );
+      expect(diffRoutes(stateless, ROUTES.filter((route) => route.path !== '/orgs/{org_id}/provision'))).toEqual([
+        'the template has POST /orgs/{org_id}/provision, which no route declares',
+      ]);
+      expect(diffRoutes(stateless, [...ROUTES, { method: 'GET', path: '/orgs', handler: 'list-flags', scopes: [SCOPES.admin] }])).toEqual([
+        'GET /orgs is declared but missing from the template',
+      ]);
+      expect(diffRoutes(stateless, withRoute('GET /feature-flags', (route) => ({ ...route, handler: 'get-org-flags' })))).toEqual([
+        expect.stringMatching(/^GET \/feature-flags: invokes the list-flags function .*declared handler get-org-flags/),
+      ]);
+    });
+
+    it('a changed template is reported: other scopes, another target function, a missing route', () => {
+      const functions = functionIdsByHandler(stateless);
+      const moreScopes = changedTemplate(stateless, (json) => {
+        propertiesWhere(json, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === 'POST /org-feature-flags').AuthorizationScopes = [SCOPES.admin, SCOPES.org];
+      });
+      expect(diffRoutes(moreScopes, ROUTES)).toEqual([expect.stringContaining('POST /org-feature-flags: AuthorizationScopes are')]);
+
+      const otherTarget = changedTemplate(stateless, (json) => {
+        const integration = propertiesWhere(json, 'AWS::ApiGatewayV2::Integration', (p) => JSON.stringify(p.IntegrationUri).includes(functions['set-org-flag']));
+        integration.IntegrationUri = { 'Fn::GetAtt': [functions['provision-org'], 'Arn'] };
+      });
+      expect(diffRoutes(otherTarget, ROUTES)).toEqual([expect.stringMatching(/^POST \/org-feature-flags: invokes the provision-org function/)]);
+
+      const missing = changedTemplate(stateless, (json) => {
+        delete json.Resources[idWhere(json, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === 'GET /health')];
+      });
+      expect(diffRoutes(missing, ROUTES)).toEqual(['GET /health is declared but missing from the template']);
+    });
+  });
+
+  describe('table', () => {
+    it('has the declared keys, attributes, indexes (nothing extra), stream view and billing', () => {
+      expect(diffTable(stateful, FLAG_TABLE)).toEqual([]);
+    });
+
+    it('a renamed key, a changed key type, an extra or a renamed index in the declaration are reported', () => {
+      const renamedSortKey: TableDeclaration = { ...FLAG_TABLE, sortKey: { name: 'sort', type: 'S' } };
+      expect(diffTable(stateful, renamedSortKey)).toEqual([expect.stringMatching(/^KeySchema is/), expect.stringMatching(/^AttributeDefinitions are/)]);
+
+      const numericKey: TableDeclaration = { ...FLAG_TABLE, partitionKey: { name: 'pk', type: 'N' } };
+      expect(diffTable(stateful, numericKey)).toEqual([expect.stringMatching(/^AttributeDefinitions are/)]);
+
+      const [first] = FLAG_TABLE.globalSecondaryIndexes;
+      const extraIndex: TableDeclaration = {
+        ...FLAG_TABLE,
+        globalSecondaryIndexes: [...FLAG_TABLE.globalSecondaryIndexes, { indexName: 'by-version', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'version', type: 'N' } }],
+      };
+      expect(diffTable(stateful, extraIndex)).toEqual(
+        expect.arrayContaining(['index by-version is declared but missing from the template', expect.stringMatching(/^AttributeDefinitions are/)]),
+      );
+
+      const renamedIndex: TableDeclaration = {
+        ...FLAG_TABLE,
+        globalSecondaryIndexes: FLAG_TABLE.globalSecondaryIndexes.map((index) => (index === first ? { ...index, indexName: 'flag-index' } : index)),
+      };
+      expect(diffTable(stateful, renamedIndex)).toEqual([
+        `the template has index ${first?.indexName}, which is not declared`,
+        'index flag-index is declared but missing from the template',
+      ]);
+    });
+
+    it('a changed template is reported: another index key, another stream view', () => {
+      const changed = changedTemplate(stateful, (json) => {
+        const props = propertiesWhere(json, 'AWS::DynamoDB::GlobalTable') as {
+          GlobalSecondaryIndexes: { IndexName: string; KeySchema: { AttributeName: string }[] }[];
+          StreamSpecification: { StreamViewType: string };
+        };
+        const byFlag = props.GlobalSecondaryIndexes.find((index) => index.IndexName === 'by-flag');
+        const sortKey = byFlag?.KeySchema[1];
+        if (!sortKey) throw new Error('the by-flag index has no sort key');
+        sortKey.AttributeName = 'gsi2sk';
+        props.StreamSpecification.StreamViewType = 'NEW_IMAGE';
+      });
+      expect(diffTable(changed, FLAG_TABLE)).toEqual([
+        expect.stringMatching(/^index by-flag: KeySchema is/),
+        'StreamViewType is "NEW_IMAGE", declared "NEW_AND_OLD_IMAGES"',
+      ]);
+    });
+  });
+
+  describe('event rules', () => {
+    it(`are exactly the declared rules for the stage's orgEventSource, with pattern, target and retry policy`, () => {
+      expect(rules.length).toBeGreaterThan(0);
+      expect(diffRules(stateless, rules)).toEqual([]);
+    });
+
+    it('the rules follow the configured event source', () => {
+      const stages = cdkJsonStages();
+      const configured = (stages[stage] as { orgEventSource?: string }).orgEventSource;
+      if (configured !== undefined) expect(synth.config.orgEventSource).toBe(configured);
+      for (const rule of rules) expect(rule.pattern.source).toEqual([synth.config.orgEventSource]);
+    });
+
+    it('another source, another target or another retry count in the declaration is reported', () => {
+      const otherSource = eventRules({ orgEventSource: `${synth.config.orgEventSource}-other` });
+      const [id] = rules.map((rule) => rule.id);
+      expect(diffRules(stateless, otherSource)).toEqual([
+        expect.stringMatching(new RegExp(`^rule ${id}: 0 rules of the template have the declared pattern`)),
+        expect.stringMatching(/^the template has rule .*, which no rule declares$/),
+      ]);
+      expect(diffRules(stateless, rules.map((rule) => ({ ...rule, target: 'provision-org' as const })))).toEqual([
+        expect.stringMatching(new RegExp(`^rule ${id}: targets the org-created function .*declared handler provision-org`)),
+      ]);
+      expect(diffRules(stateless, rules.map((rule) => ({ ...rule, retryAttempts: rule.retryAttempts + 1 })))).toEqual([
+        expect.stringContaining(`rule ${id}: MaximumRetryAttempts is`),
+      ]);
+    });
+
+    it('a changed template pattern is reported', () => {
+      const changed = changedTemplate(stateless, (json) => {
+        const pattern = propertiesWhere(json, 'AWS::Events::Rule').EventPattern as Record<string, unknown>;
+        pattern['detail-type'] = ['OrgDeleted'];
+      });
+      expect(diffRules(changed, rules)).toEqual([
+        expect.stringContaining('0 rules of the template have the declared pattern'),
+        expect.stringContaining('"detail-type":["OrgDeleted"]'),
+      ]);
+    });
+  });
+});

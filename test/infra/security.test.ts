@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { StageConfig } from '../../lib/config/stage-config.js';
+import { TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
+import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+import {
+  STAGE_NAMES,
+  allStatements,
+  asArray,
+  functionIdsByHandler,
+  functionStatements,
+  onlyResource,
+  refId,
+  removeSynthOutput,
+  resolveImport,
+  type Statement,
+  synthStage,
+} from '../support/cdk.js';
+
+const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+const actionsOf = (statements: readonly Statement[]) => statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
+const dynamoActions = (statements: readonly Statement[]) => actionsOf(statements).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
+const isWriteAction = (action: string) => action === '*' || /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
+
+/** Whether a policy condition denies requests not sent over TLS. */
+const deniesInsecureTransport = (statement: Statement) =>
+  statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false';
+
+describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
+  let config: StageConfig;
+  let stateful: Template;
+  let stateless: Template;
+  let functions: Record<HandlerName, string>;
+
+  beforeAll(() => {
+    const synth = synthStage(stage);
+    config = synth.config;
+    stateful = synth.statefulTemplate;
+    stateless = synth.statelessTemplate;
+    functions = functionIdsByHandler(stateless);
+  }, 120_000);
+  afterAll(removeSynthOutput);
+
+  describe('IAM', () => {
+    it('functions with read or no table access hold no write action, and none-access functions no DynamoDB action', () => {
+      for (const name of HANDLER_NAMES) {
+        const access = HANDLERS[name].tableAccess;
+        if (access === 'read-write') continue;
+        const statements = functionStatements(stateless, functions[name]);
+        expect({ name, writes: actionsOf(statements).filter(isWriteAction) }).toEqual({ name, writes: [] });
+        // `none` holds no DynamoDB action at all; `read` exactly the declared read actions.
+        expect({ name, dynamodb: dynamoActions(statements).sort() }).toEqual({ name, dynamodb: [...TABLE_ACTIONS[access]].sort() });
+      }
+    });
+
+    it('read-write functions hold exactly the read-write table actions', () => {
+      const readWrite = HANDLER_NAMES.filter((name) => HANDLERS[name].tableAccess === 'read-write');
+      expect(readWrite.length).toBeGreaterThan(0);
+      for (const name of readWrite) {
+        expect({ name, dynamodb: dynamoActions(functionStatements(stateless, functions[name])).sort() }).toEqual({
+          name,
+          dynamodb: [...TABLE_ACTIONS['read-write']].sort(),
+        });
+      }
+    });
+
+    it('table actions apply to the flag table only, and function roles carry no managed policies', () => {
+      const [tableId] = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
+      for (const name of HANDLER_NAMES) {
+        for (const statement of functionStatements(stateless, functions[name]).filter((s) => dynamoActions([s]).length > 0)) {
+          expect(asArray(statement.Resource).map((resource) => resolveImport(stateful, resource))).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+        }
+        const roleId = refId(stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Role) ?? '';
+        expect(stateless.findResources('AWS::IAM::Role')[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it("no statement has Resource '*' except X-Ray's PutTraceSegments/PutTelemetryRecords (key policies excepted: there '*' is the key itself)", () => {
+      const wildcardsOf = (template: Template) =>
+        allStatements(template)
+          .filter(({ source }) => !source.startsWith('AWS::KMS::Key'))
+          .filter(({ statement }) => asArray(statement.Resource).includes('*') || statement.Resource === undefined);
+      // Every function role has the X-Ray statement, so the check below is not vacuous.
+      expect(wildcardsOf(stateless).length).toBeGreaterThan(0);
+      for (const template of [stateful, stateless]) {
+        const wildcards = wildcardsOf(template);
+        for (const { source, statement } of wildcards) {
+          expect({ source, Effect: statement.Effect, Action: asArray(statement.Action).sort(), Resource: statement.Resource }).toEqual({
+            source,
+            Effect: 'Allow',
+            Action: XRAY_ACTIONS,
+            Resource: '*',
+          });
+        }
+      }
+    });
+
+    it("no statement grants Action '*' or uses NotAction/NotResource", () => {
+      for (const template of [stateful, stateless]) {
+        for (const { source, statement } of allStatements(template)) {
+          expect({ source, wildcard: asArray(statement.Action).includes('*') }).toEqual({ source, wildcard: false });
+          expect({ source, NotAction: statement.NotAction, NotResource: (statement as { NotResource?: unknown }).NotResource }).toEqual({ source });
+        }
+      }
+    });
+  });
+
+  describe('functions', () => {
+    it('run Node.js 22 or newer on arm64 with active tracing, source maps and the stage log level', () => {
+      stateless.allResourcesProperties('AWS::Lambda::Function', {
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
+        Environment: {
+          Variables: Match.objectLike({
+            NODE_OPTIONS: Match.stringLikeRegexp('(^| )--enable-source-maps( |$)'),
+            POWERTOOLS_LOG_LEVEL: config.logLevel,
+          }),
+        },
+      });
+      for (const [id, fn] of Object.entries(stateless.findResources('AWS::Lambda::Function'))) {
+        const version = /^nodejs(\d+)\.x$/.exec(String(fn.Properties.Runtime))?.[1];
+        expect({ id, runtime: fn.Properties.Runtime, supported: Number(version) >= 22 }).toEqual({ id, runtime: fn.Properties.Runtime, supported: true });
+      }
+    });
+
+    it("log to their own log group, kept for the stage's logRetentionDays", () => {
+      const logGroups = stateless.findResources('AWS::Logs::LogGroup');
+      const used = new Set<string>();
+      for (const [id, fn] of Object.entries(stateless.findResources('AWS::Lambda::Function'))) {
+        const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
+        expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({ id, logGroupId, retention: config.logRetentionDays });
+        expect(used.has(logGroupId)).toBe(false);
+        used.add(logGroupId);
+      }
+    });
+  });
+
+  describe('asynchronous delivery', () => {
+    it('every rule target has a dead-letter queue and a retry policy', () => {
+      const rules = Object.entries(stateless.findResources('AWS::Events::Rule'));
+      expect(rules.length).toBeGreaterThan(0);
+      for (const [id, rule] of rules) {
+        for (const target of rule.Properties.Targets as Record<string, unknown>[]) {
+          expect({ id, target }).toEqual({
+            id,
+            target: expect.objectContaining({
+              DeadLetterConfig: { Arn: expect.anything() },
+              RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) },
+            }),
+          });
+        }
+      }
+    });
+
+    it('every target function retries and then sends failures to the same dead-letter queue as its rule', () => {
+      const [queueId] = onlyResource(stateful, 'AWS::SQS::Queue');
+      const invokeConfigs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
+      for (const rule of Object.values(stateless.findResources('AWS::Events::Rule'))) {
+        for (const target of rule.Properties.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown } }[]) {
+          expect(resolveImport(stateful, target.DeadLetterConfig.Arn)).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+          const functionId = refId(target.Arn);
+          expect(functionId && stateless.findResources('AWS::Lambda::Function')[functionId]).toBeTruthy();
+          // The rule invokes the unqualified function, so the $LATEST configuration applies.
+          expect(target.Arn).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+          const configs = invokeConfigs.filter((c) => refId(c.Properties.FunctionName) === functionId);
+          expect(configs).toHaveLength(1);
+          const props = configs[0]?.Properties;
+          expect(props).toEqual(
+            expect.objectContaining({
+              Qualifier: '$LATEST',
+              MaximumRetryAttempts: expect.any(Number),
+              MaximumEventAgeInSeconds: expect.any(Number),
+              DestinationConfig: { OnFailure: { Destination: target.DeadLetterConfig.Arn } },
+            }),
+          );
+          expect(props.MaximumRetryAttempts).toBeLessThanOrEqual(2);
+          // The function's role may send to the queue (Lambda delivers the failure with it).
+          const sends = functionStatements(stateless, functionId as string).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+          expect(sends.map((s) => s.Resource)).toEqual([target.DeadLetterConfig.Arn]);
+        }
+      }
+    });
+
+    it("the dead-letter queue's policy admits the org bus's rules, the rules the queue receives from", () => {
+      const [queueId] = onlyResource(stateful, 'AWS::SQS::Queue');
+      const [, policy] = onlyResource(stateful, 'AWS::SQS::QueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
+      const admits = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(
+        (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
+      );
+      expect(admits).toHaveLength(1);
+      expect(asArray(admits[0]?.Action)).toEqual(['sqs:SendMessage']);
+      const sourceArn = JSON.stringify(admits[0]?.Condition?.ArnLike?.['aws:SourceArn']);
+      for (const rule of Object.values(stateless.findResources('AWS::Events::Rule'))) {
+        const bus = resolveImport(stateful, rule.Properties.EventBusName);
+        expect(sourceArn).toContain(`":rule/",${JSON.stringify(bus)},"/*"`);
+      }
+    });
+  });
+
+  describe('encryption and TLS', () => {
+    it('the dead-letter queue is encrypted and refuses requests without TLS', () => {
+      const [queueId, queue] = onlyResource(stateful, 'AWS::SQS::Queue');
+      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined).toBe(true);
+      const [, policy] = onlyResource(stateful, 'AWS::SQS::QueuePolicy');
+      const tls = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(deniesInsecureTransport);
+      expect(tls).toEqual([
+        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+      ]);
+    });
+
+    it('the alarm topic is encrypted with a rotated KMS key CloudWatch may use, and refuses publishing without TLS', () => {
+      const [topicId, topic] = onlyResource(stateful, 'AWS::SNS::Topic');
+      const keyId = refId(topic.Properties.KmsMasterKeyId) ?? '';
+      const key = stateful.findResources('AWS::KMS::Key')[keyId];
+      expect(key?.Properties.EnableKeyRotation).toBe(true);
+      expect(key?.Properties.KeyPolicy.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+        }),
+      );
+      const [, policy] = onlyResource(stateful, 'AWS::SNS::TopicPolicy');
+      expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+      expect((policy.Properties.PolicyDocument.Statement as Statement[]).filter(deniesInsecureTransport)).toEqual([
+        expect.objectContaining({ Action: 'sns:Publish', Principal: '*', Resource: { Ref: topicId } }),
+      ]);
+    });
+
+    // An AWS::SNS::TopicPolicy replaces the topic's default access policy (which admits the
+    // account's principals, CloudWatch's alarms among them). The policy `enforceSSL` creates holds
+    // only the TLS Deny, so no resource-based statement lets the alarms publish: every alarm
+    // action fails with "... is not authorized to perform: SNS:Publish ...".
+    it('the alarm topic policy lets CloudWatch alarms publish (it replaces the default topic policy)', () => {
+      const [topicId] = onlyResource(stateful, 'AWS::SNS::Topic');
+      const [, policy] = onlyResource(stateful, 'AWS::SNS::TopicPolicy');
+      const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+      const allowsCloudWatchPublish = statements.some(
+        (s) =>
+          s.Effect === 'Allow' &&
+          asArray(s.Action).some((action) => action.toLowerCase() === 'sns:publish') &&
+          asArray((s.Principal as { Service?: string | string[] } | undefined)?.Service).includes('cloudwatch.amazonaws.com') &&
+          JSON.stringify(s.Resource) === JSON.stringify({ Ref: topicId }),
+      );
+      expect({ allowsCloudWatchPublish, statements }).toEqual({ allowsCloudWatchPublish: true, statements });
+    });
+  });
+
+  describe('API', () => {
+    it('every route but GET /health uses the JWT authorizer with the stage issuer and audience', () => {
+      const [authorizerId] = onlyResource(stateless, 'AWS::ApiGatewayV2::Authorizer');
+      stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: { Issuer: config.jwt.issuer, Audience: Match.exact(config.jwt.audience) },
+      });
+      const routes = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route'));
+      const open = routes.filter((route) => route.Properties.AuthorizationType === 'NONE').map((route) => route.Properties.RouteKey);
+      expect(open).toEqual(['GET /health']);
+      for (const route of routes.filter((r) => r.Properties.RouteKey !== 'GET /health')) {
+        expect(route.Properties).toEqual(
+          expect.objectContaining({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId }, AuthorizationScopes: expect.arrayContaining([expect.any(String)]) }),
+        );
+      }
+    });
+
+    it('the stage writes access logs and throttles per the stage config', () => {
+      const logGroups = stateless.findResources('AWS::Logs::LogGroup');
+      stateless.allResourcesProperties('AWS::ApiGatewayV2::Stage', {
+        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+        DefaultRouteSettings: { ThrottlingRateLimit: config.throttle.rateLimit, ThrottlingBurstLimit: config.throttle.burstLimit },
+      });
+      for (const apiStage of Object.values(stateless.findResources('AWS::ApiGatewayV2::Stage'))) {
+        const logGroupId = refId(apiStage.Properties.AccessLogSettings.DestinationArn) ?? '';
+        expect(logGroups[logGroupId]?.Properties.RetentionInDays).toBe(config.logRetentionDays);
+      }
+    });
+
+    it("CORS admits exactly the stage's corsAllowOrigins", () => {
+      const [, api] = onlyResource(stateless, 'AWS::ApiGatewayV2::Api');
+      if (config.corsAllowOrigins.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
+      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(config.corsAllowOrigins);
+    });
+  });
+});

@@ -1,0 +1,174 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { serviceApp, type ServiceStacks } from '../../lib/app.js';
+import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+
+/** One stage's raw settings, as written under `context.stages.<name>` in cdk.json. */
+export type StageSettings = Record<string, unknown>;
+
+/** The resources of a template, by logical id, as `Template.findResources` returns them. */
+export type Resources = ReturnType<Template['findResources']>;
+/** One resource of a template. */
+export type Resource = Resources[string];
+
+/** One IAM policy statement as it appears in a template. */
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | readonly string[];
+  readonly NotAction?: string | readonly string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** The `stages` context of the project's cdk.json, read fresh on every call (callers may modify it). */
+export function cdkJsonStages(): Record<string, StageSettings> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context?: { stages?: Record<string, StageSettings> };
+  };
+  const stages = cdkJson.context?.stages;
+  if (!stages || Object.keys(stages).length === 0) throw new Error('cdk.json has no context.stages');
+  return stages;
+}
+
+/** The stage names of cdk.json. */
+export const STAGE_NAMES: readonly string[] = Object.keys(cdkJsonStages());
+
+const outdirs: string[] = [];
+
+/** A fresh directory for one app's cloud assembly (bundled assets included), removed by {@link removeSynthOutput}. */
+export function newOutdir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'org-feature-flags-infra-'));
+  outdirs.push(dir);
+  return dir;
+}
+
+/** Removes the cloud assemblies written by this test file's apps (about 12 MB each); call it in `afterAll`. */
+export function removeSynthOutput(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A stage's app as `cdk synth -c stage=NAME` builds it, not yet synthesized. */
+export function buildStage(stage: string, stages: Record<string, StageSettings> = cdkJsonStages()): { app: App } & ServiceStacks {
+  return serviceApp({ context: { stage, stages }, outdir: newOutdir() });
+}
+
+/** A stage's app, synthesized once (cdk-nag included), with both stacks' templates. */
+export interface SynthesizedStage extends ServiceStacks {
+  readonly app: App;
+  readonly assembly: CloudAssembly;
+  readonly statefulTemplate: Template;
+  readonly statelessTemplate: Template;
+}
+
+/** Builds and synthesizes a stage once; the templates are read from that one cloud assembly. */
+export function synthStage(stage: string, stages: Record<string, StageSettings> = cdkJsonStages()): SynthesizedStage {
+  const built = buildStage(stage, stages);
+  const assembly = built.app.synth();
+  return {
+    ...built,
+    assembly,
+    statefulTemplate: Template.fromJSON(assembly.getStackByName(built.stateful.stackName).template as Record<string, unknown>),
+    statelessTemplate: Template.fromJSON(assembly.getStackByName(built.stateless.stackName).template as Record<string, unknown>),
+  };
+}
+
+/** The one resource of `type` in the template; throws when there are none or several. */
+export function onlyResource(template: Template, type: string): [string, Resource] {
+  const entries = Object.entries(template.findResources(type));
+  if (entries.length !== 1) throw new Error(`expected exactly one ${type}, found ${entries.length}`);
+  return entries[0] as [string, Resource];
+}
+
+/** The logical id a `Ref` or `Fn::GetAtt` points at, or undefined for anything else. */
+export function refId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const ref = (value as { Ref?: unknown }).Ref;
+  if (typeof ref === 'string') return ref;
+  const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  return undefined;
+}
+
+/**
+ * Follows a `Fn::ImportValue` of the stateless template to the value the stateful stack exports
+ * under that name; any other value is returned unchanged.
+ */
+export function resolveImport(exporter: Template, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('Fn::ImportValue' in value)) return value;
+  const name = (value as { 'Fn::ImportValue': unknown })['Fn::ImportValue'];
+  const outputs = Object.values(exporter.toJSON().Outputs ?? {}) as { Value: unknown; Export?: { Name?: unknown } }[];
+  const output = outputs.find((candidate) => candidate.Export?.Name === name);
+  if (!output) throw new Error(`no output of the exporting stack is exported as ${JSON.stringify(name)}`);
+  return output.Value;
+}
+
+/** The handler whose declared description a function carries, or undefined. */
+export function handlerOfFunction(template: Template, functionId: string | undefined): HandlerName | undefined {
+  if (!functionId) return undefined;
+  const fn = template.findResources('AWS::Lambda::Function')[functionId];
+  if (!fn) return undefined;
+  const names = (Object.keys(HANDLERS) as HandlerName[]).filter((name) => HANDLERS[name].description === fn.Properties?.Description);
+  return names.length === 1 ? names[0] : undefined;
+}
+
+/** Each declared handler's function logical id, matched by the function's `Description`. */
+export function functionIdsByHandler(template: Template): Record<HandlerName, string> {
+  const result: Partial<Record<HandlerName, string>> = {};
+  for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+    const ids = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: HANDLERS[name].description } }));
+    if (ids.length !== 1) throw new Error(`expected one function described '${HANDLERS[name].description}' (${name}), found ${ids.length}`);
+    result[name] = ids[0];
+  }
+  return result as Record<HandlerName, string>;
+}
+
+/** A value or list of values as a list. */
+export function asArray<T>(value: T | readonly T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+}
+
+/** The statements of every identity policy attached to a role: its inline `Policies` and each `AWS::IAM::Policy` naming it. */
+export function roleStatements(template: Template, roleId: string): Statement[] {
+  const role = template.findResources('AWS::IAM::Role')[roleId];
+  if (!role) throw new Error(`no role ${roleId}`);
+  const inline = asArray<{ PolicyDocument: { Statement: Statement[] } }>(role.Properties?.Policies).flatMap((p) => p.PolicyDocument.Statement);
+  const attached = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => asArray<unknown>(policy.Properties.Roles).some((r) => refId(r) === roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
+}
+
+/** The statements of the execution role of a function. */
+export function functionStatements(template: Template, functionId: string): Statement[] {
+  const fn = template.findResources('AWS::Lambda::Function')[functionId];
+  const roleId = refId(fn?.Properties?.Role);
+  if (!roleId) throw new Error(`function ${functionId} has no role of this template`);
+  return roleStatements(template, roleId);
+}
+
+/** Every policy statement of the template, with where it comes from. */
+export function allStatements(template: Template): { source: string; statement: Statement }[] {
+  const documents: { source: string; document: unknown }[] = [];
+  const add = (type: string, read: (properties: Record<string, unknown>) => unknown[]) => {
+    for (const [id, resource] of Object.entries(template.findResources(type))) {
+      for (const document of read(resource.Properties ?? {})) documents.push({ source: `${type} ${id}`, document });
+    }
+  };
+  add('AWS::IAM::Policy', (p) => [p.PolicyDocument]);
+  add('AWS::IAM::ManagedPolicy', (p) => [p.PolicyDocument]);
+  add('AWS::IAM::Role', (p) => asArray<{ PolicyDocument: unknown }>(p.Policies as never).map((policy) => policy.PolicyDocument));
+  add('AWS::SQS::QueuePolicy', (p) => [p.PolicyDocument]);
+  add('AWS::SNS::TopicPolicy', (p) => [p.PolicyDocument]);
+  add('AWS::KMS::Key', (p) => [p.KeyPolicy]);
+  add('AWS::Events::EventBusPolicy', (p) => (p.Statement ? [{ Statement: [p.Statement] }] : []));
+  return documents.flatMap(({ source, document }) =>
+    asArray<Statement>((document as { Statement?: Statement[] } | undefined)?.Statement).map((statement) => ({ source, statement })),
+  );
+}
