@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambd
 import { documentClient } from '../../lambdas/adapters/dynamodb-client.js';
 import { ORG_CLAIM, SCOPES } from '../../lambdas/domain/caller.js';
 import { DEFAULT_ORG_EVENT_SOURCE, ORG_CREATED } from '../../lambdas/domain/events.js';
+import type { EventBridgeEvent as DeliveredEvent } from '../../lib/local/put-events.js';
 
 /** Who calls: a role's scope in the token, or no authorizer at all (`none`). */
 export type TestRole = 'admin' | 'service' | 'org' | 'none';
@@ -103,19 +104,11 @@ function jwtAuthorizer(role: Exclude<TestRole, 'none'>, options: HttpEventOption
   return { principalId: '', integrationLatency: 0, jwt: { claims, scopes } };
 }
 
-/** An EventBridge event as a rule delivers it to its target; `OrgCreated` from the org service by default. */
-export interface EventBridgeEvent {
-  version: string;
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-  [field: string]: unknown;
-}
+/**
+ * An EventBridge event as a rule delivers it to its target, loosened so tests can also build
+ * malformed ones; `OrgCreated` from the org service by default.
+ */
+export type EventBridgeEvent = Omit<DeliveredEvent, 'version' | 'detail'> & { version: string; detail: unknown; [field: string]: unknown };
 
 export function eventBridgeEvent(detail: unknown, overrides: Partial<EventBridgeEvent> = {}): EventBridgeEvent {
   return {
