@@ -8,6 +8,7 @@ import { getOrgFlags, provisionOrg, setOrgFlag } from '../../../lambdas/use-case
 import { loadRegistry } from '../../../registry/index.js';
 import { uniqueOrgId } from '../../support/events.js';
 import { recognizeHostRealmErrors } from '../../support/realm.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 /** A client pointed at a port nothing listens on: every call is refused at once. */
 const client = createDocumentClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
@@ -24,18 +25,9 @@ afterAll(() => restoreRealm());
 const deps = { registry: loadRegistry(), store: new DynamoDbFlagStore(client, 'unreachable-table') };
 const admin: Caller = { role: 'admin', id: 'admin-user-1' };
 
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('the flag store is unreachable', () => {
   test('getOrgFlags rejects with a DependencyUnavailableError (503, retry-after)', async () => {
-    const error = await failure(getOrgFlags(deps, admin, uniqueOrgId()));
+    const error = await rejectionOf(getOrgFlags(deps, admin, uniqueOrgId()));
 
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     const unavailable = error as DependencyUnavailableError;
@@ -45,7 +37,7 @@ describe('the flag store is unreachable', () => {
   });
 
   test('the HTTP error mapping answers 503 with a retry-after header and no detail of the cause', async () => {
-    const error = await failure(getOrgFlags(deps, admin, uniqueOrgId()));
+    const error = await rejectionOf(getOrgFlags(deps, admin, uniqueOrgId()));
 
     const response = errorResponse(error);
 
@@ -62,9 +54,9 @@ describe('the flag store is unreachable', () => {
     const flag = deps.registry.flags[0];
     if (!flag) throw new Error('the registry is empty');
 
-    expect(await failure(provisionOrg(deps, orgId, { actor: 'test', now: new Date() }))).toBeInstanceOf(DependencyUnavailableError);
+    expect(await rejectionOf(provisionOrg(deps, orgId, { actor: 'test', now: new Date() }))).toBeInstanceOf(DependencyUnavailableError);
     expect(
-      await failure(setOrgFlag(deps, admin, { org_id: orgId, key: flag.key, enabled: true }, { requestId: 'r-1', now: new Date() })),
+      await rejectionOf(setOrgFlag(deps, admin, { org_id: orgId, key: flag.key, enabled: true }, { requestId: 'r-1', now: new Date() })),
     ).toBeInstanceOf(DependencyUnavailableError);
   });
 });

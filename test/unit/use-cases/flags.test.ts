@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError, UnknownFlagError } from '
 import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../../../lambdas/domain/flag-store.js';
 import type { FlagRow, FlagState, OrgRecord } from '../../../lambdas/domain/flags.js';
 import { getOrgFlags, listFlags, provisionOrg, setOrgFlag, type Deps } from '../../../lambdas/use-cases/flags.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 /**
  * An in-memory FlagStore with the port's semantics (conditional writes, version checks) that
@@ -153,15 +154,6 @@ beforeEach(() => {
   deps = { registry, store };
 });
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
 describe('listFlags', () => {
   it('gives admins and services every flag, internal ones included, and the retired keys', () => {
     for (const caller of [admin, service]) {
@@ -190,21 +182,21 @@ describe('getOrgFlags', () => {
   });
 
   it("returns 404 to an org caller asking for another org, without touching the store", async () => {
-    const error = await rejection(getOrgFlags(deps, acmeUser, 'globex'));
+    const error = await rejectionOf(getOrgFlags(deps, acmeUser, 'globex'));
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).status).toBe(404);
     expect(store.calls).toEqual([]);
   });
 
   it('reports an org the caller may not see exactly like a missing one', async () => {
-    const forbidden = (await rejection(getOrgFlags(deps, acmeUser, 'globex'))) as NotFoundError;
-    const missing = (await rejection(getOrgFlags(deps, admin, 'globex-missing'))) as NotFoundError;
+    const forbidden = (await rejectionOf(getOrgFlags(deps, acmeUser, 'globex'))) as NotFoundError;
+    const missing = (await rejectionOf(getOrgFlags(deps, admin, 'globex-missing'))) as NotFoundError;
     expect(forbidden.code).toBe(missing.code);
     expect(forbidden.message).toBe(missing.message.replace('globex-missing', 'globex'));
   });
 
   it('returns 404 for an org that was never provisioned', async () => {
-    const error = await rejection(getOrgFlags(deps, admin, 'initech'));
+    const error = await rejectionOf(getOrgFlags(deps, admin, 'initech'));
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).status).toBe(404);
   });
@@ -248,7 +240,7 @@ describe('setOrgFlag', () => {
     ['a service', service],
     ['an org caller, even for its own org', acmeUser],
   ])('forbids %s, without touching the store', async (_label, caller) => {
-    const error = await rejection(setOrgFlag(deps, caller, { org_id: 'acme', key: 'chat', enabled: true }, context));
+    const error = await rejectionOf(setOrgFlag(deps, caller, { org_id: 'acme', key: 'chat', enabled: true }, context));
     expect(error).toBeInstanceOf(ForbiddenError);
     expect((error as ForbiddenError).status).toBe(403);
     expect(store.calls).toEqual([]);
@@ -257,7 +249,7 @@ describe('setOrgFlag', () => {
   it.each(['no-such-flag', 'legacy-editor', 'Chat'])(
     'rejects the unknown key %s with 400 unknown_flag naming every valid key',
     async (key) => {
-      const error = await rejection(setOrgFlag(deps, admin, { org_id: 'acme', key, enabled: true }, context));
+      const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key, enabled: true }, context));
       expect(error).toBeInstanceOf(UnknownFlagError);
       const unknown = error as UnknownFlagError;
       expect(unknown.status).toBe(400);
@@ -328,7 +320,7 @@ describe('setOrgFlag', () => {
   });
 
   it('maps org_not_found to a 404', async () => {
-    const error = await rejection(setOrgFlag(deps, admin, { org_id: 'initech', key: 'chat', enabled: true }, context));
+    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'initech', key: 'chat', enabled: true }, context));
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).status).toBe(404);
     expect((error as NotFoundError).code).toBe('org_not_found');
@@ -337,7 +329,7 @@ describe('setOrgFlag', () => {
   it('maps version_conflict to a 409 carrying the current version', async () => {
     const current: FlagState = row('chat', true, { version: 7 });
     store.nextOutcome = { kind: 'version_conflict', current };
-    const error = await rejection(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, context));
+    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, context));
     expect(error).toBeInstanceOf(ConflictError);
     const conflict = error as ConflictError;
     expect(conflict.status).toBe(409);
@@ -347,7 +339,7 @@ describe('setOrgFlag', () => {
 
   it('maps a version_conflict on a flag with no row to current version 0', async () => {
     store.nextOutcome = { kind: 'version_conflict', current: undefined };
-    const error = await rejection(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true, version: 3 }, context));
+    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true, version: 3 }, context));
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as ConflictError).details).toEqual({ current_version: 0 });
   });
