@@ -30,6 +30,7 @@ export function buildServiceApp(app: App): ServiceStacks {
     eventBus: stateful.eventBus,
     deadLetterQueue: stateful.deadLetterQueue,
     alarmTopic: stateful.alarmTopic,
+    jwt: stateful.jwtTrust,
   });
   stateless.addStackDependency(stateful);
   Tags.of(app).add('service', 'org-feature-flags');

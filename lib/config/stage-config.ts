@@ -8,6 +8,7 @@ export const stageConfigSchema = z
   .object({
     /** Whether the table and queues survive `cdk destroy` and the table refuses deletion. */
     retainData: z.boolean(),
+    /** The identity provider whose tokens the API accepts; absent when `devUserPool` is on. */
     jwt: z
       .object({
         /** The identity provider's issuer URL (for Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>). */
@@ -15,7 +16,10 @@ export const stageConfigSchema = z
         /** Accepted `aud` (or `client_id`) values. */
         audience: z.array(z.string().min(1)).min(1, 'jwt.audience needs at least one value'),
       })
-      .strict(),
+      .strict()
+      .optional(),
+    /** Creates a Cognito user pool with the three scopes and admin and service clients, and trusts it. */
+    devUserPool: z.boolean().default(false),
     /** Origins of the admin UI allowed by CORS; empty for none. */
     corsAllowOrigins: z.array(z.union([z.url(), z.literal('*')])),
     /** Name of an existing org event bus to attach to; absent to create one. */
@@ -30,7 +34,15 @@ export const stageConfigSchema = z
     /** Memory of each function in MB. */
     functionMemoryMb: z.number().int().min(128).max(10240).default(256),
   })
-  .strict();
+  .strict()
+  .superRefine((stage, context) => {
+    if (stage.devUserPool && stage.jwt) {
+      context.addIssue({ code: 'custom', path: ['jwt'], message: 'set either jwt or devUserPool: true, not both' });
+    }
+    if (!stage.devUserPool && !stage.jwt) {
+      context.addIssue({ code: 'custom', path: ['jwt'], message: 'jwt is required (issuer and audience), unless devUserPool is true' });
+    }
+  });
 
 /** A stage's validated settings. */
 export type StageConfig = z.infer<typeof stageConfigSchema> & { readonly stage: string };

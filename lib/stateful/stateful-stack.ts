@@ -9,6 +9,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import { FLAG_TABLE, type KeyAttribute } from '../service/table.js';
+import { DevUserPool, type JwtTrust } from './dev-user-pool.js';
 
 /** Props of the {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
@@ -27,6 +28,8 @@ export class StatefulStack extends Stack {
   readonly eventBus: IEventBus;
   readonly deadLetterQueue: IQueue;
   readonly alarmTopic: ITopic;
+  /** Whose tokens the API accepts: the configured identity provider, or this stage's dev user pool. */
+  readonly jwtTrust: JwtTrust;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -105,6 +108,14 @@ export class StatefulStack extends Stack {
     );
     for (const email of config.alarmEmails) topic.addSubscription(new EmailSubscription(email));
     this.alarmTopic = topic;
+
+    if (config.devUserPool) {
+      this.jwtTrust = new DevUserPool(this, 'DevUserPool', { stage: config.stage, removalPolicy }).trust;
+    } else if (config.jwt) {
+      this.jwtTrust = { issuer: config.jwt.issuer, audience: [...config.jwt.audience] };
+    } else {
+      throw new Error(`Stage ${config.stage} has neither jwt nor devUserPool`);
+    }
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The flag table' });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Publish OrgCreated here' });

@@ -7,12 +7,15 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
+import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import type { HandlerName } from '../service/handlers.js';
 import { ROUTES, routeKey } from '../service/routes.js';
 
 /** Props of the {@link FlagApi}. */
 export interface FlagApiProps {
   readonly config: StageConfig;
+  /** The issuer and audiences whose tokens the JWT authorizer accepts. */
+  readonly jwt: JwtTrust;
   /** The function of each declared handler that serves a route. */
   readonly functions: Readonly<Partial<Record<HandlerName, IFunction>>>;
 }
@@ -73,7 +76,7 @@ export class FlagApi extends Construct {
       },
     });
 
-    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', config.jwt.issuer, { jwtAudience: config.jwt.audience });
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwt.issuer, { jwtAudience: props.jwt.audience });
     for (const route of ROUTES) {
       const fn = props.functions[route.handler];
       if (!fn) throw new Error(`No function for ${routeKey(route)} (${route.handler})`);

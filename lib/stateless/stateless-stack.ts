@@ -6,6 +6,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
+import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { HANDLERS, type HandlerName } from '../service/handlers.js';
 import { eventRules } from '../service/rules.js';
@@ -20,6 +21,7 @@ export interface StatelessStackProps extends StackProps {
   readonly eventBus: IEventBus;
   readonly deadLetterQueue: IQueue;
   readonly alarmTopic: ITopic;
+  readonly jwt: JwtTrust;
 }
 
 /** What can be replaced at will: one function per declared handler, the API, the event rules and the alarms. */
@@ -47,7 +49,7 @@ export class StatelessStack extends Stack {
     // Referenced by ARN: the queue's policy, in the stateful stack, already admits the bus's rules.
     const deadLetterQueue = Queue.fromQueueArn(this, 'DeadLetterQueue', props.deadLetterQueue.queueArn);
 
-    this.api = new FlagApi(this, 'Api', { config, functions: lambdas });
+    this.api = new FlagApi(this, 'Api', { config, jwt: props.jwt, functions: lambdas });
     new OrgEvents(this, 'OrgEvents', {
       eventBus: props.eventBus,
       rules: eventRules({ orgEventSource: config.orgEventSource }),

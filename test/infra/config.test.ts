@@ -4,7 +4,7 @@ import { stageConfig } from '../../lib/config/stage-config.js';
 import { STAGE_NAMES, cdkJsonStages, type StageSettings } from '../support/cdk.js';
 
 const stages = cdkJsonStages();
-const [BASE_STAGE] = STAGE_NAMES as [string, ...string[]];
+const BASE_STAGE = STAGE_NAMES.find((name) => (stages[name] as { jwt?: unknown }).jwt !== undefined) as string;
 const base = stages[BASE_STAGE] as StageSettings & { jwt: Record<string, unknown> };
 
 /** The stages of cdk.json with the base stage replaced by `settings`. */
@@ -43,6 +43,14 @@ describe('stageConfig', () => {
 
   it('rejects an empty audience list', () => {
     expect(configWith({ ...base, jwt: { ...base.jwt, audience: [] } })).toThrow(/- jwt\.audience: jwt\.audience needs at least one value/);
+  });
+
+  it('needs exactly one of jwt and devUserPool', () => {
+    const { jwt, ...withoutJwt } = base;
+    expect(jwt).toBeDefined();
+    expect(configWith(withoutJwt)).toThrow(/- jwt: jwt is required/);
+    expect(configWith({ ...base, devUserPool: true })).toThrow(/- jwt: set either jwt or devUserPool: true, not both/);
+    expect(stageConfig(BASE_STAGE, withBase({ ...withoutJwt, devUserPool: true }))).toMatchObject({ devUserPool: true });
   });
 
   it('rejects unknown keys, at the top and inside jwt (strict)', () => {
