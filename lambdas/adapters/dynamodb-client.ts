@@ -2,6 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { config } from '../shared/config.js';
+import { tracer } from '../shared/powertools.js';
 
 /**
  * Builds the DynamoDB document client every adapter uses. `DYNAMODB_ENDPOINT` points it at
@@ -9,12 +10,14 @@ import { config } from '../shared/config.js';
  */
 export function createDocumentClient(overrides: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   const { dynamoDbEndpoint } = config();
-  const client = new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
-    ...(dynamoDbEndpoint ? { endpoint: dynamoDbEndpoint } : {}),
-    ...overrides,
-  });
+  const client = tracer.captureAWSv3Client(
+    new DynamoDBClient({
+      maxAttempts: 3,
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+      ...(dynamoDbEndpoint ? { endpoint: dynamoDbEndpoint } : {}),
+      ...overrides,
+    }),
+  );
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

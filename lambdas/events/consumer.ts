@@ -1,13 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { logger } from '../shared/powertools.js';
+import { logger, tracer } from '../shared/powertools.js';
 
 /**
- * Wraps an EventBridge consumer in the one chain every consumer uses: Lambda context in the logs,
+ * Wraps an EventBridge consumer in the one chain every consumer uses: tracing, Lambda context in the logs,
  * a logged reason for any failure, then the event parsed against its detail schema. Errors are
  * rethrown, never swallowed, so the platform retries and finally dead-letters the event.
  */
@@ -17,6 +18,7 @@ export function eventHandler<D extends z.ZodType>(
   logic: (event: z.infer<ReturnType<typeof eventSchema<D>>>, context: Context) => Promise<void>,
 ) {
   return middy()
+    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: (request) => {

@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { logger } from '../shared/powertools.js';
+import { logger, tracer } from '../shared/powertools.js';
 import type { HttpEvent } from './request.js';
 import { errorResponse } from './responses.js';
 
@@ -9,11 +10,12 @@ import { errorResponse } from './responses.js';
 export type RouteLogic = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * Wraps route logic in the one middleware chain every HTTP handler uses: Lambda context in the
- * logs first, then the error mapping, so that anything thrown inside becomes a JSON error.
+ * Wraps route logic in the one middleware chain every HTTP handler uses: tracing, then the Lambda
+ * context in the logs, then the error mapping, so that anything thrown inside becomes a JSON error.
  */
 export function httpHandler(logic: RouteLogic) {
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
+    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: (request) => {

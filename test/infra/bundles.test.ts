@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +10,7 @@ import { removeSynthOutput, synthStage } from '../support/cdk.js';
 import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
 
 const run = promisify(execFile);
+const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** Each function's bundled entry file, as `cdk deploy` would upload it. */
 const bundles = new Map<HandlerName, string>();
@@ -26,7 +28,15 @@ beforeAll(() => {
 afterAll(removeSynthOutput);
 
 /** Invokes a bundle's handler in a fresh Node process, as the Lambda runtime would load it. */
-async function invokeBundle(name: HandlerName, event: unknown): Promise<{ statusCode?: number; body?: string } | null> {
+async function invokeBundle(
+  name: HandlerName,
+  event: unknown,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ statusCode?: number; body?: string } | null> {
+  return JSON.parse((await runBundle(name, event, extraEnv)).stdout);
+}
+
+async function runBundle(name: HandlerName, event: unknown, extraEnv: NodeJS.ProcessEnv) {
   const file = bundles.get(name);
   if (!file) throw new Error(`no bundle for ${name}`);
   const script = `
@@ -34,11 +44,17 @@ async function invokeBundle(name: HandlerName, event: unknown): Promise<{ status
     const context = { awsRequestId: 'bundle-test', functionName: ${JSON.stringify(name)}, getRemainingTimeInMillis: () => 10000 };
     const result = await handler(JSON.parse(process.env.EVENT), context);
     process.stdout.write(JSON.stringify(result ?? null));`;
-  const env: NodeJS.ProcessEnv = { ...process.env, EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'SILENT', ...extraEnv };
   delete env.NODE_OPTIONS;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
-  return JSON.parse(stdout);
+  return run(process.execPath, ['--input-type=module', '-e', script], { env });
 }
+
+/** What the Lambda runtime sets that turns tracing on: the execution environment and a sampled trace. */
+const LAMBDA_TRACING_ENV = {
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  LAMBDA_TASK_ROOT: PROJECT_ROOT,
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+};
 
 describe('the function bundles cdk deploys', () => {
   it('exist for every declared handler, as minified ESM with a source map', async () => {
@@ -70,5 +86,31 @@ describe('the function bundles cdk deploys', () => {
 
     const malformed = invokeBundle('org-created', eventBridgeEvent({ org_id: 'not/valid' }));
     await expect(malformed).rejects.toThrow(/org_id/);
+  }, 60_000);
+
+  it('run with X-Ray tracing on, as in Lambda, sending the DynamoDB calls to the X-Ray daemon', async () => {
+    const daemon = createSocket('udp4');
+    const segments: string[] = [];
+    daemon.on('message', (message) => segments.push(message.toString('utf8')));
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    try {
+      const tracing = { ...LAMBDA_TRACING_ENV, AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}` };
+      const orgId = uniqueOrgId('traced');
+      await invokeBundle('org-created', eventBridgeEvent({ org_id: orgId }), tracing);
+      const { stdout, stderr } = await runBundle(
+        'get-org-flags',
+        httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' }),
+        tracing,
+      );
+      expect(JSON.parse(stdout)).toMatchObject({ statusCode: 200 });
+      expect(stderr).not.toMatch(/segment/i);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const traced = segments.join('\n');
+      expect(traced).toContain('"name":"DynamoDB"');
+      expect(traced).toContain('"operation":"Query"');
+      expect(traced).toContain('"operation":"PutItem"');
+    } finally {
+      daemon.close();
+    }
   }, 60_000);
 });
