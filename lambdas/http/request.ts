@@ -40,7 +40,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 
 /** The request's JSON body: 415 if not JSON, 413 if too large, 400 if it does not parse. */
 export function jsonBody(event: HttpEvent): unknown {
-  const contentType = event.headers['content-type'] ?? event.headers['Content-Type'];
+  const contentType = event.headers['content-type'];
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
     throw new UnsupportedMediaTypeError('unsupported_media_type', "The body must be JSON, sent with 'Content-Type: application/json'.");

@@ -9,8 +9,8 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import { HANDLERS, handlerEntryPath, type HandlerName, type TableAccess } from '../service/handlers.js';
+import { PROJECT_ROOT } from '../project.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** The DynamoDB actions each level of table access grants: the least each handler needs. */
 export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {

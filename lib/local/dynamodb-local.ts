@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   CreateTableCommand,
@@ -14,6 +13,8 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../service/table.js';
+import { PROJECT_ROOT } from '../project.js';
+import { freePort } from './ports.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,8 +25,6 @@ const START_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 3_000;
 const OUTPUT_TAIL_LINES = 20;
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where DynamoDB Local is cached when no directory is given: `<project root>/.cache/dynamodb-local`. */
 export const DEFAULT_DYNAMODB_LOCAL_DIR = path.join(PROJECT_ROOT, '.cache', 'dynamodb-local');
@@ -139,19 +138,6 @@ export async function assertJava(): Promise<void> {
   if (match === null) return;
   const major = match[1] === '1' ? Number(match[2]) : Number(match[1]);
   if (major < 17) throw new Error(`${JAVA_REQUIRED_MESSAGE} Found Java ${major}.`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('Could not pick a free port'))));
-    });
-  });
 }
 
 function assertPortFree(port: number): Promise<void> {

@@ -9,8 +9,8 @@ import { loadOrCreateKeys } from './auth.js';
 import { ensureDynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type EventTarget } from './event-bus.js';
 import { startLocalServer, type HttpTarget } from './server.js';
+import { PROJECT_ROOT } from '../project.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z

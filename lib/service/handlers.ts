@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../project.js';
 
 /** What a function may do to the flag table; the stack grants exactly this and nothing more. */
 export type TableAccess = 'none' | 'read' | 'read-write';
@@ -22,9 +23,8 @@ export const HANDLERS = {
 
 export type HandlerName = keyof typeof HANDLERS;
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Absolute path of a handler's entry file. */
 export function handlerEntryPath(name: HandlerName): string {
-  return `${PROJECT_ROOT}${HANDLERS[name].entry}`;
+  return path.join(PROJECT_ROOT, HANDLERS[name].entry);
 }

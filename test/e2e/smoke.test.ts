@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadRegistry } from '../../registry/index.js';
 import { CHECK_NAMES, DEFAULT_ORG_ID, runSmoke } from '../../lib/smoke/run.js';
 import { freePort, startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import { PROJECT_ROOT } from '../../lib/project.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const registry = loadRegistry();
 const SUMMARY = /^smoke: (\d+) passed, (\d+) failed$/;
 const STACK_TRACE = /\n\s+at .+:\d+:\d+|\.ts:\d+:\d+/;

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
 import { removeSynthOutput, synthStage } from '../support/cdk.js';
 import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
+import { PROJECT_ROOT } from '../../lib/project.js';
 
 const run = promisify(execFile);
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** Each function's bundled entry file, as `cdk deploy` would upload it. */
 const bundles = new Map<HandlerName, string>();

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../../lib/service/handlers.js';
+import { PROJECT_ROOT } from '../../../lib/project.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const noTable = (Object.keys(HANDLERS) as HandlerName[]).filter((name) => HANDLERS[name].tableAccess === 'none');
 
 describe('functions declared without table access', () => {
