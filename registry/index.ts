@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FLAGS } from './flags.js';
+import { LEDGER } from './ledger.js';
+import { retiredInLedger, type LedgerEntry } from './ledger-check.js';
 import { RETIRED } from './retired.js';
 import { flagDefinitionSchema, retiredFlagSchema, type FlagDefinition, type RetiredFlag } from './schema.js';
 
@@ -23,8 +25,16 @@ export interface RegistryReport {
   readonly warnings: string[];
 }
 
-/** Checks raw registry data: shape of each entry, duplicate and reused keys, past-due cleanup. */
-export function checkRegistry(flags: readonly unknown[], retired: readonly unknown[], today: string): RegistryReport {
+/**
+ * Checks raw registry data: shape of each entry, duplicate and reused keys, past-due cleanup.
+ * Of the ledger only its retirements are checked here; a stale ledger must not stop the service.
+ */
+export function checkRegistry(
+  flags: readonly unknown[],
+  retired: readonly unknown[],
+  today: string,
+  ledger: readonly LedgerEntry[] = LEDGER,
+): RegistryReport {
   const errors: string[] = [];
   const warnings: string[] = [];
   const seen = new Set<string>();
@@ -60,6 +70,12 @@ export function checkRegistry(flags: readonly unknown[], retired: readonly unkno
     if (seen.has(parsed.data.key)) errors.push(`flag '${parsed.data.key}': key is retired and cannot be reused`);
   });
 
+  for (const key of retiredInLedger(ledger)) {
+    if (seen.has(key) && !retiredKeys.has(key)) {
+      errors.push(`flag '${key}': registry/ledger.ts records the key as retired, so it cannot be reused: give the flag a new key and keep the retired entry in registry/retired.ts`);
+    }
+  }
+
   return { errors, warnings };
 }
 
@@ -78,8 +94,9 @@ export function buildRegistry(
   flags: readonly unknown[],
   retired: readonly unknown[],
   today: string = new Date().toISOString().slice(0, 10),
+  ledger: readonly LedgerEntry[] = LEDGER,
 ): Registry {
-  const report = checkRegistry(flags, retired, today);
+  const report = checkRegistry(flags, retired, today, ledger);
   if (report.errors.length > 0) {
     throw new Error(`Invalid feature flag registry:\n- ${report.errors.join('\n- ')}`);
   }
