@@ -1,15 +1,18 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
+  UpdateCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
+import { ConflictError } from '../domain/errors.js';
+import { guard, putIfAbsent } from './dynamodb-calls.js';
 import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../domain/flag-store.js';
+import type { FleetStore, OrgSnapshot, StoreCursor, StoredItem } from '../domain/job-store.js';
 import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
 
 const ORG_SK = '#ORG';
@@ -19,6 +22,9 @@ const historyPk = (orgId: string) => `HIST#${orgId}`;
 const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
 const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
 const MAX_CHANGE_ATTEMPTS = 4;
+/** The `orgs` index: every org record under one partition value, sorted by org id. */
+const ORGS_INDEX = 'orgs';
+const ORGS_PARTITION = 'ORG';
 
 /** Waits a little, with jitter, before retrying a transaction that collided with another. */
 const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** attempt));
@@ -26,56 +32,128 @@ const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
 /** DynamoDB item attributes, as stored. Key layout: see docs/architecture.md. */
 type Item = Record<string, unknown>;
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
-const UNAVAILABLE = new Set(['ServiceUnavailable', 'InternalServerError', 'TimeoutError']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
-
-/** Turns throttling and connection failures into a 503 the client can retry; rethrows the rest. */
-export function translateDynamoDbError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const code = (error as { code?: string }).code;
-  if (THROTTLING.has(error.name)) return new DependencyUnavailableError('The flag store is throttling requests; retry shortly.', 1);
-  if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) {
-    return new DependencyUnavailableError('The flag store is unavailable; retry shortly.', 2);
-  }
-  return error;
-}
-
-/** The flag store on one DynamoDB table (layout declared in lib/service/table.ts). */
-export class DynamoDbFlagStore implements FlagStore {
+/** The flag store on one DynamoDB table (layout declared in lib/service/table.ts), for requests and for jobs over all orgs. */
+export class DynamoDbFlagStore implements FlagStore, FleetStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   async getOrgState(orgId: string): Promise<OrgState> {
+    const { org, rows } = await this.getOrgSnapshot(orgId);
+    return { org, rows };
+  }
+
+  /** One strongly consistent Query of the org's partition (per 1 MB page): its record and flag rows. */
+  async getOrgSnapshot(orgId: string): Promise<OrgSnapshot> {
     let org: OrgRecord | undefined;
     const rows: FlagRow[] = [];
+    const stored = new Map<string, StoredItem>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page: QueryCommandOutput = await guard(
         this.client.send(
           new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': orgPk(orgId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': orgPk(orgId) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
           }),
         ),
       );
       for (const item of page.Items ?? []) {
         if (item.sk === ORG_SK) org = toOrgRecord(item);
-        else if (typeof item.sk === 'string' && item.sk.startsWith(FLAG_PREFIX)) rows.push(toFlagRow(item));
+        else if (typeof item.sk === 'string' && item.sk.startsWith(FLAG_PREFIX)) {
+          const row = toFlagRow(item);
+          rows.push(row);
+          stored.set(row.key, item);
+        }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { org, rows };
+    return { org, rows, stored };
+  }
+
+  async countOrgs(): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await guard(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: ORGS_INDEX,
+            KeyConditionExpression: 'gsi2pk = :org',
+            ExpressionAttributeValues: { ':org': ORGS_PARTITION },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
+  async listOrgs(limit: number, cursor?: StoreCursor): Promise<{ orgs: OrgRecord[]; next?: StoreCursor }> {
+    const page = await guard(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ORGS_INDEX,
+          KeyConditionExpression: 'gsi2pk = :org',
+          ExpressionAttributeValues: { ':org': ORGS_PARTITION },
+          Limit: limit,
+          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+        }),
+      ),
+    );
+    const orgs = (page.Items ?? []).map(toOrgRecord);
+    return page.LastEvaluatedKey ? { orgs, next: page.LastEvaluatedKey } : { orgs };
+  }
+
+  async markOrgSynced(orgId: string, registryVersion: string, at: string): Promise<void> {
+    try {
+      await guard(
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: orgKey(orgId),
+            UpdateExpression: 'SET synced_registry_version = :version, synced_at = :at',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':version': registryVersion, ':at': at },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async deleteRowIfUnchanged(orgId: string, key: string, version: number): Promise<boolean> {
+    try {
+      await guard(
+        this.client.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: flagKey(orgId, key),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': version },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  restoreItemIfAbsent(item: StoredItem): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, item);
   }
 
   async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -86,19 +164,19 @@ export class DynamoDbFlagStore implements FlagStore {
   }
 
   async putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number> {
-    const written = await Promise.all(rows.map((row) => this.putIfAbsent(flagItem(row))));
+    const written = await Promise.all(rows.map((row) => putIfAbsent(this.client, this.tableName, flagItem(row))));
     return written.filter(Boolean).length;
   }
 
   putOrgIfAbsent(org: OrgRecord): Promise<boolean> {
-    return this.putIfAbsent({
+    return putIfAbsent(this.client, this.tableName, {
       ...orgKey(org.orgId),
       type: 'org',
       org_id: org.orgId,
       provisioned_at: org.provisionedAt,
       registry_version: org.registryVersion,
       provisioned_by: org.provisionedBy,
-      gsi2pk: 'ORG',
+      gsi2pk: ORGS_PARTITION,
       gsi2sk: org.orgId,
     });
   }
@@ -217,26 +295,7 @@ export class DynamoDbFlagStore implements FlagStore {
     }
   }
 
-  private async putIfAbsent(item: Item): Promise<boolean> {
-    try {
-      await guard(
-        this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
 
-}
-
-async function guard<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    throw translateDynamoDbError(error);
-  }
 }
 
 function flagItem(row: FlagRow): Item {
@@ -277,5 +336,7 @@ function toOrgRecord(item: Item): OrgRecord {
     provisionedAt: String(item.provisioned_at),
     registryVersion: String(item.registry_version),
     provisionedBy: String(item.provisioned_by),
+    ...(typeof item.synced_registry_version === 'string' ? { syncedRegistryVersion: item.synced_registry_version } : {}),
+    ...(typeof item.synced_at === 'string' ? { syncedAt: item.synced_at } : {}),
   };
 }

@@ -28,6 +28,14 @@ export interface OrgRecord {
   readonly provisionedAt: string;
   readonly registryVersion: string;
   readonly provisionedBy: string;
+  /** The registry version a sync last brought the org up to, and when. */
+  readonly syncedRegistryVersion?: string;
+  readonly syncedAt?: string;
+}
+
+/** The registry version whose every flag the org holds a row for: its last sync, or its provisioning. */
+export function heldRegistryVersion(org: OrgRecord): string {
+  return org.syncedRegistryVersion ?? org.registryVersion;
 }
 
 /** One flag of an org as the API returns it: the registry definition merged with the org's row. */
@@ -64,7 +72,7 @@ export function mergeOrgFlags(
   const flags = registry.flags
     .filter((flag) => options.includeInternal || !flag.internal_only)
     .map((flag) => mergeFlag(flag, rowsByKey.get(flag.key)));
-  const orphanKeys = rows.filter((row) => !registry.byKey.has(row.key)).map((row) => row.key);
+  const orphanKeys = orphanRows(registry, rows).map((row) => row.key);
   return { flags, orphanKeys };
 }
 
@@ -85,18 +93,40 @@ export function mergeFlag(flag: FlagDefinition, row: FlagState | undefined): Mer
   };
 }
 
-/** The explicit rows a new org gets: one per registry flag, holding the registry's default now. */
-export function provisionedRows(registry: Registry, orgId: string, now: Date, actor: string): FlagRow[] {
+/** Explicit rows holding each flag's registry default at `now`. */
+function defaultRows(flags: readonly FlagDefinition[], orgId: string, now: Date, actor: string, source: FlagSource): FlagRow[] {
   const at = now.toISOString();
-  return registry.flags.map((flag) => ({
+  return flags.map((flag) => ({
     orgId,
     key: flag.key,
     enabled: flag.default_enabled,
     version: now.getTime(),
-    source: 'provisioned',
+    source,
     createdAt: at,
     updatedAt: at,
     updatedBy: actor,
     ...(flag.default_enabled ? { enabledAt: at } : {}),
   }));
+}
+
+/** The explicit rows a new org gets: one per registry flag, holding the registry's default now. */
+export function provisionedRows(registry: Registry, orgId: string, now: Date, actor: string): FlagRow[] {
+  return defaultRows(registry.flags, orgId, now, actor, 'provisioned');
+}
+
+/** The rows a sync gives an org: one per registry flag it has no row for, holding the default now. */
+export function missingRows(registry: Registry, rows: readonly FlagRow[], orgId: string, now: Date, actor: string): FlagRow[] {
+  const held = new Set(rows.map((row) => row.key));
+  return defaultRows(
+    registry.flags.filter((flag) => !held.has(flag.key)),
+    orgId,
+    now,
+    actor,
+    'synced',
+  );
+}
+
+/** Rows whose key is not in the registry (retired or unknown). */
+export function orphanRows(registry: Registry, rows: readonly FlagRow[]): FlagRow[] {
+  return rows.filter((row) => !registry.byKey.has(row.key));
 }

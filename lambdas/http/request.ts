@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
 import { callerFromToken, type Caller } from '../domain/caller.js';
-import { BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../domain/errors.js';
 
 /** The HTTP API event of a route behind the JWT authorizer (payload format 2.0). */
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -54,4 +54,17 @@ export function jsonBody(event: HttpEvent): unknown {
   } catch {
     throw new BadRequestError('malformed_json', 'The body is not valid JSON.');
   }
+}
+
+/** The request's JSON body, or `{}` when there is none (for routes whose body is optional). */
+export function optionalJsonBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === '') return {};
+  return jsonBody(event);
+}
+
+/** The caller, who must be a platform admin. */
+export function adminOf(event: HttpEvent, action: string): Caller {
+  const caller = callerOf(event);
+  if (caller.role !== 'admin') throw new ForbiddenError('forbidden', `Only platform admins may ${action}.`);
+  return caller;
 }

@@ -3,12 +3,23 @@ import { z } from 'zod';
 const envSchema = z.object({
   TABLE_NAME: z.string().min(1, 'TABLE_NAME must name the flag table'),
   DYNAMODB_ENDPOINT: z.url().optional(),
+  JOB_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'JOB_STATE_MACHINE_ARN must be an ARN').optional(),
+  STEP_FUNCTIONS_ENDPOINT: z.url().optional(),
+  EXPORT_BUCKET: z.string().min(3).optional(),
+  EXPORT_DIR: z.string().min(1).optional(),
 });
 
 /** Settings every function reads from its environment. */
 export interface Config {
   readonly tableName: string;
   readonly dynamoDbEndpoint: string | undefined;
+  /** The state machine that runs jobs over all orgs (functions that start jobs). */
+  readonly jobStateMachineArn: string | undefined;
+  /** Points the Step Functions client at the local stack's engine. */
+  readonly stepFunctionsEndpoint: string | undefined;
+  /** Where orphan cleanup exports rows before deleting them: a bucket in AWS, a directory locally. */
+  readonly exportBucket: string | undefined;
+  readonly exportDir: string | undefined;
 }
 
 let cached: Config | undefined;
@@ -20,7 +31,14 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const result = { tableName: parsed.data.TABLE_NAME, dynamoDbEndpoint: parsed.data.DYNAMODB_ENDPOINT };
+  const result = {
+    tableName: parsed.data.TABLE_NAME,
+    dynamoDbEndpoint: parsed.data.DYNAMODB_ENDPOINT,
+    jobStateMachineArn: parsed.data.JOB_STATE_MACHINE_ARN,
+    stepFunctionsEndpoint: parsed.data.STEP_FUNCTIONS_ENDPOINT,
+    exportBucket: parsed.data.EXPORT_BUCKET,
+    exportDir: parsed.data.EXPORT_DIR,
+  };
   if (env === process.env) cached = result;
   return result;
 }

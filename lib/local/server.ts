@@ -5,6 +5,7 @@ import type { HandlerName } from '../service/handlers.js';
 import type { RouteDeclaration } from '../service/routes.js';
 import { authorize, type LocalKeys } from './auth.js';
 import type { LocalEventBus } from './event-bus.js';
+import type { LocalJobEngine } from './job-engine.js';
 import { buildHttpApiEvent, compileRoutes, lambdaContext, matchRoute } from './http-api.js';
 
 /** A loaded Lambda handler of an HTTP route. */
@@ -18,12 +19,15 @@ export interface LocalServerOptions {
   readonly handlers: Readonly<Partial<Record<HandlerName, HttpTarget>>>;
   readonly keys: LocalKeys;
   readonly bus: LocalEventBus;
+  /** Serves Step Functions' StartExecution when given. */
+  readonly jobs?: LocalJobEngine;
   readonly log?: (line: string) => void;
 }
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
+const START_EXECUTION_TARGET = 'AWSStepFunctions.StartExecution';
 
 /**
  * The local API Gateway and EventBridge endpoint on one port: declared routes behind the JWT
@@ -53,7 +57,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
 
     const target = req.headers['x-amz-target'];
     if (method === 'POST' && url.pathname === '/' && target !== undefined) {
-      putEvents(res, target, body);
+      if (target === START_EXECUTION_TARGET && options.jobs) startExecution(res, options.jobs, body);
+      else putEvents(res, target, body);
       return;
     }
     if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
@@ -101,7 +106,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
   function putEvents(res: ServerResponse, target: string | string[], body: Buffer): void {
     const headers = { 'content-type': 'application/x-amz-json-1.1' };
     if (target !== PUT_EVENTS_TARGET) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET}.` }, headers);
+      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET} and ${START_EXECUTION_TARGET}.` }, headers);
       return;
     }
     let parsed: unknown;
@@ -112,6 +117,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       return;
     }
     const result = options.bus.putEvents(parsed);
+    if (!result.ok) send(res, 400, { __type: result.code, message: result.message }, headers);
+    else send(res, 200, result.response, headers);
+  }
+
+  function startExecution(res: ServerResponse, jobs: LocalJobEngine, body: Buffer): void {
+    const headers = { 'content-type': 'application/x-amz-json-1.0' };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      send(res, 400, { __type: 'SerializationException', message: 'The request body is not valid JSON.' }, headers);
+      return;
+    }
+    const result = jobs.startExecution(parsed);
     if (!result.ok) send(res, 400, { __type: result.code, message: result.message }, headers);
     else send(res, 200, result.response, headers);
   }

@@ -1,15 +1,21 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { ConflictError } from '../../lambdas/domain/errors.js';
 import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
+import { appJobDeps } from '../../lambdas/shared/deps.js';
+import { recoverInterruptedJobs, startJob } from '../../lambdas/use-cases/jobs.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
 import { ROUTES } from '../service/routes.js';
 import { eventRules } from '../service/rules.js';
 import { loadOrCreateKeys } from './auth.js';
 import { ensureDynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type EventTarget } from './event-bus.js';
+import { LocalJobEngine, type JobWorker } from './job-engine.js';
+import { freePort } from './ports.js';
 import { startLocalServer, type HttpTarget } from './server.js';
 import { PROJECT_ROOT } from '../project.js';
+import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../service/jobs.js';
 
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -64,7 +70,12 @@ export interface LocalStack {
   readonly dynamoDbEndpoint: string;
   readonly settings: LocalStackSettings;
   readonly bus: LocalEventBus;
+  readonly jobs: LocalJobEngine;
   readonly deadLetterFile: string;
+  /** Where orphan cleanup exports the rows it deletes. */
+  readonly exportDir: string;
+  /** Settles once the jobs of the start (interrupted jobs taken up, the sync started) are under way. */
+  readonly startupJobs: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,8 +90,13 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
   );
   try {
     await ensureTable(dynamo.endpoint, settings.tableName);
+    const port = settings.port || (await freePort());
+    const exportDir = path.join(settings.dataDir, 'exports');
     process.env.TABLE_NAME = settings.tableName;
     process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.JOB_STATE_MACHINE_ARN = LOCAL_JOB_STATE_MACHINE_ARN;
+    process.env.STEP_FUNCTIONS_ENDPOINT = `http://127.0.0.1:${port}`;
+    process.env.EXPORT_DIR = exportDir;
     process.env.AWS_REGION ??= 'local';
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -93,14 +109,21 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       deadLetterFile,
       log,
     });
+    const jobs = new LocalJobEngine({
+      stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN,
+      machine: JOB_MACHINE,
+      worker: handlers[JOB_MACHINE.worker] as JobWorker,
+      log,
+    });
     const keys = await loadOrCreateKeys(settings.dataDir);
     const server = await startLocalServer({
-      port: settings.port,
+      port,
       host: settings.host,
       routes: ROUTES,
       handlers: handlers as Record<HandlerName, HttpTarget>,
       keys,
       bus,
+      jobs,
       log,
     });
     return {
@@ -108,8 +131,12 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       dynamoDbEndpoint: dynamo.endpoint,
       settings,
       bus,
+      jobs,
       deadLetterFile,
+      exportDir,
+      startupJobs: startupJobs(log),
       stop: async () => {
+        await jobs.stop();
         await server.close();
         await bus.idle();
         await dynamo.stop();
@@ -118,6 +145,25 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
   } catch (error) {
     await dynamo.stop();
     throw error;
+  }
+}
+
+/**
+ * What a deploy does in AWS, done at each start: jobs a stop interrupted continue from their
+ * checkpoints, and a sync gives every org a row for each flag added since (unless a sync of this
+ * registry was just taken up). Runs in the background; problems are logged, never fatal.
+ */
+async function startupJobs(log: (line: string) => void): Promise<void> {
+  const deps = appJobDeps();
+  try {
+    const { restarted, abandoned } = await recoverInterruptedJobs(deps, { now: new Date() });
+    for (const job of restarted) log(`[jobs] ${job.id}: interrupted by the last stop; continuing from its checkpoint`);
+    for (const job of abandoned) log(`[jobs] ${job.id}: interrupted, and the registry has changed since; marked failed`);
+    const job = await startJob(deps, 'sync', { dry_run: false, force: false }, { actor: 'local-stack', now: new Date() });
+    log(`[jobs] ${job.id}: sync started, giving every org a row for each registry flag`);
+  } catch (error) {
+    if (error instanceof ConflictError && error.code === 'job_running') return;
+    log(`[jobs] the sync at start failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

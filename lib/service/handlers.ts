@@ -2,12 +2,20 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../project.js';
 
 /** What a function may do to the flag table; the stack grants exactly this and nothing more. */
-export type TableAccess = 'none' | 'read' | 'read-write';
+export type TableAccess = 'none' | 'read' | 'read-write' | 'read-write-delete';
 
-/** One Lambda handler: its source entry (exporting `handler`) and the table access it needs. */
+/** Access beyond the table: starting runs of the job state machine, writing orphan exports. */
+export type ExtraGrant = 'start-jobs' | 'write-exports';
+
+/** One Lambda handler: its source entry (exporting `handler`) and the access it needs. */
 export interface HandlerDeclaration {
   readonly entry: string;
   readonly tableAccess: TableAccess;
+  /** Indexes of the flag table the function queries; the table access applies to them too. */
+  readonly tableIndexes?: readonly string[];
+  readonly grants?: readonly ExtraGrant[];
+  /** Seconds a run may take; 10 unless said. */
+  readonly timeoutSeconds?: number;
   readonly description: string;
 }
 
@@ -19,6 +27,19 @@ export const HANDLERS = {
   'set-org-flag': { entry: 'lambdas/handlers/set-org-flag.ts', tableAccess: 'read-write', description: 'Set one flag of one org' },
   'provision-org': { entry: 'lambdas/handlers/provision-org.ts', tableAccess: 'read-write', description: 'Backfill an existing org' },
   'org-created': { entry: 'lambdas/handlers/org-created.ts', tableAccess: 'read-write', description: 'Provision orgs on OrgCreated' },
+  'start-job': { entry: 'lambdas/handlers/start-job.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Start a job over all orgs' },
+  'list-jobs': { entry: 'lambdas/handlers/list-jobs.ts', tableAccess: 'read', description: 'List jobs' },
+  'get-job': { entry: 'lambdas/handlers/get-job.ts', tableAccess: 'read', description: 'One job with its progress' },
+  'resume-job': { entry: 'lambdas/handlers/resume-job.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Resume a failed job' },
+  'job-worker': {
+    entry: 'lambdas/handlers/job-worker.ts',
+    tableAccess: 'read-write-delete',
+    tableIndexes: ['orgs'],
+    grants: ['write-exports'],
+    timeoutSeconds: 300,
+    description: 'One page of a job over all orgs',
+  },
+  'deploy-sync': { entry: 'lambdas/handlers/deploy-sync.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Start a sync after each deploy' },
 } as const satisfies Record<string, HandlerDeclaration>;
 
 export type HandlerName = keyof typeof HANDLERS;

@@ -20,6 +20,10 @@ export const ROUTES: readonly RouteDeclaration[] = [
   { method: 'GET', path: '/org-feature-flags/{org_id}', handler: 'get-org-flags', scopes: ANY_ROLE },
   { method: 'POST', path: '/org-feature-flags', handler: 'set-org-flag', scopes: ADMIN },
   { method: 'POST', path: '/orgs/{org_id}/provision', handler: 'provision-org', scopes: ADMIN },
+  { method: 'GET', path: '/jobs', handler: 'list-jobs', scopes: ADMIN },
+  { method: 'POST', path: '/jobs/{type}', handler: 'start-job', scopes: ADMIN },
+  { method: 'GET', path: '/jobs/{job_id}', handler: 'get-job', scopes: ADMIN },
+  { method: 'POST', path: '/jobs/{job_id}/resume', handler: 'resume-job', scopes: ADMIN },
 ];
 
 /** API Gateway's route key, e.g. `GET /org-feature-flags/{org_id}`. */

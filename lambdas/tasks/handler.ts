@@ -1,0 +1,25 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { logger, tracer } from '../shared/powertools.js';
+
+/**
+ * Wraps a state machine task in the one chain every task uses: tracing, Lambda context in the
+ * logs, the input parsed against its schema, and any failure logged and rethrown so that the
+ * state machine's retry and catch rules take it.
+ */
+export function taskHandler<S extends z.ZodType, R>(input: S, logic: (input: z.infer<S>, context: Context) => Promise<R>) {
+  return middy()
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      onError: (request) => {
+        logger.error('Task failed', { error: request.error });
+      },
+    })
+    .use(parser({ schema: input }))
+    .handler(logic);
+}

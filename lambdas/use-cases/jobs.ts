@@ -1,0 +1,329 @@
+import pMap from 'p-map';
+import type { Registry } from '../../registry/index.js';
+import { ConflictError, DependencyUnavailableError, NotFoundError } from '../domain/errors.js';
+import { heldRegistryVersion, missingRows, orphanRows, type OrgRecord } from '../domain/flags.js';
+import type { ExportSink, FleetStore, JobLauncher, JobStore, StoreCursor, StoredItem } from '../domain/job-store.js';
+import {
+  MAX_JOB_ERRORS,
+  addCounts,
+  newJob,
+  zeroCounts,
+  type Job,
+  type JobCounts,
+  type JobError,
+  type JobOptions,
+  type JobResult,
+  type JobType,
+} from '../domain/jobs.js';
+import { DEFAULT_STALE_DAYS, addOrgToReport, emptyReportState, finishReport } from '../domain/report.js';
+
+/** What the job use cases need. The launcher and export sink are only used by some of them. */
+export interface JobDeps {
+  readonly registry: Registry;
+  readonly fleet: FleetStore;
+  readonly jobs: JobStore;
+  readonly launcher: JobLauncher;
+  readonly exports: ExportSink;
+}
+
+/** Orgs per page: one page is one engine step and one checkpoint. */
+export const ORGS_PER_PAGE = 100;
+/** Orgs worked on at once within a page. */
+export const ORG_CONCURRENCY = 16;
+
+const jobNotFound = (jobId: string) => new NotFoundError('job_not_found', `No job '${jobId}'.`);
+
+/** How many of the newest jobs are looked at for one already running. */
+const RUNNING_LOOKBACK = 25;
+
+/**
+ * Starts a job over all orgs: stores it, then starts the engine. A job of the same type that is
+ * already running for the same registry is not started twice (409 `job_running`).
+ */
+export async function startJob(
+  deps: JobDeps,
+  type: JobType,
+  options: JobOptions,
+  context: { actor: string; now: Date },
+): Promise<Job> {
+  const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
+  const running = recent.find((job) => job.type === type && job.status === 'running' && job.registryVersion === deps.registry.version);
+  if (running) {
+    throw new ConflictError('job_running', `A ${type} job is already running: ${running.id}.`, { job_id: running.id });
+  }
+  const job = newJob(type, options, { registryVersion: deps.registry.version, actor: context.actor, now: context.now });
+  await deps.jobs.create(job);
+  await launch(deps, job, job.id, context.now);
+  return job;
+}
+
+/** Starts the engine; if that fails, the job is marked failed (so it can be resumed) and the error rethrown. */
+async function launch(deps: JobDeps, job: Job, runName: string, now: Date): Promise<void> {
+  try {
+    await deps.launcher.start(job.id, runName);
+  } catch (error) {
+    await deps.jobs.save({ ...job, status: 'failed', failure: `The job engine could not be started: ${messageOf(error)}`, updatedAt: now.toISOString() }, job);
+    throw error instanceof DependencyUnavailableError ? error : new DependencyUnavailableError('The job engine could not be started; retry shortly.', 5);
+  }
+}
+
+export async function getJob(deps: Pick<JobDeps, 'jobs'>, jobId: string): Promise<Job> {
+  const job = await deps.jobs.get(jobId);
+  if (!job) throw jobNotFound(jobId);
+  return job;
+}
+
+export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, cursor?: StoreCursor) {
+  return deps.jobs.list(limit, cursor);
+}
+
+/**
+ * Runs a failed job again from its checkpoint. Only a job the engine gave up on part way can be
+ * resumed; one that finished with failed orgs is done, and a new job picks those orgs up.
+ */
+export async function resumeJob(deps: JobDeps, jobId: string, context: { actor: string; now: Date }): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const reachedEnd = job.pagesDone > 0 && job.cursor === undefined;
+  if (job.status !== 'failed' || reachedEnd) {
+    throw new ConflictError(
+      'job_not_resumable',
+      job.status === 'running'
+        ? `Job ${jobId} is still running.`
+        : `Job ${jobId} has ${job.status === 'succeeded' ? 'succeeded' : 'gone through every org'}; start a new ${job.type} job instead.`,
+      { status: job.status },
+    );
+  }
+  const { failure: _failure, ...rest } = job;
+  const resumed: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: context.now.toISOString() };
+  if (!(await deps.jobs.save(resumed, job))) {
+    throw new ConflictError('job_not_resumable', `Job ${jobId} changed while it was being resumed; look at it again.`);
+  }
+  await launch(deps, resumed, `${job.id}-r${resumed.resumes}`, context.now);
+  return resumed;
+}
+
+/** Marks a running job failed, as the engine does when it gives up on a page. */
+export async function failJob(deps: Pick<JobDeps, 'jobs'>, jobId: string, failure: string, now: Date): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  if (job.status !== 'running') return job;
+  const failed: Job = { ...job, status: 'failed', failure, updatedAt: now.toISOString() };
+  return (await deps.jobs.save(failed, job)) ? failed : getJob(deps, jobId);
+}
+
+/** What one page of one org's work added up to. */
+interface OrgOutcome {
+  readonly counts: Partial<JobCounts>;
+  readonly error?: JobError;
+}
+
+/** The result of one engine step: whether the job is over, and the job as it now stands. */
+export interface PageResult {
+  readonly done: boolean;
+  readonly job: Job;
+}
+
+/**
+ * One step of a job: the next page of orgs, worked on with bounded concurrency, then the
+ * checkpoint (cursor, totals, first errors) written on condition that no other run got there
+ * first. Every write a page makes is conditional, so a page run again after a crash writes
+ * nothing twice. A dependency that is unavailable fails the page, for the engine to retry.
+ */
+export async function runJobPage(deps: JobDeps, jobId: string, now: Date): Promise<PageResult> {
+  const job = await getJob(deps, jobId);
+  if (job.status !== 'running') return { done: true, job };
+  const orgsTotal = job.orgsTotal ?? (await deps.fleet.countOrgs());
+  const page = await deps.fleet.listOrgs(ORGS_PER_PAGE, job.cursor);
+  const pageNumber = job.pagesDone + 1;
+  const work = await PAGE_WORK[job.type](deps, job, page.orgs, pageNumber, now);
+
+  const counts = addCounts(job.counts, work.counts);
+  const next: Job = {
+    ...job,
+    orgsTotal,
+    pagesDone: pageNumber,
+    counts,
+    errors: [...job.errors, ...work.errors].slice(0, MAX_JOB_ERRORS),
+    updatedAt: now.toISOString(),
+    ...work.carry,
+  };
+  delete (next as { cursor?: StoreCursor }).cursor;
+  if (page.next) Object.assign(next, { cursor: page.next });
+  else Object.assign(next, finished(deps, next, now));
+
+  if (await deps.jobs.save(next, job)) return { done: next.status !== 'running', job: next };
+  const current = await getJob(deps, jobId);
+  return { done: current.status !== 'running', job: current };
+}
+
+function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
+  const failedOrgs = job.counts.orgs_failed;
+  return {
+    status: failedOrgs > 0 ? 'failed' : 'succeeded',
+    finishedAt: now.toISOString(),
+    result: resultOf(deps, job, now),
+    ...(failedOrgs > 0 ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` } : {}),
+  };
+}
+
+function resultOf(deps: JobDeps, job: Job, now: Date): JobResult {
+  switch (job.type) {
+    case 'sync':
+      return { type: 'sync', registry_version: deps.registry.version };
+    case 'orphan-cleanup':
+      return {
+        type: 'orphan-cleanup',
+        dry_run: job.options.dry_run !== false,
+        orphans_by_key: job.orphansByKey ?? {},
+        export_location: job.counts.rows_exported > 0 ? deps.exports.location(job.id) : null,
+      };
+    case 'report':
+      return {
+        type: 'report',
+        report: finishReport(job.reportState ?? emptyReportState(), deps.registry, {
+          now,
+          staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
+          includesOrgs: true,
+        }),
+      };
+  }
+}
+
+/** What a page of a job type did: totals, errors, and state carried to the next page. */
+interface PageWork {
+  readonly counts: Partial<JobCounts>;
+  readonly errors: JobError[];
+  readonly carry?: Partial<Job>;
+}
+
+type PageWorker = (deps: JobDeps, job: Job, orgs: readonly OrgRecord[], page: number, now: Date) => Promise<PageWork>;
+
+/** Runs `work` for each org with bounded concurrency; an org's failure is counted, an unavailable store fails the page. */
+async function eachOrg<T>(
+  orgs: readonly OrgRecord[],
+  now: Date,
+  work: (org: OrgRecord) => Promise<T & OrgOutcome>,
+): Promise<{ outcomes: (T & OrgOutcome)[]; work: PageWork }> {
+  const outcomes = await pMap(
+    orgs,
+    async (org) => {
+      try {
+        return await work(org);
+      } catch (error) {
+        if (error instanceof DependencyUnavailableError) throw error;
+        return { counts: { orgs_failed: 1 }, error: { org_id: org.orgId, message: messageOf(error), at: now.toISOString() } } as T & OrgOutcome;
+      }
+    },
+    { concurrency: ORG_CONCURRENCY },
+  );
+  const counts = outcomes.reduce((sum, outcome) => addCounts(sum, { orgs_seen: 1, ...outcome.counts }), zeroCounts());
+  return { outcomes, work: { counts, errors: outcomes.flatMap((outcome) => (outcome.error ? [outcome.error] : [])) } };
+}
+
+const syncPage: PageWorker = async (deps, job, orgs, _page, now) => {
+  const { registry, fleet } = deps;
+  const dryRun = job.options.dry_run === true;
+  const { work } = await eachOrg(orgs, now, async (org) => {
+    if (!job.options.force && heldRegistryVersion(org) === registry.version) return { counts: { orgs_skipped: 1 } };
+    const { org: record, rows } = await fleet.getOrgSnapshot(org.orgId);
+    if (!record) return { counts: { orgs_skipped: 1 } };
+    const missing = missingRows(registry, rows, org.orgId, now, `job:${job.id}`);
+    const changed = missing.length > 0 ? 1 : 0;
+    if (dryRun) return { counts: { orgs_changed: changed, rows_missing: missing.length } };
+    const written = missing.length > 0 ? await fleet.putRowsIfAbsent(missing) : 0;
+    await fleet.markOrgSynced(org.orgId, registry.version, now.toISOString());
+    return { counts: { orgs_changed: changed, rows_missing: missing.length, rows_written: written } };
+  });
+  return work;
+};
+
+/**
+ * Orphan cleanup reads the page's orgs first, then (unless a dry run) exports every orphan row
+ * it is about to delete, and only then deletes exactly those rows, each only if unchanged.
+ */
+const orphanPage: PageWorker = async (deps, job, orgs, page, now) => {
+  const { registry, fleet } = deps;
+  const dryRun = job.options.dry_run !== false;
+  const found = await eachOrg(orgs, now, async (org) => {
+    const snapshot = await fleet.getOrgSnapshot(org.orgId);
+    const orphans = orphanRows(registry, snapshot.rows);
+    const items = orphans.map((row) => snapshot.stored.get(row.key)).filter((item): item is StoredItem => item !== undefined);
+    return { orphans, items, counts: { orgs_changed: orphans.length > 0 ? 1 : 0, orphan_rows: orphans.length } };
+  });
+  const byKey = { ...job.orphansByKey };
+  for (const row of found.outcomes.flatMap((outcome) => outcome.orphans ?? [])) byKey[row.key] = (byKey[row.key] ?? 0) + 1;
+  const carry = { orphansByKey: byKey };
+  const items = found.outcomes.flatMap((outcome) => outcome.items ?? []);
+  if (dryRun || items.length === 0) return { ...found.work, carry };
+
+  await deps.exports.write(job.id, page, items);
+  const deletions = await pMap(
+    found.outcomes.flatMap((outcome) => outcome.orphans ?? []),
+    async (row) => {
+      try {
+        return { deleted: await fleet.deleteRowIfUnchanged(row.orgId, row.key, row.version) };
+      } catch (error) {
+        if (error instanceof DependencyUnavailableError) throw error;
+        return { deleted: false, error: { org_id: row.orgId, message: `row ${row.key}: ${messageOf(error)}`, at: now.toISOString() } };
+      }
+    },
+    { concurrency: ORG_CONCURRENCY },
+  );
+  const deleteErrors = deletions.flatMap((d) => (d.error ? [d.error] : []));
+  return {
+    counts: addCounts(found.work.counts as JobCounts, {
+      rows_exported: items.length,
+      rows_deleted: deletions.filter((d) => d.deleted).length,
+      orgs_failed: new Set(deleteErrors.map((e) => e.org_id)).size,
+    }),
+    errors: [...found.work.errors, ...deleteErrors],
+    carry,
+  };
+};
+
+const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
+  const read = await eachOrg(orgs, now, async (org) => ({ org, rows: (await deps.fleet.getOrgSnapshot(org.orgId)).rows, counts: {} }));
+  const state = structuredClone(job.reportState ?? emptyReportState());
+  for (const outcome of read.outcomes) {
+    if (outcome.rows) addOrgToReport(state, deps.registry, outcome.org.orgId, outcome.rows);
+  }
+  return { ...read.work, carry: { reportState: state } };
+};
+
+const PAGE_WORK: Readonly<Record<JobType, PageWorker>> = {
+  sync: syncPage,
+  'orphan-cleanup': orphanPage,
+  report: reportPage,
+};
+
+/** Writes the items of an orphan export back, each only where no item with its key exists. */
+export async function importExport(fleet: Pick<FleetStore, 'restoreItemIfAbsent'>, items: readonly StoredItem[]): Promise<{ restored: number; present: number }> {
+  const restored = await pMap(items, (item) => fleet.restoreItemIfAbsent(item), { concurrency: ORG_CONCURRENCY });
+  const count = restored.filter(Boolean).length;
+  return { restored: count, present: items.length - count };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * After a restart of the local stack, whose engine runs in its own process: takes up each job that
+ * was still running where its checkpoint left it, or, if the registry changed since the job began,
+ * marks it failed (a new job is needed). Never used in AWS, where Step Functions keeps runs alive.
+ */
+export async function recoverInterruptedJobs(deps: JobDeps, context: { now: Date }): Promise<{ restarted: Job[]; abandoned: Job[] }> {
+  const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
+  const restarted: Job[] = [];
+  const abandoned: Job[] = [];
+  for (const job of recent.filter((candidate) => candidate.status === 'running')) {
+    if (job.registryVersion !== deps.registry.version) {
+      abandoned.push(await failJob(deps, job.id, 'Interrupted by a restart, after which the registry had changed; start a new job.', context.now));
+      continue;
+    }
+    const next: Job = { ...job, resumes: job.resumes + 1, updatedAt: context.now.toISOString() };
+    if (!(await deps.jobs.save(next, job))) continue;
+    await launch(deps, next, `${job.id}-r${next.resumes}`, context.now);
+    restarted.push(next);
+  }
+  return { restarted, abandoned };
+}
