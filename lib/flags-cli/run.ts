@@ -1,0 +1,162 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
+import type { StoredItem } from '../../lambdas/domain/job-store.js';
+import type { JobType, JobView } from '../../lambdas/domain/jobs.js';
+import { emptyReportState, finishReport, type StaleReport } from '../../lambdas/domain/report.js';
+import { importExport } from '../../lambdas/use-cases/jobs.js';
+import { loadRegistry } from '../../registry/index.js';
+import { loadOrCreateKeys, signToken } from '../local/auth.js';
+import { localDynamoDbClientConfig } from '../local/dynamodb-local.js';
+import { createSmokeHttp, type SmokeHttp } from '../smoke/http.js';
+import { localDataDir, type Connection, type FlagsCommand } from './options.js';
+import { formatJobSummary, formatReport, progressLine } from './format.js';
+
+/** Where the command writes: lines for people (stdout), progress (stderr, rewritten in place on a terminal). */
+export interface Output {
+  line(text: string): void;
+  progress(text: string): void;
+  readonly interactive: boolean;
+}
+
+const POLL_MS = 500;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Runs a parsed `flags:*` command; resolves to the exit status. */
+export async function runFlagsCommand(command: FlagsCommand, env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  switch (command.kind) {
+    case 'import':
+      return runImport(command, out);
+    case 'report':
+      if (command.registryOnly) {
+        const report = finishReport(emptyReportState(), loadRegistry(), { now: new Date(), staleDays: command.staleDays, includesOrgs: false });
+        return finishReportCommand(report, command.connection, command.strict, out);
+      }
+      return runJob(command.connection, 'report', { stale_days: command.staleDays }, env, out, (job) => {
+        const result = job.result;
+        if (job.status !== 'succeeded' || result?.type !== 'report') return 1;
+        return finishReportCommand(result.report, command.connection, command.strict, out);
+      });
+    case 'sync':
+      return runJob(command.connection, 'sync', { dry_run: command.dryRun, force: command.force }, env, out);
+    case 'orphans':
+      return runJob(command.connection, 'orphan-cleanup', { dry_run: !command.apply }, env, out);
+  }
+}
+
+function finishReportCommand(report: StaleReport, connection: Connection, strict: boolean, out: Output): number {
+  if (connection.json) out.line(JSON.stringify(report, null, 2));
+  else for (const line of formatReport(report)) out.line(line);
+  if (strict && report.past_due.length > 0) {
+    out.line(`strict: ${report.past_due.length} flag(s) past their cleanup_after date: ${report.past_due.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** The token to send: the one given, or, against the local stack only, a fresh local admin token. */
+async function tokenFor(connection: Connection, env: NodeJS.ProcessEnv): Promise<string> {
+  if (connection.token) return connection.token;
+  const host = new URL(connection.url).hostname;
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) {
+    throw new Error(`an admin token is needed for ${connection.url}: pass --token or set FLAGS_TOKEN`);
+  }
+  return signToken(await loadOrCreateKeys(localDataDir(env)), { role: 'admin', subject: 'flags-cli' });
+}
+
+/**
+ * Starts a job (or, when one of the same type is already running, follows that one), then polls
+ * it until it ends, showing progress.
+ */
+async function runJob(
+  connection: Connection,
+  type: JobType,
+  options: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  finish: (job: JobView) => number = (job) => (job.status === 'succeeded' ? 0 : 1),
+): Promise<number> {
+  const http = createSmokeHttp(connection.url, REQUEST_TIMEOUT_MS);
+  const token = await tokenFor(connection, env);
+  const started = await http.request('POST', `/jobs/${type}`, { token, body: JSON.stringify(options) });
+  let job: JobView;
+  if (started.status === 202) job = started.json as JobView;
+  else if (started.status === 409 && errorOf(started.json).code === 'job_running') {
+    const running = String(errorOf(started.json).job_id);
+    out.line(`A ${type} job is already running (${running}); following it.`);
+    job = await getJob(http, token, running);
+  } else throw new Error(`POST /jobs/${type} answered ${started.status}: ${errorOf(started.json).message ?? started.text}`);
+
+  if (!connection.wait) {
+    out.line(job.job_id);
+    return 0;
+  }
+  out.line(`${type} job ${job.job_id} started${job.options.dry_run === true ? ' (dry run)' : ''}.`);
+  const begun = Date.now();
+  const firstDone = job.progress.orgs_done;
+  while (job.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    job = await getJob(http, token, job.job_id);
+    out.progress(progressLine(job, (job.progress.orgs_done - firstDone) / Math.max((Date.now() - begun) / 1000, 0.001)));
+  }
+  out.progress('');
+  if (connection.json && type !== 'report') out.line(JSON.stringify(job, null, 2));
+  else for (const line of formatJobSummary(job)) out.line(line);
+  return finish(job);
+}
+
+async function getJob(http: SmokeHttp, token: string, jobId: string): Promise<JobView> {
+  const response = await http.request('GET', `/jobs/${jobId}`, { token });
+  if (response.status !== 200) throw new Error(`GET /jobs/${jobId} answered ${response.status}: ${errorOf(response.json).message ?? response.text}`);
+  return response.json as JobView;
+}
+
+function errorOf(body: unknown): { code?: string; message?: string; job_id?: unknown } {
+  return ((body as { error?: object } | undefined)?.error ?? {}) as { code?: string; message?: string };
+}
+
+/** Restores an orphan export (a file or a directory of .jsonl files), never overwriting a row. */
+async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out: Output): Promise<number> {
+  const files = (await stat(command.path)).isDirectory()
+    ? (await readdir(command.path)).filter((name) => name.endsWith('.jsonl')).sort().map((name) => path.join(command.path, name))
+    : [command.path];
+  const items: StoredItem[] = [];
+  for (const file of files) {
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines.forEach((line, index) => {
+      if (line.trim() === '') return;
+      const problem = `${file}:${index + 1}`;
+      let item: unknown;
+      try {
+        item = JSON.parse(line);
+      } catch {
+        throw new Error(`${problem} is not JSON`);
+      }
+      items.push(exportedFlagRow(item, problem));
+    });
+  }
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient(command.endpoint ? localDynamoDbClientConfig(command.endpoint) : {}),
+  );
+  try {
+    const { restored, present } = await importExport(new DynamoDbFlagStore(client, command.table), items);
+    out.line(`Imported ${files.length} file(s) into ${command.table}: ${restored} row(s) restored, ${present} already present (left as they are).`);
+    return 0;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** An export holds flag rows only; anything else is refused before a single row is written. */
+function exportedFlagRow(item: unknown, where: string): StoredItem {
+  const row = item as Record<string, unknown> | null;
+  const ok =
+    typeof row === 'object' && row !== null && !Array.isArray(row) &&
+    typeof row.pk === 'string' && row.pk.startsWith('ORG#') &&
+    typeof row.sk === 'string' && row.sk.startsWith('FLAG#') &&
+    row.pk === `ORG#${String(row.org_id)}` && row.sk === `FLAG#${String(row.key)}`;
+  if (!ok) throw new Error(`${where} is not an exported flag row (pk ORG#<org_id>, sk FLAG#<key>)`);
+  return row;
+}
