@@ -21,8 +21,7 @@ import { requiredEnv } from './table.js';
  * A table of its own for a test file: jobs go over every org of a table, so they must not see
  * the orgs other test files create in the shared one.
  */
-export async function freshTable(): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
-  const tableName = `jobs-test-${randomUUID()}`;
+export async function freshTable(tableName = `jobs-test-${randomUUID()}`): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
   await ensureTable(requiredEnv('DYNAMODB_ENDPOINT'), tableName);
   return { client: createDocumentClient(), tableName };
 }
