@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,8 +19,11 @@ export interface LocalStackProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `bin/local.ts` with its own ports and data directory and waits for `/health`. */
-export async function startLocalStackProcess(options: { dataDir?: string } = {}): Promise<LocalStackProcess> {
+/**
+ * Starts `bin/local.ts` with its own ports and data directory and waits for `/health`; `root`
+ * runs a copy of the project (see `copyProject`).
+ */
+export async function startLocalStackProcess(options: { dataDir?: string; root?: string } = {}): Promise<LocalStackProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'off-e2e-')));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -33,7 +36,7 @@ export async function startLocalStackProcess(options: { dataDir?: string } = {})
   };
   delete env.TABLE_NAME;
   delete env.DYNAMODB_ENDPOINT;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { cwd: options.root ?? PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -69,4 +72,19 @@ export async function startLocalStackProcess(options: { dataDir?: string } = {})
 export async function tokenFor(stack: LocalStackProcess, ...args: string[]): Promise<string> {
   const { stdout } = await run('npm', ['run', '-s', 'token', '--', ...args], { cwd: PROJECT_ROOT, env: stack.env });
   return stdout.trim();
+}
+
+/**
+ * A copy of the project's code in a temporary directory (node_modules and the DynamoDB Local
+ * cache linked, not copied), for tests that edit the registry as a developer would.
+ */
+export async function copyProject(): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'off-project-'));
+  for (const entry of ['bin', 'lib', 'lambdas', 'registry', 'package.json', 'tsconfig.json']) {
+    await cp(path.join(PROJECT_ROOT, entry), path.join(root, entry), { recursive: true });
+  }
+  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  await mkdir(path.join(PROJECT_ROOT, '.cache'), { recursive: true });
+  await symlink(path.join(PROJECT_ROOT, '.cache'), path.join(root, '.cache'));
+  return root;
 }
