@@ -14,30 +14,43 @@ import { countCalls, runLoad, warmUp, type LoadOptions, type LoadResult, type Sc
 import { errorBanner, machineLines, memoryLines, ratioLine, resultTable, settingLines, type MemoryReading } from './report.js';
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle } from './scenarios.js';
+import { benchSync, syncLines } from './sync.js';
 
-const USAGE = 'Usage: npm run bench -- [--duration SECONDS] [--warmup SECONDS] [--connections N]';
+const USAGE = 'Usage: npm run bench -- [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N]';
 const ACTOR = 'bench';
 
 const optionsSchema = z.object({
   duration: z.coerce.number().positive().max(3600).default(5),
   warmup: z.coerce.number().min(0).max(600).default(2),
   connections: z.coerce.number().int().min(1).max(1024).default(16),
+  'sync-orgs': z.coerce.number().int().min(0).max(1_000_000).default(10_000),
 });
 
-/** Flags win over BENCH_DURATION, BENCH_WARMUP and BENCH_CONNECTIONS, which win over the defaults. */
-function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): LoadOptions {
+interface BenchOptions extends LoadOptions {
+  /** Orgs of the sync benchmark; 0 skips it. */
+  readonly syncOrgs: number;
+}
+
+/** Flags win over BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS and BENCH_SYNC_ORGS, which win over the defaults. */
+function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' } },
+    options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
     strict: true,
   });
   const parsed = optionsSchema.safeParse({
     duration: values.duration ?? env.BENCH_DURATION,
     warmup: values.warmup ?? env.BENCH_WARMUP,
     connections: values.connections ?? env.BENCH_CONNECTIONS,
+    'sync-orgs': values['sync-orgs'] ?? env.BENCH_SYNC_ORGS,
   });
   if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
-  return { durationMs: parsed.data.duration * 1000, warmupMs: parsed.data.warmup * 1000, connections: parsed.data.connections };
+  return {
+    durationMs: parsed.data.duration * 1000,
+    warmupMs: parsed.data.warmup * 1000,
+    connections: parsed.data.connections,
+    syncOrgs: parsed.data['sync-orgs'],
+  };
 }
 
 /** One org per connection, so that each write worker owns its org (see FlagSlots). */
@@ -52,7 +65,7 @@ function printSection(title: string, lines: readonly string[]): void {
   for (const line of lines) console.log(`  ${line}`);
 }
 
-async function benchmark(stack: LocalStack, options: LoadOptions, memory: MemoryReading[]): Promise<void> {
+async function benchmark(stack: LocalStack, options: BenchOptions, memory: MemoryReading[]): Promise<void> {
   const { tableName } = stack.settings;
   const token = await signToken(await loadOrCreateKeys(stack.settings.dataDir), { role: 'admin', subject: ACTOR });
   const apiUrl = new URL(stack.url);
@@ -94,6 +107,14 @@ async function benchmark(stack: LocalStack, options: LoadOptions, memory: Memory
 
     const [get, query, post, transact] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
     report(results, [ratioLine(get, query), ratioLine(post, transact)], memory);
+
+    if (options.syncOrgs > 0) {
+      printSection(`Sync over ${options.syncOrgs} orgs that lack one flag (progress on stderr)`, []);
+      const passes = await benchSync(stack, http, handlerCalls, options.syncOrgs, (line) => process.stderr.write(`${line}\n`));
+      memory.push({ label: 'after the sync benchmark', usage: process.memoryUsage() });
+      printSection('Sync (local stack, DynamoDB Local in memory; orgs/s over the whole pass)', syncLines(passes));
+      printSection('Memory after the sync benchmark', memoryLines(memory.slice(-1)));
+    }
   } finally {
     http.close();
     bare.destroy();

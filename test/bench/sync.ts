@@ -1,0 +1,121 @@
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import pMap from 'p-map';
+import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
+import type { JobView } from '../../lambdas/domain/jobs.js';
+import { missingRows } from '../../lambdas/domain/flags.js';
+import { ORG_CONCURRENCY, ORGS_PER_PAGE } from '../../lambdas/use-cases/jobs.js';
+import { ensureTable, localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
+import type { LocalStack } from '../../lib/local/stack.js';
+import { FLAGS } from '../../registry/flags.js';
+import { buildRegistry, loadRegistry } from '../../registry/index.js';
+import { RETIRED } from '../../registry/retired.js';
+import { seedOrgs } from '../support/jobs.js';
+import type { HttpClient } from './http-client.js';
+import type { CallCounter } from './load.js';
+
+/** One measured pass over all orgs. */
+export interface SyncPass {
+  readonly name: string;
+  readonly orgs: number;
+  readonly seconds: number;
+  readonly rowsWritten: number;
+  /** DynamoDB commands per org, by command name. */
+  readonly callsPerOrg: Readonly<Record<string, number>>;
+}
+
+const diff = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)]).filter(([, count]) => (count as number) > 0));
+const perOrg = (calls: Record<string, number>, orgs: number) => Object.fromEntries(Object.entries(calls).map(([name, count]) => [name, count / orgs]));
+
+/**
+ * Sync over `count` orgs that lack the registry's last flag (as after a deploy that added it):
+ * the sync job through the local stack's API, twice, beside a baseline in the same DynamoDB
+ * Local: the least work any sync must do, on a second table seeded the same way (page through
+ * the `orgs` index, one conditional put of the missing row per org, same concurrency).
+ */
+export async function benchSync(stack: LocalStack, http: HttpClient, handlerCalls: CallCounter, count: number, log: (line: string) => void): Promise<SyncPass[]> {
+  const registry = loadRegistry();
+  const withoutLast = buildRegistry(FLAGS.slice(0, -1), RETIRED);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)));
+  const baselineTable = `${stack.settings.tableName}-baseline`;
+  try {
+    await ensureTable(stack.dynamoDbEndpoint, baselineTable);
+    log(`seeding ${count} orgs twice (the service's table and the baseline's), without the flag '${FLAGS.at(-1)?.key}'...`);
+    await seedOrgs(client, stack.settings.tableName, withoutLast, count, 'sync-bench');
+    await seedOrgs(client, baselineTable, withoutLast, count, 'sync-bench');
+
+    const passes: SyncPass[] = [];
+    const baselineCalls = countingClient(stack.dynamoDbEndpoint);
+    passes.push(await timed('baseline: page + 1 conditional put per org', count, baselineCalls.counter, async () => {
+      const store = new DynamoDbFlagStore(baselineCalls.client, baselineTable);
+      let written = 0;
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        const page = await store.listOrgs(ORGS_PER_PAGE, cursor);
+        const counts = await pMap(page.orgs, (org) => store.putRowsIfAbsent(missingRows(registry, [], org.orgId, new Date(), 'bench').slice(-1)), { concurrency: ORG_CONCURRENCY });
+        written += counts.reduce((a, b) => a + b, 0);
+        cursor = page.next as Record<string, unknown> | undefined;
+      } while (cursor);
+      return written;
+    }));
+    baselineCalls.client.destroy();
+    for (const name of ['sync job, first run', 'sync job, second run']) {
+      passes.push(await timed(name, count, handlerCalls, async () => (await runSync(http, log)).counts.rows_written));
+    }
+    return passes;
+  } finally {
+    client.destroy();
+  }
+}
+
+function countingClient(endpoint: string) {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(endpoint)));
+  const counts: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts[context.commandName ?? 'unknown'] = (counts[context.commandName ?? 'unknown'] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchSyncCounter' },
+  );
+  return { client, counter: { snapshot: () => ({ ...counts }) } };
+}
+
+async function timed(name: string, orgs: number, counter: CallCounter, work: () => Promise<number>): Promise<SyncPass> {
+  const before = counter.snapshot();
+  const started = performance.now();
+  const rowsWritten = await work();
+  const seconds = (performance.now() - started) / 1000;
+  return { name, orgs, seconds, rowsWritten, callsPerOrg: perOrg(diff(counter.snapshot(), before), orgs) };
+}
+
+/** Starts a sync over HTTP and waits for it, printing progress now and then. */
+async function runSync(http: HttpClient, log: (line: string) => void): Promise<JobView> {
+  let job = await http.json<JobView>('POST', '/jobs/sync', {});
+  let lastLog = 0;
+  while (job.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    job = await http.json<JobView>('GET', `/jobs/${job.job_id}`);
+    if (Date.now() - lastLog > 2000) {
+      lastLog = Date.now();
+      log(`  ${job.job_id}: ${job.progress.orgs_done}/${job.progress.orgs_total ?? '?'} orgs`);
+    }
+  }
+  if (job.status !== 'succeeded') throw new Error(`sync ${job.job_id} ${job.status}: ${job.failure}`);
+  return job;
+}
+
+/** The passes as a table, and each sync pass against the baseline. */
+export function syncLines(passes: readonly SyncPass[]): string[] {
+  const [baseline] = passes;
+  const lines = passes.map((pass) => {
+    const calls = Object.entries(pass.callsPerOrg).map(([name, n]) => `${name.replace(/Command$/, '')} ${n.toFixed(3)}`).join(', ');
+    return `${pass.name.padEnd(44)} ${String(pass.orgs).padStart(6)} orgs  ${(pass.orgs / pass.seconds).toFixed(0).padStart(6)} orgs/s  ${pass.seconds.toFixed(1).padStart(6)} s  rows written ${String(pass.rowsWritten).padStart(6)}  calls/org: ${calls || 'none'}`;
+  });
+  if (baseline) {
+    for (const pass of passes.slice(1)) lines.push(`${pass.name} vs baseline: orgs/s ${((pass.orgs / pass.seconds) / (baseline.orgs / baseline.seconds)).toFixed(2)}x`);
+  }
+  return lines;
+}
