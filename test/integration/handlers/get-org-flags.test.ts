@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { handler as getOrgFlags } from '../../../lambdas/handlers/get-org-flags.js';
 import { appDeps } from '../../../lambdas/shared/deps.js';
+import { logger } from '../../../lambdas/shared/powertools.js';
 import { provisionOrg } from '../../../lambdas/use-cases/flags.js';
 import { dynamoDbCallCounter, httpEvent, lambdaContext, uniqueOrgId, type TestRole } from '../../support/events.js';
 import { flagByKey, internalFlag, publicFlag, registry, type ErrorBody, type OrgFlagsBody } from '../../support/flags.js';
@@ -142,11 +143,21 @@ describe('get-org-flags handler (GET /org-feature-flags/{org_id})', () => {
       gsi1sk: id,
     });
 
-    const { status, body } = await get(id);
+    const warn = jest.spyOn(logger, 'warn');
+    try {
+      const { status, body } = await get(id);
 
-    expect(status).toBe(200);
-    expect(body.flags.map((f) => f.key)).toEqual(allKeys);
-    expect(JSON.stringify(body)).not.toContain('retired-thing');
+      expect(status).toBe(200);
+      expect(body.flags.map((f) => f.key)).toEqual(allKeys);
+      expect(JSON.stringify(body)).not.toContain('retired-thing');
+
+      // Named once, with org and key, however often the org is read.
+      for (let i = 0; i < 5; i++) expect((await get(id)).status).toBe(200);
+      const orphanWarnings = warn.mock.calls.filter(([message]) => String(message).startsWith('Org has rows for keys not in the registry'));
+      expect(orphanWarnings).toEqual([[expect.any(String), { org_id: id, orphan_keys: ['retired-thing'] }]]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('a registry flag with no row shows the registry default with is_default: true', async () => {
