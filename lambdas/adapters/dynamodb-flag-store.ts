@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -79,18 +80,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await guard(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: ORGS_INDEX,
-            KeyConditionExpression: 'gsi2pk = :org',
-            ExpressionAttributeValues: { ':org': ORGS_PARTITION },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
+      const page = await this.queryOrgs({ Select: 'COUNT', ExclusiveStartKey: startKey });
       count += page.Count ?? 0;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -98,20 +88,24 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async listOrgs(limit: number, cursor?: StoreCursor): Promise<{ orgs: OrgRecord[]; next?: StoreCursor }> {
-    const page = await guard(
+    const page = await this.queryOrgs({ Limit: limit, ExclusiveStartKey: cursor as Record<string, unknown> | undefined });
+    const orgs = (page.Items ?? []).map(toOrgRecord);
+    return page.LastEvaluatedKey ? { orgs, next: page.LastEvaluatedKey } : { orgs };
+  }
+
+  /** One page of the `orgs` index. */
+  private queryOrgs(page: Pick<QueryCommandInput, 'Select' | 'Limit' | 'ExclusiveStartKey'>): Promise<QueryCommandOutput> {
+    return guard(
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: ORGS_INDEX,
           KeyConditionExpression: 'gsi2pk = :org',
           ExpressionAttributeValues: { ':org': ORGS_PARTITION },
-          Limit: limit,
-          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+          ...page,
         }),
       ),
     );
-    const orgs = (page.Items ?? []).map(toOrgRecord);
-    return page.LastEvaluatedKey ? { orgs, next: page.LastEvaluatedKey } : { orgs };
   }
 
   async markOrgSynced(orgId: string, registryVersion: string, at: string): Promise<void> {
@@ -169,16 +163,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   putOrgIfAbsent(org: OrgRecord): Promise<boolean> {
-    return putIfAbsent(this.client, this.tableName, {
-      ...orgKey(org.orgId),
-      type: 'org',
-      org_id: org.orgId,
-      provisioned_at: org.provisionedAt,
-      registry_version: org.registryVersion,
-      provisioned_by: org.provisionedBy,
-      gsi2pk: ORGS_PARTITION,
-      gsi2sk: org.orgId,
-    });
+    return putIfAbsent(this.client, this.tableName, orgItem(org));
   }
 
   /**
@@ -298,7 +283,22 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
 
 }
 
-function flagItem(row: FlagRow): Item {
+/** The org record as stored. */
+export function orgItem(org: OrgRecord): Item {
+  return {
+    ...orgKey(org.orgId),
+    type: 'org',
+    org_id: org.orgId,
+    provisioned_at: org.provisionedAt,
+    registry_version: org.registryVersion,
+    provisioned_by: org.provisionedBy,
+    gsi2pk: ORGS_PARTITION,
+    gsi2sk: org.orgId,
+  };
+}
+
+/** A flag row as stored. */
+export function flagItem(row: FlagRow): Item {
   return {
     ...flagKey(row.orgId, row.key),
     type: 'flag',

@@ -104,25 +104,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
   }
 
   function putEvents(res: ServerResponse, target: string | string[], body: Buffer): void {
-    const headers = { 'content-type': 'application/x-amz-json-1.1' };
     if (target !== PUT_EVENTS_TARGET) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET} and ${START_EXECUTION_TARGET}.` }, headers);
+      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET} and ${START_EXECUTION_TARGET}.` }, { 'content-type': 'application/x-amz-json-1.1' });
       return;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      send(res, 400, { __type: 'SerializationException', message: 'The request body is not valid JSON.' }, headers);
-      return;
-    }
-    const result = options.bus.putEvents(parsed);
-    if (!result.ok) send(res, 400, { __type: result.code, message: result.message }, headers);
-    else send(res, 200, result.response, headers);
+    awsJson(res, '1.1', body, (request) => options.bus.putEvents(request));
   }
 
   function startExecution(res: ServerResponse, jobs: LocalJobEngine, body: Buffer): void {
-    const headers = { 'content-type': 'application/x-amz-json-1.0' };
+    awsJson(res, '1.0', body, (request) => jobs.startExecution(request));
+  }
+
+  /** An AWS JSON protocol call: the body parsed, the operation run, its result or error sent. */
+  function awsJson<R>(res: ServerResponse, version: '1.0' | '1.1', body: Buffer, operation: (request: unknown) => { ok: true; response: R } | { ok: false; code: string; message: string }): void {
+    const headers = { 'content-type': `application/x-amz-json-${version}` };
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -130,7 +125,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       send(res, 400, { __type: 'SerializationException', message: 'The request body is not valid JSON.' }, headers);
       return;
     }
-    const result = jobs.startExecution(parsed);
+    const result = operation(parsed);
     if (!result.ok) send(res, 400, { __type: result.code, message: result.message }, headers);
     else send(res, 200, result.response, headers);
   }

@@ -38,7 +38,7 @@ const perOrg = (calls: Record<string, number>, orgs: number) => Object.fromEntri
 export async function benchSync(stack: LocalStack, http: HttpClient, handlerCalls: CallCounter, count: number, log: (line: string) => void): Promise<SyncPass[]> {
   const registry = loadRegistry();
   const withoutLast = buildRegistry(FLAGS.slice(0, -1), RETIRED);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)));
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)), { marshallOptions: { removeUndefinedValues: true } });
   const baselineTable = `${stack.settings.tableName}-baseline`;
   try {
     await ensureTable(stack.dynamoDbEndpoint, baselineTable);

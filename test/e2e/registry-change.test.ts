@@ -115,7 +115,9 @@ describe('the registry changes under a running service', () => {
   it('a sync stopped part way continues from its checkpoint at the next start, writing each row once', async () => {
     let { stack: running, admin } = await restart();
     await waitFor(finishedSync(admin), 15_000, 'the sync at start');
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${running.env.DYNAMODB_PORT}`)));
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${running.env.DYNAMODB_PORT}`)), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     const orgIds = await seedOrgs(client, 'org-feature-flags', loadRegistry(), 600, 'many');
     client.destroy();
     await addFlag({ ...ADDED_FLAG, key: 'bulk-import', default_enabled: true });

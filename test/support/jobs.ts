@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client.js';
-import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
+import { DynamoDbFlagStore, flagItem, orgItem } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../../lambdas/adapters/dynamodb-job-store.js';
 import { FileExportSink } from '../../lambdas/adapters/export-sinks.js';
 import type { JobLauncher } from '../../lambdas/domain/job-store.js';
@@ -84,33 +84,8 @@ export async function seedOrgs(client: DynamoDBDocumentClient, tableName: string
   const now = new Date();
   const orgIds = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(6, '0')}`);
   const items = orgIds.flatMap((orgId) => [
-    ...provisionedRows(registry, orgId, now, 'test:seed').map((row) => ({
-      pk: `ORG#${orgId}`,
-      sk: `FLAG#${row.key}`,
-      type: 'flag',
-      org_id: orgId,
-      key: row.key,
-      enabled: row.enabled,
-      version: row.version,
-      source: row.source,
-      created_at: row.createdAt,
-      updated_at: row.updatedAt,
-      updated_by: row.updatedBy,
-      ...(row.enabledAt ? { enabled_at: row.enabledAt } : {}),
-      gsi1pk: `FLAG#${row.key}`,
-      gsi1sk: orgId,
-    })),
-    {
-      pk: `ORG#${orgId}`,
-      sk: '#ORG',
-      type: 'org',
-      org_id: orgId,
-      provisioned_at: now.toISOString(),
-      registry_version: registry.version,
-      provisioned_by: 'test:seed',
-      gsi2pk: 'ORG',
-      gsi2sk: orgId,
-    },
+    ...provisionedRows(registry, orgId, now, 'test:seed').map(flagItem),
+    orgItem({ orgId, provisionedAt: now.toISOString(), registryVersion: registry.version, provisionedBy: 'test:seed' }),
   ]);
   await putAll(client, tableName, items);
   return orgIds;
