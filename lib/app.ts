@@ -20,15 +20,16 @@ export function buildServiceApp(app: App): ServiceStacks {
   const prefix = `OrgFeatureFlags-${config.stage}`;
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
     config,
-    description: `org-feature-flags ${config.stage}: table, event bus, dead-letter queue, alarm topic`,
+    description: `org-feature-flags ${config.stage}: table, event bus, dead-letter queue, export bucket, alarm topic`,
     terminationProtection: config.retainData,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
     config,
-    description: `org-feature-flags ${config.stage}: functions, API, event rules, alarms`,
+    description: `org-feature-flags ${config.stage}: functions, API, event rules, job state machine, alarms`,
     table: stateful.table,
     eventBus: stateful.eventBus,
     deadLetterQueue: stateful.deadLetterQueue,
+    exportBucket: stateful.exportBucket,
     alarmTopic: stateful.alarmTopic,
     jwt: stateful.jwtTrust,
   });

@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,7 +10,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
-import { HANDLERS, handlerEntryPath, type HandlerName, type TableAccess } from '../service/handlers.js';
+import { HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName, type TableAccess } from '../service/handlers.js';
 import { PROJECT_ROOT } from '../project.js';
 
 
@@ -19,6 +21,12 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   'read-write': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
   'read-write-delete': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem'],
 };
+
+/** Seconds a function may run when its declaration names no timeout. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** Where the job worker writes the rows an orphan cleanup deletes: `<prefix><job id>/page-….jsonl`. */
+export const EXPORT_PREFIX = 'orphan-exports/';
 
 /** Props of a {@link ServiceFunction}. */
 export interface ServiceFunctionProps {
@@ -33,17 +41,26 @@ export interface ServiceFunctionProps {
  * One Lambda function of the service, with the defaults every function shares: Node.js 24 on
  * arm64, an ESM bundle minified with source maps, X-Ray tracing, its own log group with the
  * stage's retention, Powertools settings, and a role that holds exactly the table access its
- * handler declares.
+ * handler declares (with `Query` on each declared index) and the declared timeout.
+ *
+ * The extra grants a handler declares are wired by the stack with {@link allowStartingJobs} and
+ * {@link allowWritingExports}, each granting and setting the environment in one call. Synth fails
+ * when a declared grant was not wired, and wiring an undeclared one throws.
  */
 export class ServiceFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
+  readonly handlerName: HandlerName;
+  private readonly declaration: HandlerDeclaration;
+  private readonly wired = new Set<ExtraGrant>();
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
-    const declaration = HANDLERS[props.handler];
+    const declaration: HandlerDeclaration = HANDLERS[props.handler];
     const { config } = props;
+    this.handlerName = props.handler;
+    this.declaration = declaration;
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: config.logRetentionDays as RetentionDays,
@@ -67,7 +84,7 @@ export class ServiceFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: config.functionMemoryMb,
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(declaration.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
@@ -93,15 +110,88 @@ export class ServiceFunction extends Construct {
 
     if (declaration.tableAccess !== 'none') {
       if (!props.table) throw new Error(`${props.handler} declares ${declaration.tableAccess} table access but was given no table`);
-      this.bindTable(props.table, declaration.tableAccess);
+      this.bindTable(props.table, declaration.tableAccess, declaration.tableIndexes ?? []);
+    } else if ((declaration.tableIndexes ?? []).length > 0) {
+      throw new Error(`${props.handler} declares table indexes but no table access`);
     }
+
+    this.node.addValidation({
+      validate: () =>
+        (declaration.grants ?? [])
+          .filter((grant) => !this.wired.has(grant))
+          .map((grant) => `${props.handler} declares the grant '${grant}', but the stack did not wire it (${GRANT_WIRING[grant]})`),
+    });
   }
 
-  /** Grants exactly the declared access to the table and tells the function its name. */
-  private bindTable(table: ITable, access: TableAccess): void {
+  /**
+   * Lets the function start runs of the job state machine, and only of that one
+   * (`states:StartExecution`), and tells it the machine's ARN in `JOB_STATE_MACHINE_ARN`.
+   */
+  allowStartingJobs(stateMachine: IStateMachine): void {
+    this.wire('start-jobs');
+    this.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachine.stateMachineArn] }),
+    );
+    this.function.addEnvironment('JOB_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  }
+
+  /**
+   * Lets the function write orphan exports to the bucket (`s3:PutObject` under `orphan-exports/`,
+   * nothing else: no read, no delete, no overwrite permission beyond PutObject itself), and tells it
+   * the bucket's name in `EXPORT_BUCKET`.
+   */
+  allowWritingExports(bucket: IBucket): void {
+    this.wire('write-exports');
+    this.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${EXPORT_PREFIX}*`)] }),
+    );
+    this.function.addEnvironment('EXPORT_BUCKET', bucket.bucketName);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnText(this, bucket)}/${EXPORT_PREFIX}*]`,
+      reason: `Export keys are generated per page and attempt (${EXPORT_PREFIX}<job id>/page-NNNNNN-<uuid>.jsonl); the grant is PutObject only, under that prefix only.`,
+    });
+  }
+
+  private wire(grant: ExtraGrant): void {
+    if (!(this.declaration.grants ?? []).includes(grant)) {
+      throw new Error(`${this.handlerName} does not declare the grant '${grant}'; declare it in lib/service/handlers.ts first`);
+    }
+    if (this.wired.has(grant)) throw new Error(`${this.handlerName}: the grant '${grant}' is wired twice`);
+    this.wired.add(grant);
+  }
+
+  /**
+   * Grants exactly the declared access to the table, `dynamodb:Query` (and nothing else) on each
+   * declared index, and tells the function the table's name.
+   */
+  private bindTable(table: ITable, access: TableAccess, indexes: readonly string[]): void {
     this.role.addToPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }),
     );
+    if (indexes.length > 0) {
+      this.role.addToPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }),
+      );
+    }
     this.function.addEnvironment('TABLE_NAME', table.tableName);
   }
+}
+
+/** Which helper wires each extra grant, for the message of a declared grant left unwired. */
+const GRANT_WIRING: Readonly<Record<ExtraGrant, string>> = {
+  'start-jobs': 'call allowStartingJobs(stateMachine)',
+  'write-exports': 'call allowWritingExports(bucket)',
+};
+
+/**
+ * How cdk-nag spells the bucket's ARN in a finding id, as seen from `scope`'s stack: the name of
+ * the export it is imported by when the bucket is another stack's (the same export the CDK's
+ * automatic cross-stack reference uses), or `<LogicalId.Arn>` in the same stack.
+ */
+function nagArnText(scope: Construct, bucket: IBucket): string {
+  const producer = Stack.of(bucket);
+  if (producer === Stack.of(scope)) return `<${producer.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
+  const imported = producer.resolve(producer.exportValue(bucket.bucketArn)) as { 'Fn::ImportValue'?: unknown };
+  if (typeof imported['Fn::ImportValue'] !== 'string') throw new Error(`cannot name the export of ${bucket.node.path}'s ARN`);
+  return imported['Fn::ImportValue'];
 }

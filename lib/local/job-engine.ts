@@ -28,7 +28,7 @@ const number = new Intl.NumberFormat('en-US');
  * A local stand-in for the job state machine: `StartExecution` starts a run in this process that
  * does what the deployed machine does. It invokes the worker for one page at a time until it
  * reports done, retries a failed step as declared, and when the retries are spent invokes the
- * worker once more to record the failure. Progress goes to the log.
+ * worker (with the same retries) to record the failure. Progress goes to the log.
  */
 export class LocalJobEngine {
   private readonly runs = new Map<string, Promise<void>>();
@@ -93,7 +93,7 @@ export class LocalJobEngine {
     } catch (error) {
       const failure = { Error: error instanceof Error ? error.name : 'Error', Cause: error instanceof Error ? error.message : String(error) };
       log(`[jobs] ${jobId} (${name}): a step failed after ${this.options.machine.retry.maxAttempts} retries: ${failure.Cause}`);
-      await this.invoke({ action: 'fail', job_id: jobId, error: failure }).catch((cause: unknown) =>
+      await this.step({ action: 'fail', job_id: jobId, error: failure }).catch((cause: unknown) =>
         log(`[jobs] ${jobId}: could not record the failure: ${cause instanceof Error ? cause.message : String(cause)}`),
       );
     }

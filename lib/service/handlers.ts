@@ -11,7 +11,7 @@ export type ExtraGrant = 'start-jobs' | 'write-exports';
 export interface HandlerDeclaration {
   readonly entry: string;
   readonly tableAccess: TableAccess;
-  /** Indexes of the flag table the function queries; the table access applies to them too. */
+  /** Indexes of the flag table the function queries; it may Query them and do nothing else there. */
   readonly tableIndexes?: readonly string[];
   readonly grants?: readonly ExtraGrant[];
   /** Seconds a run may take; 10 unless said. */

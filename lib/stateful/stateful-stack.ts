@@ -3,6 +3,7 @@ import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2, typ
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -20,13 +21,15 @@ const attribute = (key: KeyAttribute) => ({ name: key.name, type: key.type === '
 
 /**
  * What holds data or is shared with other systems: the flag table, the org event bus, the
- * dead-letter queue of event deliveries and the alarm topic. Kept apart so that the stateless
- * stack can be replaced freely.
+ * dead-letter queue of event deliveries, the bucket of orphan exports and the alarm topic. Kept
+ * apart so that the stateless stack can be replaced freely.
  */
 export class StatefulStack extends Stack {
   readonly table: ITableV2;
   readonly eventBus: IEventBus;
   readonly deadLetterQueue: IQueue;
+  /** Where orphan cleanups export the rows they delete, before deleting them. */
+  readonly exportBucket: IBucket;
   readonly alarmTopic: ITopic;
   /** Whose tokens the API accepts: the configured identity provider, or this stage's dev user pool. */
   readonly jwtTrust: JwtTrust;
@@ -85,6 +88,28 @@ export class StatefulStack extends Stack {
       reason: 'This queue is itself the dead-letter queue of OrgCreated deliveries; a DLQ of a DLQ would only move the problem.',
     });
 
+    // The exports are the only copy of the rows an orphan cleanup deleted (point-in-time recovery
+    // covers 35 days only), so the bucket is kept in every stage, whatever retainData says.
+    const exportBucket = new Bucket(this, 'ExportBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Kept with the bucket, so that a bucket left behind by a deleted stack still refuses requests without TLS.
+    exportBucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(exportBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The bucket holds only orphan-cleanup exports: written once per page by the job worker (s3:PutObject under orphan-exports/, ' +
+        'each write also recorded in its job) and read by operators during a restore. Server access logs (best effort, unattributed ' +
+        'to a principal in part) would need a second retained bucket of their own; where object-level auditing is required, enable ' +
+        'CloudTrail S3 data events for this bucket instead.',
+    });
+    this.exportBucket = exportBucket;
+
     const alarmKey = new Key(this, 'AlarmTopicKey', {
       description: `Encrypts the org-feature-flags alarm topic (${config.stage})`,
       enableKeyRotation: true,
@@ -120,6 +145,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The flag table' });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Publish OrgCreated here' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'OrgCreated events that failed every delivery' });
+    new CfnOutput(this, 'ExportBucketName', { value: exportBucket.bucketName, description: 'Orphan-cleanup exports, under orphan-exports/<job id>/' });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Alarms of the service' });
   }
 }

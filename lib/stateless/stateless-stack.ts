@@ -2,16 +2,19 @@ import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import { ServiceFunction } from '../constructs/service-function.js';
-import { HANDLERS, type HandlerName } from '../service/handlers.js';
+import { HANDLERS, type ExtraGrant, type HandlerDeclaration, type HandlerName } from '../service/handlers.js';
+import { JOB_MACHINE } from '../service/jobs.js';
 import { eventRules } from '../service/rules.js';
 import { ServiceAlarms } from './alarms.js';
 import { FlagApi } from './api.js';
+import { AfterDeploySync, JobEngine } from './jobs.js';
 import { OrgEvents } from './org-events.js';
 
 /** Props of the {@link StatelessStack}: the stage and the stateful resources it runs over. */
@@ -20,14 +23,21 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITableV2;
   readonly eventBus: IEventBus;
   readonly deadLetterQueue: IQueue;
+  /** Where orphan cleanups export the rows they delete. */
+  readonly exportBucket: IBucket;
   readonly alarmTopic: ITopic;
   readonly jwt: JwtTrust;
 }
 
-/** What can be replaced at will: one function per declared handler, the API, the event rules and the alarms. */
+/**
+ * What can be replaced at will: one function per declared handler, the API, the event rules, the
+ * job engine with its after-deploy sync, and the alarms.
+ */
 export class StatelessStack extends Stack {
   readonly functions: Readonly<Record<HandlerName, ServiceFunction>>;
   readonly api: FlagApi;
+  readonly jobs: JobEngine;
+  readonly afterDeploySync: AfterDeploySync;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -56,12 +66,28 @@ export class StatelessStack extends Stack {
       functions: lambdas,
       deadLetterQueue,
     });
+
+    this.jobs = new JobEngine(this, 'Jobs', { config, machine: JOB_MACHINE, worker: lambdas[JOB_MACHINE.worker] });
+    // Each extra grant a handler declares, wired to exactly that handler's function; a declared
+    // grant left unwired fails synth (ServiceFunction's validation).
+    const wire: Readonly<Record<ExtraGrant, (fn: ServiceFunction) => void>> = {
+      'start-jobs': (fn) => fn.allowStartingJobs(this.jobs.stateMachine),
+      'write-exports': (fn) => fn.allowWritingExports(props.exportBucket),
+    };
+    for (const name of names) {
+      const declaration: HandlerDeclaration = HANDLERS[name];
+      for (const grant of declaration.grants ?? []) wire[grant](this.functions[name]);
+    }
+    this.afterDeploySync = new AfterDeploySync(this, 'AfterDeploySync', { config, target: lambdas['deploy-sync'] });
+
     new ServiceAlarms(this, 'Alarms', {
       topic: props.alarmTopic,
       functions: lambdas,
       api: this.api.api,
       table: props.table,
       deadLetterQueue: props.deadLetterQueue,
+      jobStateMachine: this.jobs.stateMachine,
+      deploySyncDeadLetterQueue: this.afterDeploySync.deadLetterQueue,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { STAGE_NAMES, buildStage, removeSynthOutput } from '../support/cdk.js';
 
@@ -27,5 +28,14 @@ describe('cdk-nag AwsSolutions checks (registered by serviceApp)', () => {
     expect(message).toMatch(/^ValidationFailed: /);
     expect(message).toContain('AwsSolutions-SQS4');
     expect(message).toContain('QueueWithoutTls');
+  }, 120_000);
+
+  it("acknowledges only the exact wildcards: another s3 wildcard on the job worker's role fails synth with AwsSolutions-IAM5", () => {
+    const { app, stateful, stateless } = buildStage('prod');
+    stateless.functions['job-worker'].role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [stateful.exportBucket.arnForObjects('*')] }));
+    const message = thrownBy(() => app.synth());
+    expect(message).toMatch(/^ValidationFailed: /);
+    expect(message).toMatch(/AwsSolutions-IAM5\[Resource::OrgFeatureFlags-prod-Stateful:ExportsOutput\w+\/\*\]/);
+    expect(message).toContain('JobWorker/Role');
   }, 120_000);
 });

@@ -1,9 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { HANDLERS } from '../../lib/service/handlers.js';
+import type { JobMachineDeclaration } from '../../lib/service/jobs.js';
 import { routeKey, type RouteDeclaration } from '../../lib/service/routes.js';
 import type { EventRuleDeclaration } from '../../lib/service/rules.js';
 import { createTableInput, type TableDeclaration } from '../../lib/service/table.js';
-import { handlerOfFunction, refId, type Resource } from '../support/cdk.js';
+import { type AslDefinition, type AslState, handlerOfFunction, placeholderId, refId, type Resource, stateMachineDefinition } from '../support/cdk.js';
 
 /*
  * Pure comparisons of a synthesized template with the shared declarations of lib/service that
@@ -139,13 +140,23 @@ export function diffTable(template: Template, table: TableDeclaration): string[]
 }
 
 /**
- * Differences between the template's EventBridge rules and the declared ones: a rule whose
- * `EventPattern` deep-equals each declared pattern (and no other rules), one target, the declared
- * handler's function, and the declared retry policy (which the local EventBridge also applies).
+ * The rules of the template on a named bus (the org bus: created, existing or `default` by name).
+ * The after-deploy sync rule sets no bus, being AWS-only (CloudFormation's events reach the
+ * default bus); the job engine tests check that it is the only such rule.
+ */
+export function orgBusRules(template: Template): [string, Resource][] {
+  return Object.entries(template.findResources('AWS::Events::Rule')).filter(([, rule]) => rule.Properties.EventBusName !== undefined);
+}
+
+/**
+ * Differences between the template's EventBridge rules on the org bus and the declared ones: a
+ * rule whose `EventPattern` deep-equals each declared pattern (and no other rules), one target,
+ * the declared handler's function, and the declared retry policy (which the local EventBridge
+ * also applies).
  */
 export function diffRules(template: Template, rules: readonly EventRuleDeclaration[]): string[] {
   const diffs: string[] = [];
-  const templateRules = Object.entries(template.findResources('AWS::Events::Rule'));
+  const templateRules = orgBusRules(template);
   const matched = new Set<string>();
 
   for (const declaration of rules) {
@@ -177,6 +188,81 @@ export function diffRules(template: Template, rules: readonly EventRuleDeclarati
   }
   for (const [id, rule] of templateRules) {
     if (!matched.has(id)) diffs.push(`the template has rule ${id} with pattern ${show(rule.Properties.EventPattern)}, which no rule declares`);
+  }
+  return diffs;
+}
+
+const LAMBDA_INVOKE = /^arn:\$\{Ref:AWS::Partition\}:states:::lambda:invoke$/;
+
+/** The declared retry, as Step Functions spells one retrier for every error. */
+function declaredRetry(machine: JobMachineDeclaration) {
+  return [{ ErrorEquals: ['States.ALL'], IntervalSeconds: machine.retry.intervalSeconds, MaxAttempts: machine.retry.maxAttempts, BackoffRate: machine.retry.backoffRate }];
+}
+
+/**
+ * Differences between the template's one job state machine and the declaration the local engine
+ * also follows (lib/service/jobs.ts): a standard machine whose first state invokes the declared
+ * worker with `{action: 'run', job_id}` keeping the job id in the state, with exactly the declared
+ * retry and step timeout, looping back while the job is not done; and whose catch of every error
+ * invokes the same worker with `{action: 'fail', job_id, error}`, with the same retry and timeout,
+ * and ends in a Fail state. Every Lambda task must invoke the declared worker.
+ */
+export function diffJobMachine(template: Template, machine: JobMachineDeclaration): string[] {
+  const machines = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (machines.length !== 1) return [`expected one state machine in the template, found ${machines.length}`];
+  const [id, resource] = machines[0] as [string, Resource];
+  const diffs: string[] = [];
+  if ((resource.Properties.StateMachineType ?? 'STANDARD') !== 'STANDARD') diffs.push(`StateMachineType is ${show(resource.Properties.StateMachineType)}, expected "STANDARD"`);
+
+  let definition: AslDefinition;
+  try {
+    definition = stateMachineDefinition(template, id);
+  } catch (error) {
+    return [...diffs, `the definition does not parse: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  const states = definition.States;
+  const retry = declaredRetry(machine);
+
+  const checkWorkerTask = (name: string, state: AslState | undefined, payload: Record<string, unknown>): state is AslState => {
+    if (state?.Type !== 'Task' || !LAMBDA_INVOKE.test(String(state.Resource))) {
+      diffs.push(`${name}: is ${show(state?.Type)} ${show(state?.Resource)}, expected a Lambda invoke task`);
+      return false;
+    }
+    const functionId = placeholderId(state.Parameters?.FunctionName);
+    if (handlerOfFunction(template, functionId) !== machine.worker) {
+      diffs.push(`${name}: invokes ${show(state.Parameters?.FunctionName)}, declared worker ${machine.worker} ('${HANDLERS[machine.worker].description}')`);
+    }
+    if (!jsonEqual(state.Parameters?.Payload, payload)) diffs.push(`${name}: Payload is ${show(state.Parameters?.Payload)}, expected ${show(payload)}`);
+    if (!jsonEqual(state.Retry, retry)) diffs.push(`${name}: Retry is ${show(state.Retry)}, declared ${show(retry)}`);
+    if (state.TimeoutSeconds !== machine.stepTimeoutSeconds) diffs.push(`${name}: TimeoutSeconds is ${show(state.TimeoutSeconds)}, declared ${machine.stepTimeoutSeconds}`);
+    return true;
+  };
+
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task' && !LAMBDA_INVOKE.test(String(state.Resource))) diffs.push(`${name}: a task of another kind (${show(state.Resource)})`);
+  }
+
+  const runName = definition.StartAt;
+  const run = states[runName];
+  if (!checkWorkerTask(runName, run, { action: 'run', 'job_id.$': '$.job_id' })) return diffs;
+  // The job id must survive the step: the result goes under its own path, never over the state.
+  if (typeof run.ResultPath !== 'string' || !/^\$\.[A-Za-z_]+$/.test(run.ResultPath) || run.ResultPath === '$.job_id') {
+    diffs.push(`${runName}: ResultPath is ${show(run.ResultPath)}, expected a path of its own that keeps $.job_id`);
+  }
+  const check = states[run.Next ?? ''];
+  const loops = check?.Type === 'Choice' && (check.Choices ?? []).some((choice) => choice.Next === runName);
+  if (!loops) diffs.push(`${runName}: its Next ${show(run.Next)} is no Choice that loops back to it`);
+
+  const catches = run.Catch ?? [];
+  if (catches.length !== 1 || !jsonEqual(catches[0]?.ErrorEquals, ['States.ALL']) || catches[0]?.ResultPath !== '$.error') {
+    diffs.push(`${runName}: Catch is ${show(catches)}, expected one catch of States.ALL with ResultPath $.error`);
+    return diffs;
+  }
+  const recordName = catches[0].Next;
+  const record = states[recordName];
+  if (checkWorkerTask(recordName, record, { action: 'fail', 'job_id.$': '$.job_id', 'error.$': '$.error' })) {
+    const ends = [record.Next, ...(record.Catch ?? []).map((c) => c.Next)].map((next) => states[next ?? '']?.Type);
+    if (ends.length === 0 || ends.some((type) => type !== 'Fail')) diffs.push(`${recordName}: goes on to ${show(ends)}, expected only Fail states`);
   }
   return diffs;
 }

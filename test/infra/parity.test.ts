@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SCOPES } from '../../lambdas/domain/caller.js';
+import { JOB_MACHINE, type JobMachineDeclaration } from '../../lib/service/jobs.js';
 import { ROUTES, type RouteDeclaration } from '../../lib/service/routes.js';
 import { eventRules, type EventRuleDeclaration } from '../../lib/service/rules.js';
 import { FLAG_TABLE, type TableDeclaration } from '../../lib/service/table.js';
 import { STAGE_NAMES, cdkJsonStages, functionIdsByHandler, removeSynthOutput, type SynthesizedStage, synthStage } from '../support/cdk.js';
-import { diffRoutes, diffRules, diffTable } from './parity-diff.js';
+import { diffJobMachine, diffRoutes, diffRules, diffTable } from './parity-diff.js';
 
 /**
  * The deployed stacks and the local server are built from the same declarations in lib/service.
@@ -178,13 +179,64 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
 
     it('a changed template pattern is reported', () => {
       const changed = changedTemplate(stateless, (json) => {
-        const pattern = propertiesWhere(json, 'AWS::Events::Rule').EventPattern as Record<string, unknown>;
+        const pattern = propertiesWhere(json, 'AWS::Events::Rule', (p) => p.EventBusName !== undefined).EventPattern as Record<string, unknown>;
         pattern['detail-type'] = ['OrgDeleted'];
       });
       expect(diffRules(changed, rules)).toEqual([
         expect.stringContaining('0 rules of the template have the declared pattern'),
         expect.stringContaining('"detail-type":["OrgDeleted"]'),
       ]);
+    });
+  });
+
+  describe('job state machine', () => {
+    const withRetry = (change: Partial<JobMachineDeclaration['retry']>): JobMachineDeclaration => ({ ...JOB_MACHINE, retry: { ...JOB_MACHINE.retry, ...change } });
+
+    /** A template whose state machine definition had `from` replaced by `to` (in its JSON text parts). */
+    const changedDefinition = (from: string, to: string) =>
+      changedTemplate(stateless, (json) => {
+        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+        const parts = props.DefinitionString['Fn::Join'][1];
+        const index = parts.findIndex((part) => typeof part === 'string' && part.includes(from));
+        if (index < 0) throw new Error(`the definition has no ${from}`);
+        parts[index] = (parts[index] as string).replace(from, to);
+      });
+
+    it('loops the declared worker with exactly the declared retry and step timeout, and records failures with it', () => {
+      expect(diffJobMachine(stateless, JOB_MACHINE)).toEqual([]);
+    });
+
+    it('a changed retry count, interval, backoff, timeout or worker in the declaration is reported', () => {
+      expect(diffJobMachine(stateless, withRetry({ maxAttempts: JOB_MACHINE.retry.maxAttempts + 1 }))).toEqual([
+        expect.stringMatching(/^RunPage: Retry is .*"MaxAttempts":3.*, declared .*"MaxAttempts":4/),
+        expect.stringMatching(/^RecordFailure: Retry is .*, declared /),
+      ]);
+      expect(diffJobMachine(stateless, withRetry({ intervalSeconds: 1 }))).toHaveLength(2);
+      expect(diffJobMachine(stateless, withRetry({ backoffRate: 3 }))).toHaveLength(2);
+      expect(diffJobMachine(stateless, { ...JOB_MACHINE, stepTimeoutSeconds: 900 })).toEqual([
+        'RunPage: TimeoutSeconds is 360, declared 900',
+        'RecordFailure: TimeoutSeconds is 360, declared 900',
+      ]);
+      expect(diffJobMachine(stateless, { ...JOB_MACHINE, worker: 'org-created' })).toEqual([
+        expect.stringMatching(/^RunPage: invokes .*, declared worker org-created/),
+        expect.stringMatching(/^RecordFailure: invokes .*, declared worker org-created/),
+      ]);
+    });
+
+    it('a changed template is reported: another retry, no loop, no catch, another worker', () => {
+      expect(diffJobMachine(changedDefinition('"MaxAttempts":3', '"MaxAttempts":5'), JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: Retry is .*"MaxAttempts":5/)]);
+      expect(diffJobMachine(changedDefinition('"BooleanEquals":false,"Next":"RunPage"', '"BooleanEquals":false,"Next":"JobSucceeded"'), JOB_MACHINE)).toEqual([
+        'RunPage: its Next "CheckDone" is no Choice that loops back to it',
+      ]);
+      expect(diffJobMachine(changedDefinition('"ResultPath":"$.error",', '"ResultPath":"$.step",'), JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: Catch is /)]);
+      const functions = functionIdsByHandler(stateless);
+      const otherWorker = changedTemplate(stateless, (json) => {
+        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+        const parts = props.DefinitionString['Fn::Join'][1];
+        const first = parts.findIndex((part) => JSON.stringify(part).includes(functions['job-worker']));
+        parts[first] = { 'Fn::GetAtt': [functions['org-created'], 'Arn'] };
+      });
+      expect(diffJobMachine(otherWorker, JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: invokes .*OrgCreated.*, declared worker job-worker/)]);
     });
   });
 });

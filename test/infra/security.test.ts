@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { StageConfig } from '../../lib/config/stage-config.js';
-import { TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
-import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+import { DEFAULT_TIMEOUT_SECONDS, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
+import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
 import {
   STAGE_NAMES,
   allStatements,
@@ -13,15 +13,40 @@ import {
   refId,
   removeSynthOutput,
   resolveImport,
+  resolveImports,
   type Statement,
   synthStage,
 } from '../support/cdk.js';
+import { orgBusRules } from './parity-diff.js';
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+const declaration = (name: HandlerName): HandlerDeclaration => HANDLERS[name];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/**
+ * The only actions a statement may grant on Resource '*', apart from every function's X-Ray
+ * writes, and only to the job state machine's role: none of them has resource-level permissions.
+ * Step Functions needs the log-delivery actions to deliver its execution logs to the machine's log
+ * group (level ALL, cdk-nag SF1), and the X-Ray actions, sampling included, to trace runs (SF2).
+ */
+const STATE_MACHINE_WILDCARD_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
 
 const actionsOf = (statements: readonly Statement[]) => statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
 const dynamoActions = (statements: readonly Statement[]) => actionsOf(statements).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
+/** The statements on the table itself, not on its indexes. */
+const tableStatements = (statements: readonly Statement[]) => statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/'));
 const isWriteAction = (action: string) => action === '*' || /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
 
 /** Whether a policy condition denies requests not sent over TLS. */
@@ -47,54 +72,84 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it('functions with read or no table access hold no write action, and none-access functions no DynamoDB action', () => {
       for (const name of HANDLER_NAMES) {
         const access = HANDLERS[name].tableAccess;
-        if (access === 'read-write') continue;
+        if (access === 'read-write' || access === 'read-write-delete') continue;
         const statements = functionStatements(stateless, functions[name]);
         expect({ name, writes: actionsOf(statements).filter(isWriteAction) }).toEqual({ name, writes: [] });
         // `none` holds no DynamoDB action at all; `read` exactly the declared read actions.
-        expect({ name, dynamodb: dynamoActions(statements).sort() }).toEqual({ name, dynamodb: [...TABLE_ACTIONS[access]].sort() });
+        expect({ name, dynamodb: dynamoActions(tableStatements(statements)).sort() }).toEqual({ name, dynamodb: [...TABLE_ACTIONS[access]].sort() });
       }
     });
 
-    it('read-write functions hold exactly the read-write table actions', () => {
-      const readWrite = HANDLER_NAMES.filter((name) => HANDLERS[name].tableAccess === 'read-write');
-      expect(readWrite.length).toBeGreaterThan(0);
-      for (const name of readWrite) {
-        expect({ name, dynamodb: dynamoActions(functionStatements(stateless, functions[name])).sort() }).toEqual({
+    it('read-write and read-write-delete functions hold exactly their table actions on the table', () => {
+      const writers = HANDLER_NAMES.filter((name) => ['read-write', 'read-write-delete'].includes(HANDLERS[name].tableAccess));
+      expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write')).toBe(true);
+      expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write-delete')).toBe(true);
+      for (const name of writers) {
+        expect({ name, dynamodb: dynamoActions(tableStatements(functionStatements(stateless, functions[name]))).sort() }).toEqual({
           name,
-          dynamodb: [...TABLE_ACTIONS['read-write']].sort(),
+          dynamodb: [...TABLE_ACTIONS[HANDLERS[name].tableAccess]].sort(),
         });
       }
     });
 
-    it('table actions apply to the flag table only, and function roles carry no managed policies', () => {
-      const [tableId] = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
+    it('only read-write-delete functions may DeleteItem', () => {
       for (const name of HANDLER_NAMES) {
+        const deletes = actionsOf(functionStatements(stateless, functions[name])).filter((action) => /^dynamodb:(Delete|BatchWrite|PartiQLDelete|\*)/i.test(action));
+        expect({ name, deletes }).toEqual({ name, deletes: HANDLERS[name].tableAccess === 'read-write-delete' ? ['dynamodb:DeleteItem'] : [] });
+      }
+    });
+
+    it('table actions apply to the flag table only, indexes get Query alone and only where declared, and function roles carry no managed policies', () => {
+      const [tableId] = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
+      const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
+      for (const name of HANDLER_NAMES) {
+        const indexStatements: Statement[] = [];
         for (const statement of functionStatements(stateless, functions[name]).filter((s) => dynamoActions([s]).length > 0)) {
-          expect(asArray(statement.Resource).map((resource) => resolveImport(stateful, resource))).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+          const resources = asArray(statement.Resource).map((resource) => resolveImports(stateful, resource));
+          if (JSON.stringify(resources).includes('/index/')) indexStatements.push(statement);
+          else expect({ name, resources }).toEqual({ name, resources: [tableArn] });
         }
+        const indexes = declaration(name).tableIndexes ?? [];
+        const granted = indexStatements.map((s) => ({ Action: asArray(s.Action), Resource: asArray(s.Resource).map((r) => resolveImports(stateful, r)) }));
+        expect({ name, granted }).toEqual({
+          name,
+          granted: indexes.length === 0 ? [] : [{ Action: ['dynamodb:Query'], Resource: indexes.map((index) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] })) }],
+        });
         const roleId = refId(stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Role) ?? '';
         expect(stateless.findResources('AWS::IAM::Role')[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
       }
     });
 
-    it("no statement has Resource '*' except X-Ray's PutTraceSegments/PutTelemetryRecords (key policies excepted: there '*' is the key itself)", () => {
+    it("no statement has Resource '*' except X-Ray's PutTraceSegments/PutTelemetryRecords, and the state machine's log delivery and X-Ray (key policies excepted: there '*' is the key itself)", () => {
       const wildcardsOf = (template: Template) =>
         allStatements(template)
           .filter(({ source }) => !source.startsWith('AWS::KMS::Key'))
           .filter(({ statement }) => asArray(statement.Resource).includes('*') || statement.Resource === undefined);
+      const [machineId, machine] = onlyResource(stateless, 'AWS::StepFunctions::StateMachine');
+      const machineRoleId = refId(machine.Properties.RoleArn);
+      const machinePolicies = new Set(
+        Object.entries(stateless.findResources('AWS::IAM::Policy'))
+          .filter(([, policy]) => asArray<unknown>(policy.Properties.Roles).some((role) => refId(role) === machineRoleId))
+          .map(([id]) => `AWS::IAM::Policy ${id}`),
+      );
+      expect({ machineId, policies: machinePolicies.size }).toEqual({ machineId, policies: 1 });
       // Every function role has the X-Ray statement, so the check below is not vacuous.
       expect(wildcardsOf(stateless).length).toBeGreaterThan(0);
+      const machineWildcards: string[] = [];
       for (const template of [stateful, stateless]) {
-        const wildcards = wildcardsOf(template);
-        for (const { source, statement } of wildcards) {
-          expect({ source, Effect: statement.Effect, Action: asArray(statement.Action).sort(), Resource: statement.Resource }).toEqual({
-            source,
-            Effect: 'Allow',
-            Action: XRAY_ACTIONS,
-            Resource: '*',
-          });
+        for (const { source, statement } of wildcardsOf(template)) {
+          const actions = asArray(statement.Action).sort();
+          expect({ source, Effect: statement.Effect, Resource: statement.Resource }).toEqual({ source, Effect: 'Allow', Resource: '*' });
+          if (template === stateless && machinePolicies.has(source)) {
+            machineWildcards.push(...actions);
+            expect({ source, unexpected: actions.filter((action) => !STATE_MACHINE_WILDCARD_ACTIONS.includes(action)) }).toEqual({ source, unexpected: [] });
+          } else {
+            expect({ source, Action: actions }).toEqual({ source, Action: XRAY_ACTIONS });
+          }
         }
       }
+      // The state machine holds exactly these, no fewer (else logging or tracing would fail at run time).
+      expect(machineWildcards.sort()).toEqual(STATE_MACHINE_WILDCARD_ACTIONS);
     });
 
     it("no statement grants Action '*' or uses NotAction/NotResource", () => {
@@ -108,6 +163,13 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   });
 
   describe('functions', () => {
+    it('time out after their declared timeoutSeconds, or the default', () => {
+      for (const name of HANDLER_NAMES) {
+        const fn = stateless.findResources('AWS::Lambda::Function')[functions[name]];
+        expect({ name, timeout: fn?.Properties.Timeout }).toEqual({ name, timeout: declaration(name).timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS });
+      }
+    });
+
     it('run Node.js 22 or newer on arm64 with active tracing, source maps and the stage log level', () => {
       stateless.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
@@ -156,11 +218,17 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     });
 
     it('every target function retries and then sends failures to the same dead-letter queue as its rule', () => {
+      // Org-bus rules dead-letter to the stateful stack's queue; the after-deploy rule to the stateless stack's one.
       const [queueId] = onlyResource(stateful, 'AWS::SQS::Queue');
+      const [syncQueueId] = onlyResource(stateless, 'AWS::SQS::Queue');
+      const orgRules = new Set(orgBusRules(stateless).map(([id]) => id));
       const invokeConfigs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
-      for (const rule of Object.values(stateless.findResources('AWS::Events::Rule'))) {
+      for (const [ruleId, rule] of Object.entries(stateless.findResources('AWS::Events::Rule'))) {
         for (const target of rule.Properties.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown } }[]) {
-          expect(resolveImport(stateful, target.DeadLetterConfig.Arn)).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+          expect({ ruleId, queue: resolveImport(stateful, target.DeadLetterConfig.Arn) }).toEqual({
+            ruleId,
+            queue: { 'Fn::GetAtt': [orgRules.has(ruleId) ? queueId : syncQueueId, 'Arn'] },
+          });
           const functionId = refId(target.Arn);
           expect(functionId && stateless.findResources('AWS::Lambda::Function')[functionId]).toBeTruthy();
           // The rule invokes the unqualified function, so the $LATEST configuration applies.
@@ -194,7 +262,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       expect(admits).toHaveLength(1);
       expect(asArray(admits[0]?.Action)).toEqual(['sqs:SendMessage']);
       const sourceArn = JSON.stringify(admits[0]?.Condition?.ArnLike?.['aws:SourceArn']);
-      for (const rule of Object.values(stateless.findResources('AWS::Events::Rule'))) {
+      for (const [, rule] of orgBusRules(stateless)) {
         const bus = resolveImport(stateful, rule.Properties.EventBusName);
         expect(sourceArn).toContain(`":rule/",${JSON.stringify(bus)},"/*"`);
       }
@@ -209,6 +277,27 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const tls = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(deniesInsecureTransport);
       expect(tls).toEqual([
         expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+      ]);
+    });
+
+    it("the after-deploy sync's dead-letter queue is encrypted, refuses requests without TLS and admits exactly its rule", () => {
+      const [queueId, queue] = onlyResource(stateless, 'AWS::SQS::Queue');
+      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined).toBe(true);
+      const [, policy] = onlyResource(stateless, 'AWS::SQS::QueuePolicy');
+      expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
+      const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+      expect(statements.filter(deniesInsecureTransport)).toEqual([
+        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+      ]);
+      const rules = Object.keys(stateless.findResources('AWS::Events::Rule')).filter((id) => !orgBusRules(stateless).some(([orgId]) => orgId === id));
+      expect(rules).toHaveLength(1);
+      expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
+        expect.objectContaining({
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'events.amazonaws.com' },
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rules[0], 'Arn'] } } },
+        }),
       ]);
     });
 

@@ -3,6 +3,7 @@ import { App, Names } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { stageConfig } from '../../lib/config/stage-config.js';
 import { StatefulStack } from '../../lib/stateful/stateful-stack.js';
+import { orgBusRules } from './parity-diff.js';
 import {
   STAGE_NAMES,
   cdkJsonStages,
@@ -29,6 +30,8 @@ const NAME_PROPERTIES: Readonly<Record<string, string>> = {
   'AWS::Events::Rule': 'Name',
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::KMS::Alias': 'AliasName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
 };
 
 const EXISTING_BUS = 'org-events-shared';
@@ -124,19 +127,22 @@ describe('stateful resources and stack properties', () => {
       expect(bus.Properties.Name).toBe(Names.uniqueId(synth.stateful.eventBus));
     });
 
-    it('the stateful stack outputs the table and bus names; the stateless stack the API URL', () => {
+    it('the stateful stack outputs the table, bus and export bucket names; the stateless stack the API URL', () => {
       const { statefulTemplate, statelessTemplate } = stage(name);
       const [tableId] = onlyResource(statefulTemplate, 'AWS::DynamoDB::GlobalTable');
       const [busId] = onlyResource(statefulTemplate, 'AWS::Events::EventBus');
+      const [bucketId] = onlyResource(statefulTemplate, 'AWS::S3::Bucket');
       const [apiId] = onlyResource(statelessTemplate, 'AWS::ApiGatewayV2::Api');
       statefulTemplate.hasOutput('TableName', { Value: { Ref: tableId } });
       statefulTemplate.hasOutput('EventBusName', { Value: { Ref: busId } });
+      statefulTemplate.hasOutput('ExportBucketName', { Value: { Ref: bucketId } });
       expect(Object.keys(statelessTemplate.findOutputs('*', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } }))).toHaveLength(1);
     });
 
-    it('alarms on dead letters, on errors and throttles of every function and on API 5xx, each notifying the alarm topic', () => {
+    it('alarms on dead letters (of OrgCreated and of the after-deploy sync), on errors and throttles of every function and on API 5xx, each notifying the alarm topic', () => {
       const { statefulTemplate, statelessTemplate } = stage(name);
       const [queueId] = onlyResource(statefulTemplate, 'AWS::SQS::Queue');
+      const [syncQueueId] = onlyResource(statelessTemplate, 'AWS::SQS::Queue');
       const [topicId] = onlyResource(statefulTemplate, 'AWS::SNS::Topic');
       const [apiId] = onlyResource(statelessTemplate, 'AWS::ApiGatewayV2::Api');
       const alarms = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
@@ -157,6 +163,7 @@ describe('stateful resources and stack properties', () => {
       };
 
       expectAlarm('dead letters', alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [queueId, 'QueueName'] }));
+      expectAlarm('after-deploy dead letters', alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [syncQueueId, 'QueueName'] }));
       for (const [handler, functionId] of Object.entries(functionIdsByHandler(statelessTemplate))) {
         expectAlarm(`${handler} errors`, alarmsOn('AWS/Lambda', 'Errors', 'FunctionName', { Ref: functionId }));
         expectAlarm(`${handler} throttles`, alarmsOn('AWS/Lambda', 'Throttles', 'FunctionName', { Ref: functionId }));
@@ -172,7 +179,8 @@ describe('stateful resources and stack properties', () => {
       const { statefulTemplate, statelessTemplate } = existingBus;
       expect(existingBus.config.existingEventBusName).toBe(EXISTING_BUS);
       expect(statefulTemplate.findResources('AWS::Events::EventBus')).toEqual({});
-      const rules = Object.values(statelessTemplate.findResources('AWS::Events::Rule'));
+      // The org rules; the after-deploy sync rule stays on the default bus, where CloudFormation sends its events.
+      const rules = orgBusRules(statelessTemplate).map(([, rule]) => rule);
       expect(rules.length).toBeGreaterThan(0);
       for (const rule of rules) expect(resolveImport(statefulTemplate, rule.Properties.EventBusName)).toBe(EXISTING_BUS);
       statefulTemplate.hasOutput('EventBusName', { Value: EXISTING_BUS });

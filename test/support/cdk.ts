@@ -97,7 +97,8 @@ export function refId(value: unknown): string | undefined {
 
 /**
  * Follows a `Fn::ImportValue` of the stateless template to the value the stateful stack exports
- * under that name; any other value is returned unchanged.
+ * under that name; any other value is returned unchanged (see {@link resolveImports} for imports
+ * nested in other values).
  */
 export function resolveImport(exporter: Template, value: unknown): unknown {
   if (typeof value !== 'object' || value === null || !('Fn::ImportValue' in value)) return value;
@@ -106,6 +107,14 @@ export function resolveImport(exporter: Template, value: unknown): unknown {
   const output = outputs.find((candidate) => candidate.Export?.Name === name);
   if (!output) throw new Error(`no output of the exporting stack is exported as ${JSON.stringify(name)}`);
   return output.Value;
+}
+
+/** A value with every `Fn::ImportValue` inside it (in `Fn::Join`, arrays, objects) followed to what the exporter exports. */
+export function resolveImports(exporter: Template, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveImports(exporter, item));
+  if (typeof value !== 'object' || value === null) return value;
+  if ('Fn::ImportValue' in value) return resolveImport(exporter, value);
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveImports(exporter, item)]));
 }
 
 /** The handler whose declared description a function carries, or undefined. */
@@ -165,10 +174,79 @@ export function allStatements(template: Template): { source: string; statement: 
   add('AWS::IAM::ManagedPolicy', (p) => [p.PolicyDocument]);
   add('AWS::IAM::Role', (p) => asArray<{ PolicyDocument: unknown }>(p.Policies as never).map((policy) => policy.PolicyDocument));
   add('AWS::SQS::QueuePolicy', (p) => [p.PolicyDocument]);
+  add('AWS::S3::BucketPolicy', (p) => [p.PolicyDocument]);
   add('AWS::SNS::TopicPolicy', (p) => [p.PolicyDocument]);
   add('AWS::KMS::Key', (p) => [p.KeyPolicy]);
   add('AWS::Events::EventBusPolicy', (p) => (p.Statement ? [{ Statement: [p.Statement] }] : []));
   return documents.flatMap(({ source, document }) =>
     asArray<Statement>((document as { Statement?: Statement[] } | undefined)?.Statement).map((statement) => ({ source, statement })),
   );
+}
+
+/** One state of a Step Functions definition (Amazon States Language), as far as the tests read it. */
+export interface AslState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly End?: boolean;
+  readonly Resource?: string;
+  readonly Parameters?: { readonly FunctionName?: string; readonly Payload?: Record<string, unknown> } & Record<string, unknown>;
+  readonly ResultPath?: string | null;
+  readonly ResultSelector?: Record<string, unknown>;
+  readonly TimeoutSeconds?: number;
+  readonly Retry?: readonly Record<string, unknown>[];
+  readonly Catch?: readonly { readonly ErrorEquals: readonly string[]; readonly ResultPath?: string; readonly Next: string }[];
+  readonly Choices?: readonly (Record<string, unknown> & { readonly Next: string })[];
+  readonly Default?: string;
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+/** A parsed Step Functions definition. */
+export interface AslDefinition {
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+  readonly Comment?: string;
+}
+
+/**
+ * The definition of a state machine of the template, parsed. The CDK writes `DefinitionString` as
+ * a `Fn::Join` of JSON text and references; each reference becomes a string placeholder,
+ * `${Ref:Id}` or `${Id.Attribute}` (see {@link placeholderId}), so that the whole parses as JSON.
+ */
+export function stateMachineDefinition(template: Template, stateMachineId: string): AslDefinition {
+  const machine = template.findResources('AWS::StepFunctions::StateMachine')[stateMachineId];
+  if (!machine) throw new Error(`no state machine ${stateMachineId}`);
+  const definition = machine.Properties.DefinitionString as unknown;
+  if (typeof definition === 'string') return JSON.parse(definition) as AslDefinition;
+  const join = (definition as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`DefinitionString of ${stateMachineId} is neither a string nor a Fn::Join`);
+  const text = join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: unknown }).Ref;
+      if (typeof ref === 'string') return `\${Ref:${ref}}`;
+      const getAtt = (part as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
+      if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+      throw new Error(`unexpected part ${JSON.stringify(part)} in the definition of ${stateMachineId}`);
+    })
+    .join(join[0]);
+  return JSON.parse(text) as AslDefinition;
+}
+
+/** The logical id a definition placeholder (`${Ref:Id}` or `${Id.Attribute}`) names, or undefined. */
+export function placeholderId(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return /^\$\{(?:Ref:)?([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}$/.exec(value)?.[1];
+}
+
+/** Each statement of a role as `{ action, resource }` pairs, one per action and resource, imports resolved, sorted. */
+export function grantPairs(statements: readonly Statement[], exporter: Template): { action: string; resource: string }[] {
+  return statements
+    .filter((statement) => statement.Effect === 'Allow')
+    .flatMap((statement) =>
+      asArray(statement.Action).flatMap((action) =>
+        asArray(statement.Resource as unknown).map((resource) => ({ action, resource: JSON.stringify(resolveImports(exporter, resource)) })),
+      ),
+    )
+    .sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
 }
