@@ -31,6 +31,8 @@ export const stageConfigSchema = z
     throttle: z.object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() }).strict(),
     /** Addresses subscribed to the alarm topic; empty to subscribe later by hand. */
     alarmEmails: z.array(z.email()).default([]),
+    /** What the deploy workflow does when a registry flag is past its cleanup_after date: warn, or fail the deploy. */
+    staleFlagGate: z.enum(['warn', 'fail']).default('warn'),
     /** Memory of each function in MB. */
     functionMemoryMb: z.number().int().min(128).max(10240).default(256),
   })

@@ -33,6 +33,8 @@ than N days (ready to remove or make permanent); flags off for every org; per fl
 the orgs that hold it back; orphan rows by key.
   --stale-days N     default ${DEFAULT_STALE_DAYS}
   --strict           exit 1 when a flag is past its cleanup_after date
+  --gate STAGE       --strict when the stage's staleFlagGate in cdk.json is "fail";
+                     only a warning when it is "warn" (the deploy workflow's gate)
   --registry-only    only what the registry says (past-due flags); reads no org and
                      needs no running service`,
 };
@@ -58,7 +60,7 @@ export type FlagsCommand =
   | { kind: 'sync'; connection: Connection; dryRun: boolean; force: boolean }
   | { kind: 'orphans'; connection: Connection; apply: boolean }
   | { kind: 'import'; path: string; table: string; endpoint: string | undefined }
-  | { kind: 'report'; connection: Connection; staleDays: number; strict: boolean; registryOnly: boolean };
+  | { kind: 'report'; connection: Connection; staleDays: number; strict: boolean; gate: string | undefined; registryOnly: boolean };
 
 export type ParsedFlagsArgs = { kind: 'help'; usage: string } | { kind: 'error'; message: string; usage: string } | { kind: 'run'; command: FlagsCommand };
 
@@ -87,7 +89,7 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
           ? { apply: { type: 'boolean', default: false }, import: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' } }
           : {}),
         ...(name === 'report'
-          ? { 'stale-days': { type: 'string' }, strict: { type: 'boolean', default: false }, 'registry-only': { type: 'boolean', default: false } }
+          ? { 'stale-days': { type: 'string' }, strict: { type: 'boolean', default: false }, gate: { type: 'string' }, 'registry-only': { type: 'boolean', default: false } }
           : {}),
       },
       strict: true,
@@ -132,7 +134,14 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
       if (!staleDays.success) return fail(staleDays.error.issues.map((issue) => issue.message).join('; '));
       return {
         kind: 'run',
-        command: { kind: 'report', connection: connection.data, staleDays: staleDays.data, strict: values.strict === true, registryOnly: values['registry-only'] === true },
+        command: {
+          kind: 'report',
+          connection: connection.data,
+          staleDays: staleDays.data,
+          strict: values.strict === true,
+          gate: values.gate as string | undefined,
+          registryOnly: values['registry-only'] === true,
+        },
       };
     }
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,7 +9,9 @@ import type { JobType, JobView } from '../../lambdas/domain/jobs.js';
 import { emptyReportState, finishReport, type StaleReport } from '../../lambdas/domain/report.js';
 import { importExport } from '../../lambdas/use-cases/jobs.js';
 import { loadRegistry } from '../../registry/index.js';
+import { stageConfig } from '../config/stage-config.js';
 import { loadOrCreateKeys, signToken } from '../local/auth.js';
+import { PROJECT_ROOT } from '../project.js';
 import { localDynamoDbClientConfig } from '../local/dynamodb-local.js';
 import { createSmokeHttp, type SmokeHttp } from '../smoke/http.js';
 import { localDataDir, type Connection, type FlagsCommand } from './options.js';
@@ -29,16 +32,18 @@ export async function runFlagsCommand(command: FlagsCommand, env: NodeJS.Process
   switch (command.kind) {
     case 'import':
       return runImport(command, out);
-    case 'report':
+    case 'report': {
+      const strict = command.strict || gateFails(command.gate, out);
       if (command.registryOnly) {
         const report = finishReport(emptyReportState(), loadRegistry(), { now: new Date(), staleDays: command.staleDays, includesOrgs: false });
-        return finishReportCommand(report, command.connection, command.strict, out);
+        return finishReportCommand(report, command.connection, strict, out);
       }
       return runJob(command.connection, 'report', { stale_days: command.staleDays }, env, out, (job) => {
         const result = job.result;
         if (job.status !== 'succeeded' || result?.type !== 'report') return 1;
-        return finishReportCommand(result.report, command.connection, command.strict, out);
+        return finishReportCommand(result.report, command.connection, strict, out);
       });
+    }
     case 'sync':
       return runJob(command.connection, 'sync', { dry_run: command.dryRun, force: command.force }, env, out);
     case 'orphans':
@@ -49,11 +54,19 @@ export async function runFlagsCommand(command: FlagsCommand, env: NodeJS.Process
 function finishReportCommand(report: StaleReport, connection: Connection, strict: boolean, out: Output): number {
   if (connection.json) out.line(JSON.stringify(report, null, 2));
   else for (const line of formatReport(report)) out.line(line);
-  if (strict && report.past_due.length > 0) {
-    out.line(`strict: ${report.past_due.length} flag(s) past their cleanup_after date: ${report.past_due.join(', ')}`);
-    return 1;
-  }
-  return 0;
+  if (report.past_due.length === 0) return 0;
+  const pastDue = `${report.past_due.length} flag(s) past their cleanup_after date: ${report.past_due.join(', ')}`;
+  out.line(strict ? `strict: ${pastDue}` : `warning: ${pastDue}`);
+  return strict ? 1 : 0;
+}
+
+/** Whether a stage's stale-flag gate (cdk.json) fails on past-due flags. */
+function gateFails(stage: string | undefined, out: Output): boolean {
+  if (stage === undefined) return false;
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: { stages?: unknown } };
+  const { staleFlagGate } = stageConfig(stage, cdkJson.context?.stages);
+  out.line(`Stale-flag gate of stage ${stage}: ${staleFlagGate} (staleFlagGate in cdk.json)`);
+  return staleFlagGate === 'fail';
 }
 
 /** The token to send: the one given, or, against the local stack only, a fresh local admin token. */

@@ -140,7 +140,7 @@ describe('the registry changes under a running service', () => {
     }
   }, 180_000);
 
-  it('flags:report --strict exits non-zero on a flag past its cleanup date, from the registry alone and from the running service', async () => {
+  it('flags:report --strict exits non-zero on a flag past its cleanup date, from the registry alone and from the running service; the deploy gate follows the stage config', async () => {
     await addFlag({ ...ADDED_FLAG, key: 'overdue', cleanup_after: '2026-01-31' });
     const { stack: running } = await restart();
     const report = (...args: string[]) =>
@@ -157,5 +157,14 @@ describe('the registry changes under a running service', () => {
     const live = await report('--strict');
     expect(live.code).toBe(1);
     expect(live.stdout).toMatch(/Past cleanup_after: +overdue/);
+
+    const cdkJson = JSON.parse(await readFile(path.join(root, 'cdk.json'), 'utf8'));
+    cdkJson.context.stages.dev.staleFlagGate = 'warn';
+    cdkJson.context.stages.prod.staleFlagGate = 'fail';
+    await writeFile(path.join(root, 'cdk.json'), JSON.stringify(cdkJson));
+    const warned = await report('--registry-only', '--gate', 'dev');
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain('warning: 1 flag(s) past their cleanup_after date: overdue');
+    expect((await report('--registry-only', '--gate', 'prod')).code).toBe(1);
   }, 120_000);
 });
