@@ -136,19 +136,17 @@ export async function runJobPage(deps: JobDeps, jobId: string, now: Date): Promi
   const pageNumber = job.pagesDone + 1;
   const work = await PAGE_WORK[job.type](deps, job, page.orgs, pageNumber, now);
 
-  const counts = addCounts(job.counts, work.counts);
-  const next: Job = {
-    ...job,
+  const { cursor: _previous, ...rest } = job;
+  const progressed: Job = {
+    ...rest,
     orgsTotal,
     pagesDone: pageNumber,
-    counts,
+    counts: addCounts(job.counts, work.counts),
     errors: [...job.errors, ...work.errors].slice(0, MAX_JOB_ERRORS),
     updatedAt: now.toISOString(),
     ...work.carry,
   };
-  delete (next as { cursor?: StoreCursor }).cursor;
-  if (page.next) Object.assign(next, { cursor: page.next });
-  else Object.assign(next, finished(deps, next, now));
+  const next: Job = page.next ? { ...progressed, cursor: page.next } : { ...progressed, ...finished(deps, progressed, now) };
 
   if (await deps.jobs.save(next, job)) return { done: next.status !== 'running', job: next };
   const current = await getJob(deps, jobId);
@@ -161,6 +159,8 @@ function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
     status: failedOrgs > 0 ? 'failed' : 'succeeded',
     finishedAt: now.toISOString(),
     result: resultOf(deps, job, now),
+    // The report is in the result now; the tallies it was built from need not be kept.
+    reportState: undefined,
     ...(failedOrgs > 0 ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` } : {}),
   };
 }
@@ -198,19 +198,20 @@ interface PageWork {
 type PageWorker = (deps: JobDeps, job: Job, orgs: readonly OrgRecord[], page: number, now: Date) => Promise<PageWork>;
 
 /** Runs `work` for each org with bounded concurrency; an org's failure is counted, an unavailable store fails the page. */
-async function eachOrg<T>(
+async function eachOrg<T extends object>(
   orgs: readonly OrgRecord[],
   now: Date,
   work: (org: OrgRecord) => Promise<T & OrgOutcome>,
-): Promise<{ outcomes: (T & OrgOutcome)[]; work: PageWork }> {
+): Promise<{ outcomes: (Partial<T> & OrgOutcome)[]; work: PageWork }> {
   const outcomes = await pMap(
     orgs,
-    async (org) => {
+    async (org): Promise<Partial<T> & OrgOutcome> => {
       try {
         return await work(org);
       } catch (error) {
         if (error instanceof DependencyUnavailableError) throw error;
-        return { counts: { orgs_failed: 1 }, error: { org_id: org.orgId, message: messageOf(error), at: now.toISOString() } } as T & OrgOutcome;
+        const failed: OrgOutcome = { counts: { orgs_failed: 1 }, error: { org_id: org.orgId, message: messageOf(error), at: now.toISOString() } };
+        return failed as Partial<T> & OrgOutcome;
       }
     },
     { concurrency: ORG_CONCURRENCY },
@@ -284,7 +285,7 @@ const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
   const read = await eachOrg(orgs, now, async (org) => ({ org, rows: (await deps.fleet.getOrgSnapshot(org.orgId)).rows, counts: {} }));
   const state = structuredClone(job.reportState ?? emptyReportState());
   for (const outcome of read.outcomes) {
-    if (outcome.rows) addOrgToReport(state, deps.registry, outcome.org.orgId, outcome.rows);
+    if (outcome.org && outcome.rows) addOrgToReport(state, deps.registry, outcome.org.orgId, outcome.rows);
   }
   return { ...read.work, carry: { reportState: state } };
 };
