@@ -33,6 +33,7 @@ export async function getOrgFlags({ registry, store }: Deps, caller: Caller, org
       org_id: orgId,
       registry_version: registry.version,
       provisioned_registry_version: org.registryVersion,
+      synced_registry_version: org.syncedRegistryVersion ?? null,
       flags,
     },
     orphanKeys,

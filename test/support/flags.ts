@@ -9,6 +9,7 @@ export interface OrgFlagsBody {
   org_id: string;
   registry_version: string;
   provisioned_registry_version: string;
+  synced_registry_version: string | null;
   flags: MergedFlagBody[];
 }
 

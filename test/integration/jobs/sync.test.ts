@@ -40,12 +40,15 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
   test('a flag added after the orgs were created gets a synced row holding the default of that moment; a second sync writes nothing', async () => {
     const orgIds = await seedOrgs(client, tableName, before, 250, 'added');
     const deps = await jobDeps(client, tableName, after);
+    const store = new DynamoDbFlagStore(client, tableName);
+    const unsynced = await getOrgFlags({ registry: after, store }, admin, orgIds[0] as string);
+    expect(unsynced.body).toMatchObject({ provisioned_registry_version: before.version, synced_registry_version: null });
+    expect(unsynced.body.flags.find((flag) => flag.key === ADDED_FLAG.key)).toMatchObject({ is_default: true, source: 'registry_default' });
 
     const first = await runJob(deps, 'sync');
 
     expect(first).toMatchObject({ status: 'succeeded', pagesDone: 3, orgsTotal: 250, errors: [] });
     expect(first.counts).toMatchObject({ orgs_seen: 250, orgs_changed: 250, orgs_skipped: 0, orgs_failed: 0, rows_missing: 250, rows_written: 250 });
-    const store = new DynamoDbFlagStore(client, tableName);
     for (const orgId of [orgIds[0], orgIds[137], orgIds[249]] as string[]) {
       const { body } = await getOrgFlags({ registry: after, store }, admin, orgId);
       expect(body.flags.find((flag) => flag.key === ADDED_FLAG.key)).toMatchObject({
@@ -54,7 +57,7 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
         user_enabled: ADDED_FLAG.default_enabled,
         updated_by: `job:${first.id}`,
       });
-      expect((await store.getOrg(orgId))?.syncedRegistryVersion).toBe(after.version);
+      expect(body.synced_registry_version).toBe(after.version);
     }
 
     const second = await runJob(deps, 'sync');
