@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { syncLedgerFile, type LedgerCommand } from '../../../bin/registry-ledger.js';
+import { syncLedgerFile, type LedgerCommand } from '../../../registry/ledger-file.js';
 import { PROJECT_ROOT } from '../../../lib/project.js';
 import { FLAGS } from '../../../registry/flags.js';
 import { buildRegistry, checkRegistry, type FlagDefinition, type RetiredFlag } from '../../../registry/index.js';
