@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { documentClient } from '../../lambdas/adapters/dynamodb-client.js';
+import { logger } from '../../lambdas/shared/powertools.js';
 import { loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { localSettings, startLocalStack, type LocalStack } from '../../lib/local/stack.js';
@@ -132,7 +133,9 @@ function report(results: readonly LoadResult[], ratios: readonly string[], memor
 async function main(): Promise<number> {
   const options = benchOptions(process.argv.slice(2), process.env);
   // Info logs for every write would flood the terminal; set POWERTOOLS_LOG_LEVEL=INFO to measure them.
+  // The shared logger was built when the handlers' modules were imported, so it is told directly.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
   const memory: MemoryReading[] = [{ label: 'at start', usage: process.memoryUsage() }];
   printSection('Machine', machineLines());
 
