@@ -31,13 +31,18 @@ export async function guard<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-/** Writes the item unless an item with its key exists; returns whether this call wrote it. */
-export async function putIfAbsent(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
+/** Awaits a conditional write: true when it was written, false when its condition failed (nothing was). */
+export async function conditionally(call: Promise<unknown>): Promise<boolean> {
   try {
-    await guard(client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    await guard(call);
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
+}
+
+/** Writes the item unless an item with its key exists; returns whether this call wrote it. */
+export function putIfAbsent(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
+  return conditionally(client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
 }

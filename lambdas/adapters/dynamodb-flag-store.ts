@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError } from '../domain/errors.js';
-import { guard, putIfAbsent } from './dynamodb-calls.js';
+import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../domain/flag-store.js';
 import type { FleetStore, OrgSnapshot, StoreCursor, StoredItem } from '../domain/job-store.js';
 import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
@@ -109,41 +109,32 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async markOrgSynced(orgId: string, registryVersion: string, at: string): Promise<void> {
-    try {
-      await guard(
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: orgKey(orgId),
-            UpdateExpression: 'SET synced_registry_version = :version, synced_at = :at',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':version': registryVersion, ':at': at },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // An org record that vanished meanwhile is left alone.
+    await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: orgKey(orgId),
+          UpdateExpression: 'SET synced_registry_version = :version, synced_at = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':version': registryVersion, ':at': at },
+        }),
+      ),
+    );
   }
 
-  async deleteRowIfUnchanged(orgId: string, key: string, version: number): Promise<boolean> {
-    try {
-      await guard(
-        this.client.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: flagKey(orgId, key),
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': version },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  deleteRowIfUnchanged(orgId: string, key: string, version: number): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: flagKey(orgId, key),
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': version },
+        }),
+      ),
+    );
   }
 
   restoreItemIfAbsent(item: StoredItem): Promise<boolean> {

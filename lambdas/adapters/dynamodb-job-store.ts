@@ -1,10 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors.js';
 import type { JobStore, StoreCursor } from '../domain/job-store.js';
 import { JOB_ID_PATTERN, zeroCounts, type Job } from '../domain/jobs.js';
 import { z } from 'zod';
-import { guard, putIfAbsent } from './dynamodb-calls.js';
+import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
 const JOBS_PK = 'JOBS';
@@ -49,24 +48,18 @@ export class DynamoDbJobStore implements JobStore {
     return page.LastEvaluatedKey ? { jobs, next: page.LastEvaluatedKey } : { jobs };
   }
 
-  async save(next: Job, expected: Pick<Job, 'status' | 'pagesDone'>): Promise<boolean> {
-    try {
-      await guard(
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: toItem(next),
-            ConditionExpression: '#status = :status AND pages_done = :pages',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':status': expected.status, ':pages': expected.pagesDone },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  save(next: Job, expected: Pick<Job, 'status' | 'pagesDone'>): Promise<boolean> {
+    return conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          ConditionExpression: '#status = :status AND pages_done = :pages',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': expected.status, ':pages': expected.pagesDone },
+        }),
+      ),
+    );
   }
 }
 

@@ -26,6 +26,7 @@ import {
   type Statement,
   stateMachineDefinition,
   synthStage,
+  deniesInsecureTransport,
 } from '../support/cdk.js';
 import { orgBusRules } from './parity-diff.js';
 
@@ -35,9 +36,6 @@ const grantsOf = (name: HandlerName) => (HANDLERS[name] as HandlerDeclaration).g
 /** Step Functions' execution metrics the job alarm sums. */
 const RUN_FAILURE_METRICS = ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut'];
 
-/** Whether a policy statement denies requests not sent over TLS. */
-const deniesInsecureTransport = (statement: Statement) =>
-  statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false';
 
 describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
   let config: StageConfig;

@@ -16,6 +16,7 @@ import {
   resolveImports,
   type Statement,
   synthStage,
+  deniesInsecureTransport,
 } from '../support/cdk.js';
 import { orgBusRules } from './parity-diff.js';
 
@@ -49,9 +50,6 @@ const dynamoActions = (statements: readonly Statement[]) => actionsOf(statements
 const tableStatements = (statements: readonly Statement[]) => statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/'));
 const isWriteAction = (action: string) => action === '*' || /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
 
-/** Whether a policy condition denies requests not sent over TLS. */
-const deniesInsecureTransport = (statement: Statement) =>
-  statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false';
 
 describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   let config: StageConfig;

@@ -250,3 +250,7 @@ export function grantPairs(statements: readonly Statement[], exporter: Template)
     )
     .sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
 }
+
+/** Whether a policy statement denies requests not sent over TLS. */
+export const deniesInsecureTransport = (statement: Statement) =>
+  statement.Effect === 'Deny' && String(statement.Condition?.Bool?.['aws:SecureTransport']) === 'false';
