@@ -5,10 +5,10 @@ import { decodeCursor, encodeCursor, type CursorKey } from '../http/cursor.js';
 import { adminOf, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { appJobDeps } from '../shared/deps.js';
+import { appJobStore } from '../shared/deps.js';
 import { listJobs } from '../use-cases/jobs.js';
 
-const deps = appJobDeps();
+const deps = appJobStore();
 const QUERY = 'jobs';
 
 /** `GET /jobs?limit=&cursor=`: jobs, newest first, a page at a time. */

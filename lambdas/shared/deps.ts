@@ -13,6 +13,13 @@ import { logger } from './powertools.js';
 let registry: Registry | undefined;
 let deps: Deps | undefined;
 let jobs: JobDeps | undefined;
+let jobStore: DynamoDbJobStore | undefined;
+
+/** The job store alone, for functions that only read jobs (their bundles then hold no S3 or Step Functions client). */
+export function appJobStore(): Pick<JobDeps, 'jobs'> {
+  jobStore ??= new DynamoDbJobStore(documentClient(), config().tableName);
+  return { jobs: jobStore };
+}
 
 /** The registry, validated once per process; flags past their cleanup date are logged then. */
 export function appRegistry(): Registry {
@@ -42,7 +49,7 @@ export function appJobDeps(): JobDeps {
   jobs = {
     registry: appRegistry(),
     fleet,
-    jobs: new DynamoDbJobStore(documentClient(), settings.tableName),
+    jobs: appJobStore().jobs,
     get launcher() {
       if (!settings.jobStateMachineArn) throw new Error('Invalid configuration: JOB_STATE_MACHINE_ARN is not set');
       launcher ??= new StepFunctionsLauncher(settings.jobStateMachineArn, settings.stepFunctionsEndpoint);

@@ -93,13 +93,21 @@ export async function resumeJob(deps: JobDeps, jobId: string, context: { actor: 
       { status: job.status },
     );
   }
-  const { failure: _failure, ...rest } = job;
-  const resumed: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: context.now.toISOString() };
-  if (!(await deps.jobs.save(resumed, job))) {
-    throw new ConflictError('job_not_resumable', `Job ${jobId} changed while it was being resumed; look at it again.`);
-  }
-  await launch(deps, resumed, `${job.id}-r${resumed.resumes}`, context.now);
+  const resumed = await relaunch(deps, job, context.now);
+  if (!resumed) throw new ConflictError('job_not_resumable', `Job ${jobId} changed while it was being resumed; look at it again.`);
   return resumed;
+}
+
+/**
+ * Starts a new run of a job from its checkpoint, named `<job id>-r<n>`, once the job is marked
+ * running again (on condition that it has not changed); undefined when it had changed.
+ */
+async function relaunch(deps: JobDeps, job: Job, now: Date): Promise<Job | undefined> {
+  const { failure: _failure, ...rest } = job;
+  const next: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: now.toISOString() };
+  if (!(await deps.jobs.save(next, job))) return undefined;
+  await launch(deps, next, `${job.id}-r${next.resumes}`, now);
+  return next;
 }
 
 /** Marks a running job failed, as the engine does when it gives up on a page. */
@@ -321,10 +329,8 @@ export async function recoverInterruptedJobs(deps: JobDeps, context: { now: Date
       abandoned.push(await failJob(deps, job.id, 'Interrupted by a restart, after which the registry had changed; start a new job.', context.now));
       continue;
     }
-    const next: Job = { ...job, resumes: job.resumes + 1, updatedAt: context.now.toISOString() };
-    if (!(await deps.jobs.save(next, job))) continue;
-    await launch(deps, next, `${job.id}-r${next.resumes}`, context.now);
-    restarted.push(next);
+    const next = await relaunch(deps, job, context.now);
+    if (next) restarted.push(next);
   }
   return { restarted, abandoned };
 }
