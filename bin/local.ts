@@ -14,6 +14,7 @@ try {
       `  EventBridge   ${stack.url}   (PutEvents: new EventBridgeClient({ endpoint: '${stack.url}' }))`,
       `  DynamoDB      ${stack.dynamoDbEndpoint}   (table ${settings.tableName}, ${storage})`,
       `  Dead letters  ${stack.deadLetterFile}`,
+      `  Events        ${stack.eventLogFile}   (npm run -s events:tail)`,
       '',
       '  Token:  npm run -s token -- --role admin        (or --role service, or --role org --org ORG_ID)',
       `  Try:    curl -H "Authorization: Bearer $(npm run -s token -- --role admin)" ${stack.url}/feature-flags`,

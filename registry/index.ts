@@ -85,8 +85,10 @@ export function registryVersion(flags: readonly FlagDefinition[], retired: reado
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
+// By code unit, not localeCompare: its first call loads ICU's collation data, which costs every
+// function's cold start about 15 ms of CPU. The keys are snake_case ASCII: both orders agree.
 function sortKeys(value: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Validates the data and builds a registry; throws listing every error when the data is invalid. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { flagKeySchema, retiredFlagSchema, type FlagDefinition, type RetiredFlag } from './schema.js';
 
 export const LEDGER_FILE = 'registry/ledger.ts';

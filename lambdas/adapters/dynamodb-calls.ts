@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '../domain/errors.js';
 
 const THROTTLING = new Set([
@@ -42,7 +43,26 @@ export async function conditionally(call: Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** Writes the item unless an item with its key exists; returns whether this call wrote it. */
-export function putIfAbsent(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<boolean> {
-  return conditionally(client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+/**
+ * Writes the item unless an item with its key exists; returns whether this call wrote it. When the
+ * SDK retries an attempt that timed out but did land, the retry finds exactly the item this call
+ * wrote: for an item made fresh for this write (its version and times are this call's), that
+ * still counts as written by this call. Restoring an exported item is not such a write: pass
+ * `fresh: false`, and an identical item found there counts as already present.
+ */
+export async function putIfAbsent(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>, { fresh = true } = {}): Promise<boolean> {
+  try {
+    await guard(
+      client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return fresh && error.Item !== undefined && sameItem(unmarshall(error.Item), item);
+    throw error;
+  }
+}
+
+function sameItem(stored: Record<string, unknown>, written: Record<string, unknown>): boolean {
+  const defined = Object.entries(written).filter(([, value]) => value !== undefined);
+  return defined.length === Object.keys(stored).length && defined.every(([name, value]) => JSON.stringify(stored[name]) === JSON.stringify(value));
 }

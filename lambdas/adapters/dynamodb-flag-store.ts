@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, TransactionConflictException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -10,9 +10,10 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConflictError } from '../domain/errors.js';
+import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
-import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../domain/flag-store.js';
+import type { FlagChange, FlagChangeOutcome, FlagStore, HistoryPage, HistoryPosition, OrgState, StorePage } from '../domain/flag-store.js';
+import { changeIdOf, type HistoryEntry } from '../domain/history.js';
 import type { FleetStore, OrgSnapshot, StoreCursor, StoredItem } from '../domain/job-store.js';
 import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
 
@@ -26,9 +27,18 @@ const MAX_CHANGE_ATTEMPTS = 4;
 /** The `orgs` index: every org record under one partition value, sorted by org id. */
 const ORGS_INDEX = 'orgs';
 const ORGS_PARTITION = 'ORG';
+/** The `by-flag` index holds each flag's rows (`FLAG#<key>`, by org id) and its history (`CHANGES#<key>`, by time). */
+const BY_FLAG_INDEX = 'by-flag';
+const flagHistoryPartition = (key: string) => `CHANGES#${key}`;
 
-/** Waits a little, with jitter, before retrying a transaction that collided with another. */
-const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** attempt));
+/** Waits a little, with jitter, before retrying a transaction that collided with another: 10–30 ms, then doubling. */
+const backOff = (retry: number) => new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** retry));
+/** Cancellation reasons that mean DynamoDB is throttling: answered 503, never retried as contention. */
+const THROTTLING_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+/** The transaction collided with another one on the same item: worth retrying. */
+const collided = (reasons: readonly CancellationReason[]) => reasons.some((reason) => reason.Code === 'TransactionConflict');
+const unexpectedCancellation = (reasons: readonly CancellationReason[]) =>
+  new Error(`Transaction cancelled: ${reasons.map((reason) => reason.Code ?? 'None').join(', ')}`);
 
 /** DynamoDB item attributes, as stored. Key layout: see docs/architecture.md. */
 type Item = Record<string, unknown>;
@@ -138,7 +148,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   restoreItemIfAbsent(item: StoredItem): Promise<boolean> {
-    return putIfAbsent(this.client, this.tableName, item);
+    return putIfAbsent(this.client, this.tableName, item, { fresh: false });
   }
 
   async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -166,6 +176,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   async applyChange(change: FlagChange): Promise<FlagChangeOutcome> {
     let version = change.now.getTime();
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await backOff(attempt - 1);
       const state: FlagState = {
         orgId: change.orgId,
         key: change.key,
@@ -174,12 +185,13 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
         source: 'admin',
         updatedAt: change.now.toISOString(),
         updatedBy: change.actor,
+        ...(change.actorEmail ? { updatedByEmail: change.actorEmail } : {}),
       };
       const reasons = await this.transact([{ Update: this.flipRow(change, state) }, { Put: this.historyEntry(change, state, !change.enabled) }]);
       if (!reasons) return { kind: 'changed', row: state, previousEnabled: !change.enabled };
       if (reasons[0]?.Code !== 'ConditionalCheckFailed') {
-        await backOff(attempt);
-        continue;
+        if (collided(reasons)) continue;
+        throw unexpectedCancellation(reasons);
       }
       const old = reasons[0].Item ? toFlagRow(unmarshall(reasons[0].Item as never)) : undefined;
       if (!old) {
@@ -199,12 +211,13 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   private flipRow(change: FlagChange, state: FlagState) {
     const sets = ['#enabled = :enabled', '#version = :version', '#source = :source', '#updated_at = :at', '#updated_by = :by'];
     if (change.enabled) sets.push('#enabled_at = :at');
+    const update = `SET ${sets.join(', ')}${state.updatedByEmail ? ', #email = :email' : ''} ${state.updatedByEmail ? '' : 'REMOVE #email'}`.trim();
     const conditions = ['attribute_exists(pk)', '#enabled <> :enabled', '#version < :version'];
     if (change.expectedVersion !== undefined) conditions.push('#version = :expected');
     return {
       TableName: this.tableName,
       Key: flagKey(change.orgId, change.key),
-      UpdateExpression: `SET ${sets.join(', ')}`,
+      UpdateExpression: update,
       ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: {
         '#enabled': 'enabled',
@@ -212,6 +225,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
         '#source': 'source',
         '#updated_at': 'updated_at',
         '#updated_by': 'updated_by',
+        '#email': 'updated_by_email',
         ...(change.enabled ? { '#enabled_at': 'enabled_at' } : {}),
       },
       ExpressionAttributeValues: {
@@ -220,6 +234,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
         ':source': state.source,
         ':at': state.updatedAt,
         ':by': state.updatedBy,
+        ...(state.updatedByEmail ? { ':email': state.updatedByEmail } : {}),
         ...(change.expectedVersion !== undefined ? { ':expected': change.expectedVersion } : {}),
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
@@ -236,38 +251,126 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     ]);
     if (!reasons) return { kind: 'changed', row: state, previousEnabled: change.registryDefault };
     if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'org_not_found' };
-    return undefined;
+    // The row was created meanwhile (by a sync or another change), or the transaction collided: the caller tries again.
+    if (reasons[1]?.Code === 'ConditionalCheckFailed' || collided(reasons)) return undefined;
+    throw unexpectedCancellation(reasons);
   }
 
   private historyEntry(change: FlagChange, state: FlagState, previousEnabled: boolean) {
+    const sk = `${state.updatedAt}#${change.key}#${state.version}`;
     return {
       TableName: this.tableName,
       Item: {
         pk: historyPk(change.orgId),
-        sk: `${state.updatedAt}#${change.key}#${state.version}`,
+        sk,
         type: 'change',
+        change_id: changeIdOf(change.orgId, sk),
         org_id: change.orgId,
         key: change.key,
         enabled: state.enabled,
         previous_enabled: previousEnabled,
         version: state.version,
+        source: state.source,
         changed_by: change.actor,
+        changed_by_email: change.actorEmail,
         changed_at: state.updatedAt,
         request_id: change.requestId,
         expected_version: change.expectedVersion,
+        gsi1pk: flagHistoryPartition(change.key),
+        gsi1sk: `${state.updatedAt}#${change.orgId}#${state.version}`,
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     };
   }
 
-  /** Runs a transaction; returns undefined when it committed, or the cancellation reasons. */
-  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>) {
+  async getFlag(orgId: string, key: string): Promise<{ row: FlagRow | undefined; orgExists: boolean }> {
+    const result = await guard(this.client.send(new GetCommand({ TableName: this.tableName, Key: flagKey(orgId, key), ConsistentRead: true })));
+    if (result.Item) return { row: toFlagRow(result.Item), orgExists: true };
+    return { row: undefined, orgExists: (await this.getOrg(orgId)) !== undefined };
+  }
+
+  async findOrgs({ prefix, after, limit }: { prefix?: string; after?: string; limit: number }): Promise<StorePage<OrgRecord>> {
+    const page = await guard(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ORGS_INDEX,
+          KeyConditionExpression: prefix ? 'gsi2pk = :org AND begins_with(gsi2sk, :prefix)' : 'gsi2pk = :org',
+          ExpressionAttributeValues: { ':org': ORGS_PARTITION, ...(prefix ? { ':prefix': prefix } : {}) },
+          Limit: limit,
+          ...(after ? { ExclusiveStartKey: { ...orgKey(after), gsi2pk: ORGS_PARTITION, gsi2sk: after } } : {}),
+        }),
+      ),
+    );
+    return { items: (page.Items ?? []).map(toOrgRecord), more: page.LastEvaluatedKey !== undefined };
+  }
+
+  async flagRows({ key, after, limit }: { key: string; after?: string; limit: number }): Promise<StorePage<FlagRow>> {
+    const partition = `${FLAG_PREFIX}${key}`;
+    const page = await guard(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_FLAG_INDEX,
+          KeyConditionExpression: 'gsi1pk = :flag',
+          ExpressionAttributeValues: { ':flag': partition },
+          Limit: limit,
+          ...(after ? { ExclusiveStartKey: { ...flagKey(after, key), gsi1pk: partition, gsi1sk: after } } : {}),
+        }),
+      ),
+    );
+    return { items: (page.Items ?? []).map(toFlagRow), more: page.LastEvaluatedKey !== undefined };
+  }
+
+  async orgHistory({ orgId, key, after, limit }: { orgId: string; key?: string; after?: HistoryPosition; limit: number }) {
+    return this.historyPage({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ...(key ? { FilterExpression: '#key = :key', ExpressionAttributeNames: { '#key': 'key' } } : {}),
+      ExpressionAttributeValues: { ':pk': historyPk(orgId), ...(key ? { ':key': key } : {}) },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk } } : {}),
+    });
+  }
+
+  async flagHistory({ key, after, limit }: { key: string; after?: HistoryPosition; limit: number }) {
+    const partition = flagHistoryPartition(key);
+    return this.historyPage({
+      TableName: this.tableName,
+      IndexName: BY_FLAG_INDEX,
+      KeyConditionExpression: 'gsi1pk = :changes',
+      ExpressionAttributeValues: { ':changes': partition },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(after?.gsi1sk ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk, gsi1pk: partition, gsi1sk: after.gsi1sk } } : {}),
+    });
+  }
+
+  private async historyPage(input: QueryCommandInput): Promise<HistoryPage> {
+    const page = await guard(this.client.send(new QueryCommand(input)));
+    const last = page.LastEvaluatedKey;
+    const next = last ? { pk: String(last.pk), sk: String(last.sk), ...(typeof last.gsi1sk === 'string' ? { gsi1sk: last.gsi1sk } : {}) } : undefined;
+    return { items: (page.Items ?? []).map(toHistoryEntry), ...(next ? { next } : {}) };
+  }
+
+  /**
+   * Runs a transaction; returns undefined when it committed, or the cancellation reasons (a thrown
+   * TransactionConflictException as the reason `TransactionConflict`). Throttling, thrown or as a
+   * reason, is a DependencyUnavailableError (503).
+   */
+  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<CancellationReason[] | undefined> {
     try {
       await guard(this.client.send(new TransactWriteCommand({ TransactItems: items })));
       return undefined;
     } catch (error) {
-      if (error instanceof TransactionCanceledException) return error.CancellationReasons ?? [];
-      throw error;
+      if (error instanceof TransactionConflictException) return [{ Code: 'TransactionConflict' }];
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons.some((reason) => THROTTLING_REASONS.has(reason.Code ?? ''))) {
+        throw new DependencyUnavailableError('The flag store is throttling requests; retry shortly.', 1);
+      }
+      return reasons;
     }
   }
 
@@ -301,6 +404,7 @@ export function flagItem(row: FlagRow): Item {
     created_at: row.createdAt,
     updated_at: row.updatedAt,
     updated_by: row.updatedBy,
+    updated_by_email: row.updatedByEmail,
     enabled_at: row.enabledAt,
     gsi1pk: `${FLAG_PREFIX}${row.key}`,
     gsi1sk: row.orgId,
@@ -317,6 +421,7 @@ function toFlagRow(item: Item): FlagRow {
     createdAt: String(item.created_at),
     updatedAt: String(item.updated_at),
     updatedBy: String(item.updated_by),
+    ...(typeof item.updated_by_email === 'string' ? { updatedByEmail: item.updated_by_email } : {}),
     ...(typeof item.enabled_at === 'string' ? { enabledAt: item.enabled_at } : {}),
   };
 }
@@ -329,5 +434,23 @@ function toOrgRecord(item: Item): OrgRecord {
     provisionedBy: String(item.provisioned_by),
     ...(typeof item.synced_registry_version === 'string' ? { syncedRegistryVersion: item.synced_registry_version } : {}),
     ...(typeof item.synced_at === 'string' ? { syncedAt: item.synced_at } : {}),
+  };
+}
+
+function toHistoryEntry(item: Item): HistoryEntry {
+  const orgId = String(item.org_id);
+  const sk = String(item.sk);
+  return {
+    changeId: typeof item.change_id === 'string' ? item.change_id : changeIdOf(orgId, sk),
+    orgId,
+    key: String(item.key),
+    previousEnabled: item.previous_enabled === true,
+    enabled: item.enabled === true,
+    version: Number(item.version),
+    source: (item.source as FlagSource | undefined) ?? 'admin',
+    changedBy: String(item.changed_by),
+    ...(typeof item.changed_by_email === 'string' ? { changedByEmail: item.changed_by_email } : {}),
+    changedAt: String(item.changed_at),
+    requestId: String(item.request_id),
   };
 }

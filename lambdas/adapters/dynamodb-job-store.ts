@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ConflictError } from '../domain/errors.js';
 import type { JobStore, StoreCursor } from '../domain/job-store.js';
 import { JOB_ID_PATTERN, zeroCounts, type Job } from '../domain/jobs.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */

@@ -9,11 +9,16 @@ export const SCOPES = {
 
 export type Role = keyof typeof SCOPES;
 
-/** Who is calling, derived from the verified token only. */
-export type Caller =
-  | { readonly role: 'admin'; readonly id: string }
-  | { readonly role: 'service'; readonly id: string }
-  | { readonly role: 'org'; readonly id: string; readonly orgId: string };
+/**
+ * Who is calling, derived from the verified token only. `id` is the token's stable subject (`sub`,
+ * or `client_id` for a machine token), which audit records keep; `email`, when the token has one,
+ * is kept beside it for display only.
+ */
+export type Caller = (
+  | { readonly role: 'admin' }
+  | { readonly role: 'service' }
+  | { readonly role: 'org'; readonly orgId: string }
+) & { readonly id: string; readonly email?: string };
 
 /** The token claim that binds an org token to its org. */
 export const ORG_CLAIM = 'org_id';
@@ -23,15 +28,17 @@ export const ORG_CLAIM = 'org_id';
  * its org claim grants nothing.
  */
 export function callerFromToken(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Caller {
-  const id = firstString(claims, ['email', 'cognito:username', 'username', 'client_id', 'sub']) ?? 'unknown';
-  if (scopes.includes(SCOPES.admin)) return { role: 'admin', id };
-  if (scopes.includes(SCOPES.service)) return { role: 'service', id };
+  const id = firstString(claims, ['sub', 'client_id']) ?? 'unknown';
+  const email = firstString(claims, ['email']);
+  const who = email ? { id, email } : { id };
+  if (scopes.includes(SCOPES.admin)) return { role: 'admin', ...who };
+  if (scopes.includes(SCOPES.service)) return { role: 'service', ...who };
   if (scopes.includes(SCOPES.org)) {
     const orgId = claims[ORG_CLAIM];
     if (typeof orgId !== 'string' || orgId.length === 0) {
       throw new ForbiddenError('forbidden', `An org token must carry the '${ORG_CLAIM}' claim.`);
     }
-    return { role: 'org', id, orgId };
+    return { role: 'org', ...who, orgId };
   }
   throw new ForbiddenError('forbidden', 'The token has no scope of this service.');
 }

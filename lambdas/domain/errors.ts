@@ -37,6 +37,11 @@ export class ConflictError extends ServiceError {
   readonly status = 409;
 }
 
+/** A precondition the client named in a header (`If-Match`) no longer holds. */
+export class PreconditionFailedError extends ServiceError {
+  readonly status = 412;
+}
+
 export class PayloadTooLargeError extends ServiceError {
   readonly status = 413;
 }
@@ -58,4 +63,8 @@ export class DependencyUnavailableError extends ServiceError {
 
 export function orgNotFound(orgId: string): NotFoundError {
   return new NotFoundError('org_not_found', `No org '${orgId}'.`);
+}
+
+export function flagNotFound(key: string): NotFoundError {
+  return new NotFoundError('flag_not_found', `No flag '${key}'.`);
 }

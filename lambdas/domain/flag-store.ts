@@ -1,4 +1,5 @@
 import type { FlagRow, FlagState, OrgRecord } from './flags.js';
+import type { HistoryEntry } from './history.js';
 
 /** A person's change to one flag of one org, as the store is asked to apply it. */
 export interface FlagChange {
@@ -10,6 +11,7 @@ export interface FlagChange {
   /** The registry default, which is the flag's value while the org has no row for it. */
   readonly registryDefault: boolean;
   readonly actor: string;
+  readonly actorEmail?: string;
   readonly requestId: string;
   readonly now: Date;
 }
@@ -27,6 +29,26 @@ export interface OrgState {
   readonly rows: FlagRow[];
 }
 
+/** One page of a store read: the items, and whether the store holds more after the last one. */
+export interface StorePage<T> {
+  readonly items: T[];
+  readonly more: boolean;
+}
+
+/** Where a history page continues: the stored position of the last entry read. */
+export type HistoryPosition = {
+  readonly pk: string;
+  readonly sk: string;
+  /** The position in the per-flag index, for a flag's history across orgs. */
+  readonly gsi1sk?: string;
+};
+
+/** A page of history: its entries, and where the next page starts when there may be more. */
+export interface HistoryPage {
+  readonly items: HistoryEntry[];
+  readonly next?: HistoryPosition;
+}
+
 /** The flag store's port: what the use cases need from storage, and nothing of how it is done. */
 export interface FlagStore {
   /** The org record and every flag row of one org. */
@@ -39,4 +61,14 @@ export interface FlagStore {
   putOrgIfAbsent(org: OrgRecord): Promise<boolean>;
   /** Applies a person's change together with its history entry, atomically. */
   applyChange(change: FlagChange): Promise<FlagChangeOutcome>;
+  /** One org's row for one flag (one GetItem); when there is none, whether the org exists. */
+  getFlag(orgId: string, key: string): Promise<{ row: FlagRow | undefined; orgExists: boolean }>;
+  /** Org records in org id order, after `after`, whose id starts with `prefix`. */
+  findOrgs(query: { prefix?: string; after?: string; limit: number }): Promise<StorePage<OrgRecord>>;
+  /** Every org's row for one flag in org id order, after `after` (the per-flag index). */
+  flagRows(query: { key: string; after?: string; limit: number }): Promise<StorePage<FlagRow>>;
+  /** One org's history, newest first, optionally only one flag's entries (up to `limit` entries read). */
+  orgHistory(query: { orgId: string; key?: string; after?: HistoryPosition; limit: number }): Promise<HistoryPage>;
+  /** One flag's history across orgs, newest first. */
+  flagHistory(query: { key: string; after?: HistoryPosition; limit: number }): Promise<HistoryPage>;
 }

@@ -12,7 +12,10 @@ export interface FlagState {
   readonly version: number;
   readonly source: FlagSource;
   readonly updatedAt: string;
+  /** The stable subject of whoever wrote the row last (`sub` or `client_id`), or the writing process. */
   readonly updatedBy: string;
+  /** That person's email when their token carried one; for display only. */
+  readonly updatedByEmail?: string;
 }
 
 /** A stored flag row. */
@@ -51,6 +54,7 @@ export interface MergedFlag {
   version: number;
   updated_at: string | null;
   updated_by: string | null;
+  updated_by_email: string | null;
 }
 
 /** The merged view of one org, plus the keys of rows that are no longer in the registry. */
@@ -90,6 +94,7 @@ export function mergeFlag(flag: FlagDefinition, row: FlagState | undefined): Mer
     version: row?.version ?? 0,
     updated_at: row?.updatedAt ?? null,
     updated_by: row?.updatedBy ?? null,
+    updated_by_email: row?.updatedByEmail ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_ID_PATTERN, JOB_TYPES, type JobType } from './jobs.js';
 import { DEFAULT_STALE_DAYS } from './report.js';
 
@@ -20,6 +20,67 @@ export const setFlagBodySchema = z
   .strict();
 
 export type SetFlagBody = z.infer<typeof setFlagBodySchema>;
+
+/** A flag key as a path parameter; whether it is in the registry is the use case's to say. */
+export const flagKeySchema = z.string({ error: 'key must be a string' }).min(1, 'key is required').max(128, 'key must be at most 128 characters');
+
+export const flagPathSchema = z.object({ key: flagKeySchema });
+
+export const orgFlagPathSchema = z.object({ org_id: orgIdSchema, key: flagKeySchema });
+
+/** `limit` and `cursor` of a paginated GET. */
+const page = (max: number, fallback: number) => ({
+  limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1, `limit must be 1-${max}`).max(max, `limit must be 1-${max}`).default(fallback),
+  cursor: z.string().min(1).optional(),
+});
+
+/** Query of `GET /orgs`: orgs by id, optionally only those whose id starts with `prefix`. */
+export const listOrgsQuerySchema = z
+  .object({
+    prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'prefix must be 1-64 characters of letters, digits, - and _').optional(),
+    ...page(200, 50),
+  })
+  .strict();
+
+/** Query of `GET /org-feature-flags/by-flag/{key}`: every org's state of one flag, optionally only those on or off. */
+export const byFlagQuerySchema = z
+  .object({
+    enabled: z
+      .enum(['true', 'false'], { error: 'enabled must be true or false' })
+      .transform((value) => value === 'true')
+      .optional(),
+    ...page(200, 50),
+  })
+  .strict();
+
+/** Query of `GET /org-feature-flags/{org_id}/history`: newest first, optionally of one flag. */
+export const orgHistoryQuerySchema = z.object({ key: flagKeySchema.optional(), ...page(200, 50) }).strict();
+
+/** Query of `GET /feature-flags/{key}/history`: one flag's changes across orgs, newest first. */
+export const flagHistoryQuerySchema = z.object({ ...page(200, 50) }).strict();
+
+/** Most orgs one bulk change may name. */
+export const MAX_BULK_ORGS = 100;
+
+/** Body of `POST /feature-flags/{key}/orgs`: set one flag for up to 100 orgs. */
+export const bulkSetBodySchema = z
+  .object({
+    org_ids: z
+      .array(orgIdSchema, { error: 'org_ids must be an array of org ids' })
+      .min(1, 'org_ids must name at least one org')
+      .max(MAX_BULK_ORGS, `org_ids must name at most ${MAX_BULK_ORGS} orgs`)
+      .refine((ids) => new Set(ids).size === ids.length, 'org_ids must not repeat an org'),
+    enabled: z.boolean({ error: 'enabled must be a boolean' }),
+  })
+  .strict();
+
+export type BulkSetBody = z.infer<typeof bulkSetBodySchema>;
+
+/** `If-Match` of `POST /org-feature-flags`: one version, quoted as an ETag (`"17"`; `W/` is accepted). */
+export const ifMatchSchema = z
+  .string()
+  .regex(/^(W\/)?"\d{1,16}"$/, 'If-Match must be one quoted version, e.g. "1732358400000"')
+  .transform((value) => Number(value.replace(/^(W\/)?"|"$/g, '')));
 
 /** `detail` of an `OrgCreated` event: only `org_id` is required; other fields are kept as they come. */
 export const orgCreatedDetailSchema = z.looseObject({ org_id: orgIdSchema });

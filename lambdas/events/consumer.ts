@@ -1,16 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod';
+import { withDeadline } from '../shared/deadline.js';
 import { logger, tracer } from '../shared/powertools.js';
 
 /**
  * Wraps an EventBridge consumer in the one chain every consumer uses: tracing, Lambda context in the logs,
  * a logged reason for any failure, then the event parsed against its detail schema. Errors are
- * rethrown, never swallowed, so the platform retries and finally dead-letters the event.
+ * rethrown, never swallowed, so the platform retries and finally dead-letters the event. The
+ * consumer runs under the invocation's deadline (lambdas/shared/deadline.ts), so it fails with a
+ * logged reason rather than time out.
  */
 export function eventHandler<D extends z.ZodType>(
   detailType: string,
@@ -28,8 +30,26 @@ export function eventHandler<D extends z.ZodType>(
       },
     })
     .use(parser({ schema: eventSchema(detailType, detail) }))
-    .handler(logic);
+    .handler((event, context) => withDeadline(context, () => logic(event, context)));
 }
+
+/**
+ * EventBridge's event envelope, field for field as `@aws-lambda-powertools/parser/schemas/eventbridge`
+ * declares it. Declared here rather than imported: that module imports zod's `z` export, through
+ * which esbuild bundles all of zod's locales (about 350 KB) into the function.
+ */
+export const EventBridgeSchema = z.object({
+  version: z.string(),
+  id: z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.iso.datetime(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+  'replay-name': z.string().optional(),
+});
 
 function eventSchema<D extends z.ZodType>(detailType: string, detail: D) {
   return EventBridgeSchema.extend({ 'detail-type': EventBridgeSchema.shape['detail-type'].refine((t) => t === detailType, `detail-type must be ${detailType}`), detail });

@@ -1,6 +1,6 @@
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { appRegistry } from '../shared/deps.js';
+import { appRegistry } from '../shared/registry.js';
 
 const registry = appRegistry();
 

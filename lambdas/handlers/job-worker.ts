@@ -1,11 +1,12 @@
 import type { JobCounts } from '../domain/jobs.js';
 import { jobTaskSchema } from '../domain/schemas.js';
 import { appJobDeps } from '../shared/deps.js';
+import { appExportSink } from '../shared/export-sink.js';
 import { logger } from '../shared/powertools.js';
 import { taskHandler } from '../tasks/handler.js';
 import { failJob, runJobPage } from '../use-cases/jobs.js';
 
-const deps = appJobDeps();
+const deps = appJobDeps({ exports: appExportSink });
 
 /** What the state machine reads back after each step: whether to loop, and progress for people watching. */
 export interface JobStepOutput {

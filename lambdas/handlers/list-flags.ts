@@ -1,7 +1,7 @@
 import { callerOf } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { appRegistry } from '../shared/deps.js';
+import { appRegistry } from '../shared/registry.js';
 import { listFlags } from '../use-cases/flags.js';
 
 const registry = appRegistry();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError } from '../domain/errors.js';
 
 /** A store position inside a cursor: the key of the last item read. */
@@ -14,7 +14,7 @@ const envelopeSchema = z
   .strict();
 
 const seal = (query: string, key: CursorKey) =>
-  createHash('sha256').update(JSON.stringify([query, Object.entries(key).sort(([a], [b]) => a.localeCompare(b))])).digest('base64url').slice(0, 22);
+  createHash('sha256').update(JSON.stringify([query, Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))])).digest('base64url').slice(0, 22);
 
 const badCursor = () => new BadRequestError('invalid_cursor', 'The cursor is not one this query returned; start again without it.');
 
@@ -41,4 +41,13 @@ export function decodeCursor<S extends z.ZodType<CursorKey>>(query: string, curs
   const key = keySchema.safeParse(envelope.k);
   if (!key.success) throw badCursor();
   return key.data;
+}
+
+/** The cursors of one query: `read` turns a request's cursor into a store position, `write` a position into `next_cursor`. */
+export function queryCursor<S extends z.ZodType<CursorKey>>(query: string, keySchema: S) {
+  return {
+    read: (cursor: string | undefined): z.infer<S> | undefined => (cursor === undefined ? undefined : decodeCursor(query, cursor, keySchema)),
+    write: (key: Readonly<{ [name: string]: string | number | undefined }> | undefined): string | null =>
+      key === undefined ? null : encodeCursor(query, Object.fromEntries(Object.entries(key).filter(([, value]) => value !== undefined)) as CursorKey),
+  };
 }

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { withDeadline } from '../shared/deadline.js';
 import { logger, tracer } from '../shared/powertools.js';
 import type { HttpEvent } from './request.js';
 import { errorResponse } from './responses.js';
@@ -12,9 +13,12 @@ export type RouteLogic = (event: HttpEvent, context: Context) => Promise<APIGate
 /**
  * Wraps route logic in the one middleware chain every HTTP handler uses: tracing, then the Lambda
  * context in the logs, then the error mapping, so that anything thrown inside becomes a JSON error.
+ * The logic runs under the invocation's deadline (lambdas/shared/deadline.ts): shortly before the
+ * function would time out, its DynamoDB calls are aborted and the answer is a 503.
  */
 export function httpHandler(logic: RouteLogic) {
-  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>()
+  // middy's own early timeout would answer a 500 five milliseconds before the end; the deadline replaces it.
+  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
@@ -22,5 +26,5 @@ export function httpHandler(logic: RouteLogic) {
         request.response = errorResponse(request.error);
       },
     })
-    .handler(logic);
+    .handler((event, context) => withDeadline(context, () => logic(event, context)));
 }

@@ -68,3 +68,15 @@ export function adminOf(event: HttpEvent, action: string): Caller {
   if (caller.role !== 'admin') throw new ForbiddenError('forbidden', `Only platform admins may ${action}.`);
   return caller;
 }
+
+/** The caller, who must be staff: a platform admin or a service. */
+export function staffOf(event: HttpEvent, action: string): Caller {
+  const caller = callerOf(event);
+  if (caller.role === 'org') throw new ForbiddenError('forbidden', `Only platform admins and services may ${action}.`);
+  return caller;
+}
+
+/** A request header (API Gateway lower-cases their names). */
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers[name.toLowerCase()];
+}

@@ -27,3 +27,8 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   logger.error('Unhandled error', { error });
   return json(500, { error: { code: 'internal_error', message: 'Internal server error.' } });
 }
+
+/** 304 Not Modified: the client's copy (named by `etag`) is current. */
+export function notModified(etag: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: 304, headers: { etag, 'cache-control': 'no-store' } };
+}

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const envSchema = z.object({
   TABLE_NAME: z.string().min(1, 'TABLE_NAME must name the flag table'),
@@ -23,6 +23,27 @@ export interface Config {
 }
 
 let cached: Config | undefined;
+
+const eventsEnvSchema = z.object({
+  EVENT_BUS_NAME: z.string().min(1, 'EVENT_BUS_NAME must name the org event bus'),
+  EVENTBRIDGE_ENDPOINT: z.url().optional(),
+});
+
+/** Settings of the functions that publish to the org event bus. */
+export interface EventsConfig {
+  readonly eventBusName: string;
+  /** Points the EventBridge client at the local stack's endpoint. */
+  readonly eventBridgeEndpoint: string | undefined;
+}
+
+/** The validated settings of an event publisher (which has no table); throws naming every missing or bad variable. */
+export function eventsConfig(env: NodeJS.ProcessEnv = process.env): EventsConfig {
+  const parsed = eventsEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { eventBusName: parsed.data.EVENT_BUS_NAME, eventBridgeEndpoint: parsed.data.EVENTBRIDGE_ENDPOINT };
+}
 
 /** The validated environment; throws naming every missing or bad variable. */
 export function config(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,16 +1,12 @@
-import { loadRegistry, type Registry } from '../../registry/index.js';
 import { documentClient } from '../adapters/dynamodb-client.js';
 import { DynamoDbFlagStore } from '../adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../adapters/dynamodb-job-store.js';
-import { FileExportSink, S3ExportSink } from '../adapters/export-sinks.js';
-import { StepFunctionsLauncher } from '../adapters/step-functions-launcher.js';
 import type { ExportSink, JobLauncher } from '../domain/job-store.js';
 import type { Deps } from '../use-cases/flags.js';
 import type { JobDeps } from '../use-cases/jobs.js';
 import { config } from './config.js';
-import { logger } from './powertools.js';
+import { appRegistry } from './registry.js';
 
-let registry: Registry | undefined;
 let deps: Deps | undefined;
 let jobs: JobDeps | undefined;
 let jobStore: DynamoDbJobStore | undefined;
@@ -21,15 +17,6 @@ export function appJobStore(): Pick<JobDeps, 'jobs'> {
   return { jobs: jobStore };
 }
 
-/** The registry, validated once per process; flags past their cleanup date are logged then. */
-export function appRegistry(): Registry {
-  if (!registry) {
-    registry = loadRegistry();
-    for (const warning of registry.warnings) logger.warn('Registry flag is past its cleanup date', { warning });
-  }
-  return registry;
-}
-
 /** The registry and the flag store, built once per process; fails fast on bad configuration. */
 export function appDeps(): Deps {
   deps ??= { registry: appRegistry(), store: new DynamoDbFlagStore(documentClient(), config().tableName) };
@@ -37,29 +24,39 @@ export function appDeps(): Deps {
 }
 
 /**
- * The job use cases' dependencies. The launcher and export sink are built on first use, so a
- * function that never starts a job or exports needs neither setting.
+ * What some job functions need beyond the table, each built by its own module so that only the
+ * functions that use it bundle its client: `appJobLauncher` (lambdas/shared/job-launcher.ts) for
+ * the functions that start jobs, `appExportSink` (lambdas/shared/export-sink.ts) for the job worker.
  */
-export function appJobDeps(): JobDeps {
+export interface JobParts {
+  readonly launcher?: () => JobLauncher;
+  readonly exports?: () => ExportSink;
+}
+
+let launcherOf: (() => JobLauncher) | undefined;
+let exportsOf: (() => ExportSink) | undefined;
+
+/**
+ * The job use cases' dependencies, built once per process. The launcher and export sink are the
+ * `parts` a caller passes (the local stack, which runs every function in one process, passes
+ * both), each built on first use, so a function that never starts a job or exports needs neither
+ * setting; using one that no caller passed throws.
+ */
+export function appJobDeps(parts: JobParts = {}): JobDeps {
+  launcherOf ??= parts.launcher;
+  exportsOf ??= parts.exports;
   if (jobs) return jobs;
-  const settings = config();
-  const fleet = new DynamoDbFlagStore(documentClient(), settings.tableName);
-  let launcher: JobLauncher | undefined;
-  let exports: ExportSink | undefined;
   jobs = {
     registry: appRegistry(),
-    fleet,
+    fleet: new DynamoDbFlagStore(documentClient(), config().tableName),
     jobs: appJobStore().jobs,
     get launcher() {
-      if (!settings.jobStateMachineArn) throw new Error('Invalid configuration: JOB_STATE_MACHINE_ARN is not set');
-      launcher ??= new StepFunctionsLauncher(settings.jobStateMachineArn, settings.stepFunctionsEndpoint);
-      return launcher;
+      if (!launcherOf) throw new Error('This function cannot start jobs: appJobDeps was given no launcher (appJobLauncher)');
+      return launcherOf();
     },
     get exports() {
-      if (settings.exportBucket) exports ??= new S3ExportSink(settings.exportBucket);
-      else if (settings.exportDir) exports ??= new FileExportSink(settings.exportDir);
-      else throw new Error('Invalid configuration: neither EXPORT_BUCKET nor EXPORT_DIR is set');
-      return exports;
+      if (!exportsOf) throw new Error('This function cannot export rows: appJobDeps was given no export sink (appExportSink)');
+      return exportsOf();
     },
   };
   return jobs;

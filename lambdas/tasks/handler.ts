@@ -4,12 +4,14 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { withDeadline } from '../shared/deadline.js';
 import { logger, tracer } from '../shared/powertools.js';
 
 /**
  * Wraps a state machine task in the one chain every task uses: tracing, Lambda context in the
  * logs, the input parsed against its schema, and any failure logged and rethrown so that the
- * state machine's retry and catch rules take it.
+ * state machine's retry and catch rules take it. The task runs under the invocation's deadline
+ * (lambdas/shared/deadline.ts), so it fails with a logged error rather than time out.
  */
 export function taskHandler<S extends z.ZodType, R>(input: S, logic: (input: z.infer<S>, context: Context) => Promise<R>) {
   return middy()
@@ -21,5 +23,5 @@ export function taskHandler<S extends z.ZodType, R>(input: S, logic: (input: z.i
       },
     })
     .use(parser({ schema: input }))
-    .handler(logic);
+    .handler((task, context) => withDeadline(context, () => logic(task, context)));
 }

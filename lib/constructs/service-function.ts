@@ -1,17 +1,19 @@
 import path from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
-import { HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName, type TableAccess } from '../service/handlers.js';
+import { DEFAULT_TIMEOUT_SECONDS, HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName, type TableAccess } from '../service/handlers.js';
 import { PROJECT_ROOT } from '../project.js';
+import { cdkBundling, FUNCTION_NODE_OPTIONS } from './bundling.js';
 
 
 /** The DynamoDB actions each level of table access grants: the least each handler needs. */
@@ -22,8 +24,10 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   'read-write-delete': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem'],
 };
 
-/** Seconds a function may run when its declaration names no timeout. */
-export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** What reading the table's stream takes (the actions Lambda's event source mapping uses), on the stream only. */
+export const STREAM_ACTIONS: readonly string[] = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+export { DEFAULT_TIMEOUT_SECONDS };
 
 /** Where the job worker writes the rows an orphan cleanup deletes: `<prefix><job id>/page-….jsonl`. */
 export const EXPORT_PREFIX = 'orphan-exports/';
@@ -43,8 +47,9 @@ export interface ServiceFunctionProps {
  * stage's retention, Powertools settings, and a role that holds exactly the table access its
  * handler declares (with `Query` on each declared index) and the declared timeout.
  *
- * The extra grants a handler declares are wired by the stack with {@link allowStartingJobs} and
- * {@link allowWritingExports}, each granting and setting the environment in one call. Synth fails
+ * The extra grants a handler declares are wired by the stack with {@link allowStartingJobs},
+ * {@link allowWritingExports}, {@link allowReadingStream} and {@link allowPublishingEvents}, each
+ * granting and setting the environment in one call. Synth fails
  * when a declared grant was not wired, and wiring an undeclared one throws.
  */
 export class ServiceFunction extends Construct {
@@ -93,19 +98,9 @@ export class ServiceFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'org-feature-flags',
         POWERTOOLS_LOG_LEVEL: config.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: cdkBundling(),
     });
 
     if (declaration.tableAccess !== 'none') {
@@ -152,6 +147,27 @@ export class ServiceFunction extends Construct {
     });
   }
 
+  /**
+   * Lets the function read the table's stream (what an event source mapping on it needs:
+   * DescribeStream, GetRecords, GetShardIterator, ListStreams), on that stream only. The records
+   * come in the function's events, so it needs no setting.
+   */
+  allowReadingStream(table: ITable): void {
+    this.wire('read-stream');
+    if (!table.tableStreamArn) throw new Error(`${this.handlerName}: the table has no stream to read`);
+    this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...STREAM_ACTIONS], resources: [table.tableStreamArn] }));
+  }
+
+  /**
+   * Lets the function publish to the bus (`events:PutEvents` on that bus only), and tells it the
+   * bus's name in `EVENT_BUS_NAME`.
+   */
+  allowPublishingEvents(bus: IEventBus): void {
+    this.wire('publish-events');
+    this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
+    this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+  }
+
   private wire(grant: ExtraGrant): void {
     if (!(this.declaration.grants ?? []).includes(grant)) {
       throw new Error(`${this.handlerName} does not declare the grant '${grant}'; declare it in lib/service/handlers.ts first`);
@@ -181,6 +197,8 @@ export class ServiceFunction extends Construct {
 const GRANT_WIRING: Readonly<Record<ExtraGrant, string>> = {
   'start-jobs': 'call allowStartingJobs(stateMachine)',
   'write-exports': 'call allowWritingExports(bucket)',
+  'read-stream': 'call allowReadingStream(table)',
+  'publish-events': 'call allowPublishingEvents(bus)',
 };
 
 /**

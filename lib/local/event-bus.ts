@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { timeoutSecondsOf } from '../service/handlers.js';
 import type { EventRuleDeclaration } from '../service/rules.js';
 import { matchesEventPattern } from './event-pattern.js';
 import { lambdaContext } from './http-api.js';
@@ -36,7 +37,12 @@ export interface LocalEventBusOptions {
   /** Delay before the first retry; doubled each time. AWS waits longer; locally, fast feedback wins. */
   readonly retryBaseDelayMs?: number;
   readonly log?: (line: string) => void;
+  /** Records every event put on the bus (lib/local/event-log.ts), before PutEvents answers. */
+  readonly eventLog?: { record(event: EventBridgeEvent): void };
 }
+
+/** Dead letters the bus keeps in memory: the most recent ones; the dead-letter file has them all. */
+export const DEAD_LETTERS_KEPT = 100;
 
 /** Result of a PutEvents call: the response body, or a request-level error for a 400. */
 export type PutEventsResult =
@@ -49,6 +55,7 @@ export type PutEventsResult =
  * retry policy says and then keeping the event as a dead letter.
  */
 export class LocalEventBus {
+  /** The most recent {@link DEAD_LETTERS_KEPT} dead letters, oldest first. */
   readonly deadLetters: DeadLetter[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -61,6 +68,7 @@ export class LocalEventBus {
       const problem = entryError(entry);
       if (problem) return problem;
       const event = toEventBridgeEvent(entry, { id: randomUUID(), account: '000000000000', region: process.env.AWS_REGION ?? 'local', now });
+      this.options.eventLog?.record(event);
       this.route(event);
       return { EventId: event.id };
     });
@@ -87,7 +95,7 @@ export class LocalEventBus {
     let lastError = `no target '${rule.target}'`;
     for (let attempt = 1; target && attempt <= attempts; attempt++) {
       try {
-        await target(event, lambdaContext(rule.target));
+        await target(event, lambdaContext(rule.target, timeoutSecondsOf(rule.target) * 1000));
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
@@ -103,8 +111,14 @@ export class LocalEventBus {
       failed_at: new Date().toISOString(),
     };
     this.deadLetters.push(letter);
-    await mkdir(path.dirname(this.options.deadLetterFile), { recursive: true });
-    await appendFile(this.options.deadLetterFile, `${JSON.stringify(letter)}\n`);
-    this.options.log?.(`[events] ${event['detail-type']} ${event.id} dead-lettered after ${attempts} attempts: ${lastError} (${this.options.deadLetterFile})`);
+    if (this.deadLetters.length > DEAD_LETTERS_KEPT) this.deadLetters.splice(0, this.deadLetters.length - DEAD_LETTERS_KEPT);
+    const summary = `[events] ${event['detail-type']} ${event.id} dead-lettered after ${attempts} attempts: ${lastError}`;
+    try {
+      await mkdir(path.dirname(this.options.deadLetterFile), { recursive: true });
+      await appendFile(this.options.deadLetterFile, `${JSON.stringify(letter)}\n`);
+      this.options.log?.(`${summary} (${this.options.deadLetterFile})`);
+    } catch (error) {
+      this.options.log?.(`${summary}; it could not be written to ${this.options.deadLetterFile}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

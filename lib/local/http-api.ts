@@ -9,9 +9,12 @@ export interface CompiledRoute {
   readonly parameterNames: readonly string[];
 }
 
-/** Compiles API Gateway path templates (`/orgs/{org_id}/provision`) into matchers. */
+/**
+ * Compiles API Gateway path templates (`/orgs/{org_id}/provision`) into matchers, most specific
+ * first: as in API Gateway, a literal segment wins over a path parameter at the same place.
+ */
 export function compileRoutes(routes: readonly RouteDeclaration[]): CompiledRoute[] {
-  return routes.map((route) => {
+  return [...routes].sort(bySpecificity).map((route) => {
     const parameterNames: string[] = [];
     const source = route.path
       .split('/')
@@ -24,6 +27,17 @@ export function compileRoutes(routes: readonly RouteDeclaration[]): CompiledRout
       .join('/');
     return { route, pattern: new RegExp(`^${source}$`), parameterNames };
   });
+}
+
+function bySpecificity(a: RouteDeclaration, b: RouteDeclaration): number {
+  const left = a.path.split('/');
+  const right = b.path.split('/');
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const leftIsParameter = left[i]?.startsWith('{') ?? false;
+    const rightIsParameter = right[i]?.startsWith('{') ?? false;
+    if (leftIsParameter !== rightIsParameter) return leftIsParameter ? 1 : -1;
+  }
+  return 0;
 }
 
 /** The route for a method and raw path, with its path parameters, as API Gateway selects it. */

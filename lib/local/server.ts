@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { HandlerName } from '../service/handlers.js';
+import { timeoutSecondsOf, type HandlerName } from '../service/handlers.js';
 import type { RouteDeclaration } from '../service/routes.js';
 import { authorize, type LocalKeys } from './auth.js';
 import type { LocalEventBus } from './event-bus.js';
@@ -26,6 +26,11 @@ export interface LocalServerOptions {
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * How much of an oversize body is read and thrown away so that the connection stays usable; past
+ * that, the 413 closes the connection.
+ */
+const MAX_DISCARDED_BYTES = 4 * MAX_REQUEST_BYTES;
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
 const START_EXECUTION_TARGET = 'AWSStepFunctions.StartExecution';
 
@@ -48,12 +53,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    res.on('finish', () => options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
     const body = await readBody(req);
-    if (body === undefined) {
-      send(res, 413, gatewayError('Request Entity Too Large', 'payload_too_large', 'The request is larger than 10 MB.'));
+    if (body === 'too-large' || body === 'far-too-large') {
+      const headers: Record<string, string> = body === 'far-too-large' ? { connection: 'close' } : {};
+      send(res, 413, gatewayError('Request Entity Too Large', 'payload_too_large', 'The request is larger than 10 MB.'), headers);
       return;
     }
-    res.on('finish', () => options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
 
     const target = req.headers['x-amz-target'];
     if (method === 'POST' && url.pathname === '/' && target !== undefined) {
@@ -97,7 +103,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       matched.pathParameters,
       jwt,
     );
-    const result = await handler(event, lambdaContext(matched.route.handler));
+    const result = await handler(event, lambdaContext(matched.route.handler, timeoutSecondsOf(matched.route.handler) * 1000));
     if (!result || typeof result.statusCode !== 'number') throw new Error(`${matched.route.handler} returned no response`);
     res.writeHead(result.statusCode, result.headers as Record<string, string>);
     res.end(result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
@@ -159,13 +165,24 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole body, or why not. An oversize body is read to its end and discarded (`too-large`), so
+ * that the next request of a keep-alive client finds the connection at a request boundary; one
+ * larger still is left unread (`far-too-large`) and the connection is closed after the answer.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'far-too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      else if (size > MAX_REQUEST_BYTES + MAX_DISCARDED_BYTES) {
+        req.off('data', onData).off('end', onEnd);
+        resolve('far-too-large');
+      } else chunks.length = 0;
+    };
+    const onEnd = () => resolve(size > MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
 }

@@ -4,11 +4,17 @@ import { z } from 'zod';
 import { ConflictError } from '../../lambdas/domain/errors.js';
 import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
 import { appJobDeps } from '../../lambdas/shared/deps.js';
+import { appExportSink } from '../../lambdas/shared/export-sink.js';
+import { appJobLauncher } from '../../lambdas/shared/job-launcher.js';
 import { recoverInterruptedJobs, startJob } from '../../lambdas/use-cases/jobs.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
 import { ROUTES } from '../service/routes.js';
 import { eventRules } from '../service/rules.js';
 import { loadOrCreateKeys } from './auth.js';
+import { startChangeStream, type LocalChangeStream, type StreamTarget } from './change-stream.js';
+import { EVENT_LOG_FILE, EventLog } from './event-log.js';
+import { claimDataDir } from './stale-engine.js';
+import { CHANGE_EVENTS_STREAM } from '../service/streams.js';
 import { ensureDynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type EventTarget } from './event-bus.js';
 import { LocalJobEngine, type JobWorker } from './job-engine.js';
@@ -17,6 +23,9 @@ import { startLocalServer, type HttpTarget } from './server.js';
 import { PROJECT_ROOT } from '../project.js';
 import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../service/jobs.js';
 
+
+/** The bus name the local publisher sends to; the local bus routes every bus name alike. */
+const LOCAL_EVENT_BUS_NAME = 'org-feature-flags-local';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -74,6 +83,10 @@ export interface LocalStack {
   readonly deadLetterFile: string;
   /** Where orphan cleanup exports the rows it deletes. */
   readonly exportDir: string;
+  /** Every event put on the local bus, one JSON line each (`npm run -s events:tail`). */
+  readonly eventLogFile: string;
+  /** The reader of the table's stream that publishes `FeatureFlagChanged`. */
+  readonly changes: LocalChangeStream;
   /** Settles once the jobs of the start (interrupted jobs taken up, the sync started) are under way. */
   readonly startupJobs: Promise<void>;
   stop(): Promise<void>;
@@ -85,8 +98,13 @@ export interface LocalStack {
  */
 export async function startLocalStack(settings: LocalStackSettings, log: (line: string) => void = () => undefined): Promise<LocalStack> {
   await ensureDynamoDbLocal();
-  const dynamo = await startDynamoDbLocal(
-    settings.inMemory ? { port: settings.dynamoDbPort, inMemory: true } : { port: settings.dynamoDbPort, dataDir: path.join(settings.dataDir, 'dynamodb') },
+  const dbPath = path.join(settings.dataDir, 'dynamodb');
+  const release = settings.inMemory ? async () => undefined : await claimDataDir(settings.dataDir, dbPath, log);
+  const dynamo = await startDynamoDbLocal(settings.inMemory ? { port: settings.dynamoDbPort, inMemory: true } : { port: settings.dynamoDbPort, dataDir: dbPath }).catch(
+    async (error: unknown) => {
+      await release();
+      throw error;
+    },
   );
   try {
     await ensureTable(dynamo.endpoint, settings.tableName);
@@ -97,17 +115,21 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
     process.env.JOB_STATE_MACHINE_ARN = LOCAL_JOB_STATE_MACHINE_ARN;
     process.env.STEP_FUNCTIONS_ENDPOINT = `http://127.0.0.1:${port}`;
     process.env.EXPORT_DIR = exportDir;
+    process.env.EVENT_BUS_NAME = LOCAL_EVENT_BUS_NAME;
+    process.env.EVENTBRIDGE_ENDPOINT = `http://127.0.0.1:${port}`;
     process.env.AWS_REGION ??= 'local';
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
     const handlers = await loadHandlers();
     const deadLetterFile = path.join(settings.dataDir, 'dead-letters.jsonl');
+    const eventLogFile = path.join(settings.dataDir, EVENT_LOG_FILE);
     const bus = new LocalEventBus({
       rules: eventRules({ orgEventSource: settings.orgEventSource }),
       targets: handlers as Record<string, EventTarget>,
       deadLetterFile,
       log,
+      eventLog: new EventLog(eventLogFile, log),
     });
     const jobs = new LocalJobEngine({
       stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN,
@@ -126,6 +148,20 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       jobs,
       log,
     });
+    // In memory, the stream is new at every start: there is no position worth keeping.
+    const changes = await startChangeStream({
+      endpoint: dynamo.endpoint,
+      tableName: settings.tableName,
+      consumer: CHANGE_EVENTS_STREAM,
+      handler: handlers[CHANGE_EVENTS_STREAM.target] as StreamTarget,
+      ...(settings.inMemory ? {} : { checkpointFile: path.join(settings.dataDir, 'change-stream.json') }),
+      failureFile: path.join(settings.dataDir, 'change-event-failures.jsonl'),
+      log,
+    }).catch(async (error: unknown) => {
+      await jobs.stop();
+      await server.close();
+      throw error;
+    });
     return {
       url: server.url,
       dynamoDbEndpoint: dynamo.endpoint,
@@ -134,16 +170,21 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       jobs,
       deadLetterFile,
       exportDir,
+      eventLogFile,
+      changes,
       startupJobs: startupJobs(log),
       stop: async () => {
+        await changes.stop();
         await jobs.stop();
         await server.close();
         await bus.idle();
         await dynamo.stop();
+        await release();
       },
     };
   } catch (error) {
     await dynamo.stop();
+    await release();
     throw error;
   }
 }
@@ -154,7 +195,7 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
  * registry was just taken up). Runs in the background; problems are logged, never fatal.
  */
 async function startupJobs(log: (line: string) => void): Promise<void> {
-  const deps = appJobDeps();
+  const deps = appJobDeps({ launcher: appJobLauncher, exports: appExportSink });
   try {
     const { restarted, abandoned } = await recoverInterruptedJobs(deps, { now: new Date() });
     for (const job of restarted) log(`[jobs] ${job.id}: interrupted by the last stop; continuing from its checkpoint`);

@@ -4,8 +4,8 @@ import { PROJECT_ROOT } from '../project.js';
 /** What a function may do to the flag table; the stack grants exactly this and nothing more. */
 export type TableAccess = 'none' | 'read' | 'read-write' | 'read-write-delete';
 
-/** Access beyond the table: starting runs of the job state machine, writing orphan exports. */
-export type ExtraGrant = 'start-jobs' | 'write-exports';
+/** Access beyond the table: starting runs of the job state machine, writing orphan exports, reading the table's stream, publishing to the org bus. */
+export type ExtraGrant = 'start-jobs' | 'write-exports' | 'read-stream' | 'publish-events';
 
 /** One Lambda handler: its source entry (exporting `handler`) and the access it needs. */
 export interface HandlerDeclaration {
@@ -24,6 +24,13 @@ export const HANDLERS = {
   health: { entry: 'lambdas/handlers/health.ts', tableAccess: 'none', description: 'Readiness check' },
   'list-flags': { entry: 'lambdas/handlers/list-flags.ts', tableAccess: 'none', description: 'The flag registry' },
   'get-org-flags': { entry: 'lambdas/handlers/get-org-flags.ts', tableAccess: 'read', description: "One org's merged flags" },
+  openapi: { entry: 'lambdas/handlers/openapi.ts', tableAccess: 'none', description: "The API's OpenAPI document" },
+  'list-orgs': { entry: 'lambdas/handlers/list-orgs.ts', tableAccess: 'read', tableIndexes: ['orgs'], description: 'Orgs by id prefix' },
+  'list-flag-orgs': { entry: 'lambdas/handlers/list-flag-orgs.ts', tableAccess: 'read', tableIndexes: ['by-flag', 'orgs'], description: "Every org's state of one flag" },
+  'get-org-flag': { entry: 'lambdas/handlers/get-org-flag.ts', tableAccess: 'read', description: 'One flag of one org' },
+  'get-org-history': { entry: 'lambdas/handlers/get-org-history.ts', tableAccess: 'read', description: "One org's change history" },
+  'get-flag-history': { entry: 'lambdas/handlers/get-flag-history.ts', tableAccess: 'read', tableIndexes: ['by-flag'], description: "One flag's change history across orgs" },
+  'bulk-set-flag': { entry: 'lambdas/handlers/bulk-set-flag.ts', tableAccess: 'read-write', description: 'Set one flag for many orgs' },
   'set-org-flag': { entry: 'lambdas/handlers/set-org-flag.ts', tableAccess: 'read-write', description: 'Set one flag of one org' },
   'provision-org': { entry: 'lambdas/handlers/provision-org.ts', tableAccess: 'read-write', description: 'Backfill an existing org' },
   'org-created': { entry: 'lambdas/handlers/org-created.ts', tableAccess: 'read-write', description: 'Provision orgs on OrgCreated' },
@@ -40,9 +47,25 @@ export const HANDLERS = {
     description: 'One page of a job over all orgs',
   },
   'deploy-sync': { entry: 'lambdas/handlers/deploy-sync.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Start a sync after each deploy' },
+  'publish-changes': {
+    entry: 'lambdas/handlers/publish-changes.ts',
+    tableAccess: 'none',
+    grants: ['read-stream', 'publish-events'],
+    timeoutSeconds: 30,
+    description: 'Publish FeatureFlagChanged for each committed change',
+  },
 } as const satisfies Record<string, HandlerDeclaration>;
 
 export type HandlerName = keyof typeof HANDLERS;
+
+/** Seconds a function may run when its declaration names no timeout. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** Seconds the function may run: its declared timeout, or the default. */
+export function timeoutSecondsOf(name: HandlerName): number {
+  const declaration: HandlerDeclaration = HANDLERS[name];
+  return declaration.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+}
 
 
 /** Absolute path of a handler's entry file. */

@@ -1,29 +1,249 @@
+import * as z from 'zod';
 import { SCOPES } from '../../lambdas/domain/caller.js';
+import * as responses from '../../lambdas/domain/responses.js';
+import * as schemas from '../../lambdas/domain/schemas.js';
 import type { HandlerName } from './handlers.js';
 
-/** One HTTP API route: method, path template (API Gateway syntax), handler and required scopes. */
+/** What a route reads from the request, as the zod schemas its handler parses it with. */
+export interface RouteRequest {
+  readonly path?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  /** Request headers the route reads, by lowercase name. */
+  readonly headers?: z.ZodObject;
+  /** The JSON body; required unless `bodyOptional`. */
+  readonly body?: z.ZodType;
+  readonly bodyOptional?: boolean;
+}
+
+/** One success answer: its status, a schema registered in `responseComponents` (none for 304), and headers it carries (name: description). */
+export type RouteSuccess = {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, string>>;
+} & ({ readonly status: 200 | 201 | 202; readonly body: z.ZodType } | { readonly status: 304; readonly body?: never });
+
+/**
+ * Error statuses the route's own logic answers, each with when (the codes), and optionally the
+ * bodies (registered schemas) when they are not the plain `Error`. 401 and 403 (routes with
+ * scopes), 413 and 415 (routes with a body), 429 and 500 come from the gateway or the handler
+ * chain and are added to the API description for every route they apply to.
+ */
+export type RouteErrors = Readonly<
+  Partial<Record<400 | 404 | 409 | 412 | 503, string | { readonly description: string; readonly bodies: readonly z.ZodType[] }>>
+>;
+
+/** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
 export interface RouteDeclaration {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly handler: HandlerName;
   /** Any one of these scopes admits the caller; an empty list means the route is open. */
   readonly scopes: readonly string[];
+  readonly summary: string;
+  readonly request: RouteRequest;
+  readonly responses: readonly [RouteSuccess, ...RouteSuccess[]];
+  readonly errors: RouteErrors;
 }
+
+const INVALID = 'invalid_request: a path or query parameter is malformed';
+const UNAVAILABLE = 'dependency_unavailable: DynamoDB is throttling or unreachable; retry after `Retry-After` seconds';
+const PAGE = 'invalid_request: a bad parameter; invalid_cursor: a cursor this query did not return';
+const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-Match`" };
+const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
+const jobOptionsBody = z
+  .union([schemas.jobOptionsSchemas.sync, schemas.jobOptionsSchemas['orphan-cleanup'], schemas.jobOptionsSchemas.report])
+  .describe('The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).');
 
 const ANY_ROLE = [SCOPES.admin, SCOPES.service, SCOPES.org];
 const ADMIN = [SCOPES.admin];
+const STAFF = [SCOPES.admin, SCOPES.service];
 
 /** Every route of the API, declared once for the CDK stack and the local server. */
 export const ROUTES: readonly RouteDeclaration[] = [
-  { method: 'GET', path: '/health', handler: 'health', scopes: [] },
-  { method: 'GET', path: '/feature-flags', handler: 'list-flags', scopes: ANY_ROLE },
-  { method: 'GET', path: '/org-feature-flags/{org_id}', handler: 'get-org-flags', scopes: ANY_ROLE },
-  { method: 'POST', path: '/org-feature-flags', handler: 'set-org-flag', scopes: ADMIN },
-  { method: 'POST', path: '/orgs/{org_id}/provision', handler: 'provision-org', scopes: ADMIN },
-  { method: 'GET', path: '/jobs', handler: 'list-jobs', scopes: ADMIN },
-  { method: 'POST', path: '/jobs/{type}', handler: 'start-job', scopes: ADMIN },
-  { method: 'GET', path: '/jobs/{job_id}', handler: 'get-job', scopes: ADMIN },
-  { method: 'POST', path: '/jobs/{job_id}/resume', handler: 'resume-job', scopes: ADMIN },
+  {
+    method: 'GET',
+    path: '/health',
+    handler: 'health',
+    scopes: [],
+    summary: 'Readiness check; does not touch the table',
+    request: {},
+    responses: [{ status: 200, description: 'The service is up', body: responses.healthSchema }],
+    errors: {},
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    handler: 'openapi',
+    scopes: [],
+    summary: 'This API description (OpenAPI 3.1)',
+    request: {},
+    responses: [{ status: 200, description: 'The description', body: responses.apiDescriptionSchema, headers: { 'Cache-Control': 'Cacheable for five minutes' } }],
+    errors: {},
+  },
+  {
+    method: 'GET',
+    path: '/feature-flags',
+    handler: 'list-flags',
+    scopes: ANY_ROLE,
+    summary: 'The flag registry: every flag definition the caller may see',
+    request: {},
+    responses: [{ status: 200, description: 'The registry', body: responses.flagRegistrySchema }],
+    errors: {},
+  },
+  {
+    method: 'GET',
+    path: '/org-feature-flags/{org_id}',
+    handler: 'get-org-flags',
+    scopes: ANY_ROLE,
+    summary: "Every registry flag for one org, merged with the org's rows",
+    request: { path: schemas.orgPathSchema },
+    responses: [{ status: 200, description: "The org's flags", body: responses.orgFlagsSchema }],
+    errors: { 400: INVALID, 404: 'org_not_found: no such org, or an org token asking for another org', 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/org-feature-flags',
+    handler: 'set-org-flag',
+    scopes: ADMIN,
+    summary: 'Set one flag of one org (audited); optionally only if it is at a version',
+    request: { body: schemas.setFlagBodySchema, headers: z.object({ 'if-match': schemas.ifMatchSchema.optional() }) },
+    responses: [
+      { status: 200, description: 'The flag as it now stands; `changed: false` when it already had the value', body: responses.flagChangeSchema, headers: VERSION_HEADER },
+    ],
+    errors: {
+      400: 'invalid_request, malformed_json, or unknown_flag (with `valid_keys`)',
+      404: 'org_not_found',
+      409: {
+        description: 'version_conflict: `version` is not the current one (with the current state); concurrent_change: other writes kept colliding',
+        bodies: [responses.versionConflictSchema, responses.errorSchema],
+      },
+      412: { description: 'precondition_failed: `If-Match` is not the current version (with the current state)', bodies: [responses.versionConflictSchema] },
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/org-feature-flags/by-flag/{key}',
+    handler: 'list-flag-orgs',
+    scopes: STAFF,
+    summary: "Every org's state of one flag, a page at a time",
+    request: { path: schemas.flagPathSchema, query: schemas.byFlagQuerySchema },
+    responses: [{ status: 200, description: 'One page of orgs', body: responses.flagOrgsSchema }],
+    errors: { 400: `${PAGE}; unknown_flag`, 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/org-feature-flags/{org_id}/flags/{key}',
+    handler: 'get-org-flag',
+    scopes: ANY_ROLE,
+    summary: 'One flag of one org',
+    request: { path: schemas.orgFlagPathSchema, headers: z.object({ 'if-none-match': z.string().optional().describe('ETags the client holds; 304 when one is current') }) },
+    responses: [
+      { status: 200, description: 'The flag', body: responses.orgFlagSchema, headers: VERSION_HEADER },
+      { status: 304, description: '`If-None-Match` names the current version', headers: VERSION_HEADER },
+    ],
+    errors: {
+      400: `${INVALID}; unknown_flag (staff)`,
+      404: 'org_not_found: no such org, or not the org of an org token; flag_not_found: an org token asking for an internal or unknown flag',
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/org-feature-flags/{org_id}/history',
+    handler: 'get-org-history',
+    scopes: STAFF,
+    summary: "One org's changes, newest first, a page at a time",
+    request: { path: schemas.orgPathSchema, query: schemas.orgHistoryQuerySchema },
+    responses: [{ status: 200, description: 'One page of changes', body: responses.orgHistorySchema }],
+    errors: { 400: PAGE, 404: 'org_not_found', 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/feature-flags/{key}/history',
+    handler: 'get-flag-history',
+    scopes: STAFF,
+    summary: "One flag's changes across every org, newest first, a page at a time",
+    request: { path: schemas.flagPathSchema, query: schemas.flagHistoryQuerySchema },
+    responses: [{ status: 200, description: 'One page of changes', body: responses.flagHistorySchema }],
+    errors: { 400: PAGE, 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/feature-flags/{key}/orgs',
+    handler: 'bulk-set-flag',
+    scopes: ADMIN,
+    summary: 'Set one flag for up to 100 orgs, each an ordinary audited write',
+    request: { path: schemas.flagPathSchema, body: schemas.bulkSetBodySchema },
+    responses: [{ status: 200, description: 'The result for each org', body: responses.bulkChangeSchema }],
+    errors: { 400: 'invalid_request, malformed_json, or unknown_flag (with `valid_keys`)', 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/orgs',
+    handler: 'list-orgs',
+    scopes: STAFF,
+    summary: 'Provisioned orgs in org id order, optionally by id prefix, a page at a time',
+    request: { query: schemas.listOrgsQuerySchema },
+    responses: [{ status: 200, description: 'One page of orgs', body: responses.orgListSchema }],
+    errors: { 400: PAGE, 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/orgs/{org_id}/provision',
+    handler: 'provision-org',
+    scopes: ADMIN,
+    summary: 'Provision an org that existed before this service (the same code as OrgCreated)',
+    request: { path: schemas.orgPathSchema },
+    responses: [
+      { status: 201, description: 'This call provisioned the org', body: responses.provisionSchema },
+      { status: 200, description: 'The org was already provisioned; nothing was written', body: responses.provisionSchema },
+    ],
+    errors: { 400: INVALID, 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/jobs',
+    handler: 'list-jobs',
+    scopes: ADMIN,
+    summary: 'Jobs over all orgs, newest first, a page at a time',
+    request: { query: schemas.listJobsQuerySchema },
+    responses: [{ status: 200, description: 'One page of jobs', body: responses.jobListSchema }],
+    errors: { 400: PAGE, 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/jobs/{type}',
+    handler: 'start-job',
+    scopes: ADMIN,
+    summary: 'Start a job over all orgs (sync, orphan-cleanup, report); it runs asynchronously',
+    request: { path: schemas.jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
+    responses: [{ status: 202, description: 'The job, started', body: responses.jobSchema, headers: JOB_HEADERS }],
+    errors: {
+      400: 'invalid_request: unknown job type or option; malformed_json',
+      409: 'job_running: a job of this type is running for this registry (with `job_id`)',
+      503: `${UNAVAILABLE}; or the job engine could not be started`,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/jobs/{job_id}',
+    handler: 'get-job',
+    scopes: ADMIN,
+    summary: "One job: status, progress, totals, first errors and, once finished, its result",
+    request: { path: schemas.jobIdPathSchema },
+    responses: [{ status: 200, description: 'The job', body: responses.jobSchema }],
+    errors: { 400: INVALID, 404: 'job_not_found', 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/jobs/{job_id}/resume',
+    handler: 'resume-job',
+    scopes: ADMIN,
+    summary: 'Resume a job the engine gave up on, from its last checkpoint',
+    request: { path: schemas.jobIdPathSchema },
+    responses: [{ status: 202, description: 'The job, running again', body: responses.jobSchema, headers: JOB_HEADERS }],
+    errors: { 400: INVALID, 404: 'job_not_found', 409: 'job_not_resumable: the job is not failed, or changed meanwhile', 503: UNAVAILABLE },
+  },
 ];
 
 /** API Gateway's route key, e.g. `GET /org-feature-flags/{org_id}`. */

@@ -9,6 +9,20 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
+/** An alarm at `threshold` or more in one period, quiet on missing data, notifying `topic`. */
+export function notifyingAlarm(scope: Construct, id: string, topic: ITopic, metric: IMetric, threshold: number, description: string): Alarm {
+  const alarm = new Alarm(scope, id, {
+    metric,
+    threshold,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+    alarmDescription: description,
+  });
+  alarm.addAlarmAction(new SnsAction(topic));
+  return alarm;
+}
+
 /** Props of {@link ServiceAlarms}. */
 export interface ServiceAlarmsProps {
   readonly topic: ITopic;
@@ -32,20 +46,8 @@ export class ServiceAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
-    const action = new SnsAction(props.topic);
     const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
-    const add = (name: string, metric: IMetric, description: string) => {
-      const alarm = new Alarm(this, name, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      alarm.addAlarmAction(action);
-      this.alarms.push(alarm);
-    };
+    const add = (name: string, metric: IMetric, description: string) => this.alarms.push(notifyingAlarm(this, name, props.topic, metric, 1, description));
 
     add(
       'DeadLetters',

@@ -11,9 +11,11 @@ import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { HANDLERS, type ExtraGrant, type HandlerDeclaration, type HandlerName } from '../service/handlers.js';
 import { JOB_MACHINE } from '../service/jobs.js';
+import { CHANGE_EVENTS_STREAM } from '../service/streams.js';
 import { eventRules } from '../service/rules.js';
 import { ServiceAlarms } from './alarms.js';
 import { FlagApi } from './api.js';
+import { ChangeEvents } from './change-events.js';
 import { AfterDeploySync, JobEngine } from './jobs.js';
 import { OrgEvents } from './org-events.js';
 
@@ -31,13 +33,14 @@ export interface StatelessStackProps extends StackProps {
 
 /**
  * What can be replaced at will: one function per declared handler, the API, the event rules, the
- * job engine with its after-deploy sync, and the alarms.
+ * job engine with its after-deploy sync, the change-event publisher's stream mapping, and the alarms.
  */
 export class StatelessStack extends Stack {
   readonly functions: Readonly<Record<HandlerName, ServiceFunction>>;
   readonly api: FlagApi;
   readonly jobs: JobEngine;
   readonly afterDeploySync: AfterDeploySync;
+  readonly changeEvents: ChangeEvents;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -73,12 +76,20 @@ export class StatelessStack extends Stack {
     const wire: Readonly<Record<ExtraGrant, (fn: ServiceFunction) => void>> = {
       'start-jobs': (fn) => fn.allowStartingJobs(this.jobs.stateMachine),
       'write-exports': (fn) => fn.allowWritingExports(props.exportBucket),
+      'read-stream': (fn) => fn.allowReadingStream(props.table),
+      'publish-events': (fn) => fn.allowPublishingEvents(props.eventBus),
     };
     for (const name of names) {
       const declaration: HandlerDeclaration = HANDLERS[name];
       for (const grant of declaration.grants ?? []) wire[grant](this.functions[name]);
     }
     this.afterDeploySync = new AfterDeploySync(this, 'AfterDeploySync', { config, target: lambdas['deploy-sync'] });
+    this.changeEvents = new ChangeEvents(this, 'ChangeEvents', {
+      table: props.table,
+      consumer: CHANGE_EVENTS_STREAM,
+      publisher: lambdas[CHANGE_EVENTS_STREAM.target],
+      alarmTopic: props.alarmTopic,
+    });
 
     new ServiceAlarms(this, 'Alarms', {
       topic: props.alarmTopic,

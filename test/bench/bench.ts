@@ -1,3 +1,5 @@
+// First: sets the environment before the imports below read it.
+import './environment.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +8,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { documentClient } from '../../lambdas/adapters/dynamodb-client.js';
-import { logger } from '../../lambdas/shared/powertools.js';
 import { loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { localSettings, startLocalStack, type LocalStack } from '../../lib/local/stack.js';
@@ -16,11 +17,24 @@ import { errorBanner, machineLines, memoryLines, ratioLine, resultTable, setting
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle } from './scenarios.js';
 import { benchSync, syncLines } from './sync.js';
+import { benchOperations, operationsLines } from './operations.js';
+import { benchColdStart, coldStartLines } from './cold-start.js';
 
-const USAGE = 'Usage: npm run bench -- [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N]';
+const SECTIONS = ['http', 'operations', 'sync', 'cold-start'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const USAGE =
+  'Usage: npm run bench -- [--only SECTION[,SECTION]] [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N] [--cold-start-runs N]\n' +
+  `Sections: ${SECTIONS.join(', ')} (default: all)`;
 const ACTOR = 'bench';
 
 const optionsSchema = z.object({
+  only: z
+    .string()
+    .default(SECTIONS.join(','))
+    .transform((text) => text.split(',').map((name) => name.trim()))
+    .pipe(z.array(z.enum(SECTIONS)).min(1)),
+  'cold-start-runs': z.coerce.number().int().min(1).max(100).default(9),
   duration: z.coerce.number().positive().max(3600).default(5),
   warmup: z.coerce.number().min(0).max(600).default(2),
   connections: z.coerce.number().int().min(1).max(1024).default(16),
@@ -28,18 +42,23 @@ const optionsSchema = z.object({
 });
 
 interface BenchOptions extends LoadOptions {
+  readonly sections: ReadonlySet<Section>;
+  /** Fresh imports of each bundle in the cold-start section. */
+  readonly coldStartRuns: number;
   /** Orgs of the sync benchmark; 0 skips it. */
   readonly syncOrgs: number;
 }
 
-/** Flags win over BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS and BENCH_SYNC_ORGS, which win over the defaults. */
+/** Flags win over BENCH_ONLY, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SYNC_ORGS and BENCH_COLD_START_RUNS, which win over the defaults. */
 function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: { duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
+    options: { only: { type: 'string' }, 'cold-start-runs': { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
     strict: true,
   });
   const parsed = optionsSchema.safeParse({
+    only: values.only ?? env.BENCH_ONLY,
+    'cold-start-runs': values['cold-start-runs'] ?? env.BENCH_COLD_START_RUNS,
     duration: values.duration ?? env.BENCH_DURATION,
     warmup: values.warmup ?? env.BENCH_WARMUP,
     connections: values.connections ?? env.BENCH_CONNECTIONS,
@@ -47,6 +66,8 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
   });
   if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
   return {
+    sections: new Set(parsed.data.only),
+    coldStartRuns: parsed.data['cold-start-runs'],
     durationMs: parsed.data.duration * 1000,
     warmupMs: parsed.data.warmup * 1000,
     connections: parsed.data.connections,
@@ -76,40 +97,49 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
   try {
     const handlerCalls = countCalls(documentClient());
     const bareCalls = countCalls(bare);
-    const orgIds = await provisionOrgs(http, options.connections);
-    const slots = await FlagSlots.load(http, orgIds);
+    if (options.sections.has('http')) {
+      const orgIds = await provisionOrgs(http, options.connections);
+      const slots = await FlagSlots.load(http, orgIds);
 
-    printSection('Settings', [
-      ...settingLines({
-        duration: `${options.durationMs / 1000} s per scenario, after a warm-up round of ${options.warmupMs / 1000} s per scenario`,
-        connections: `${options.connections} concurrent workers, one request at a time each (keep-alive node:http Agent)`,
-        orgs: `${orgIds.length} provisioned (one per worker, so concurrent write transactions never share an item)`,
-        'GET spread': 'round robin over every org',
-        'POST spread': `each worker flips its own org's ${slots.size(0)} flags in turn, alternating enabled true/false`,
-        'log level': `POWERTOOLS_LOG_LEVEL=${process.env.POWERTOOLS_LOG_LEVEL}`,
-        api: `${apiUrl.origin} (local API Gateway + JWT authorizer + real handlers, in this process)`,
-        dynamodb: `${stack.dynamoDbEndpoint} (DynamoDB Local, in memory, a separate Java process), table ${tableName}`,
-        'data dir': stack.settings.dataDir,
-      }),
-    ]);
-    printSection('Running: a warm-up round over all scenarios, then each one measured (progress on stderr)', []);
+      printSection('Settings', [
+        ...settingLines({
+          duration: `${options.durationMs / 1000} s per scenario, after a warm-up round of ${options.warmupMs / 1000} s per scenario`,
+          connections: `${options.connections} concurrent workers, one request at a time each (keep-alive node:http Agent)`,
+          orgs: `${orgIds.length} provisioned (one per worker, so concurrent write transactions never share an item)`,
+          'GET spread': 'round robin over every org',
+          'POST spread': `each worker flips its own org's ${slots.size(0)} flags in turn, alternating enabled true/false`,
+          'log level': `POWERTOOLS_LOG_LEVEL=${process.env.POWERTOOLS_LOG_LEVEL}`,
+          api: `${apiUrl.origin} (local API Gateway + JWT authorizer + real handlers, in this process)`,
+          dynamodb: `${stack.dynamoDbEndpoint} (DynamoDB Local, in memory, a separate Java process), table ${tableName}`,
+          'data dir': stack.settings.dataDir,
+        }),
+      ]);
+      printSection('Running: a warm-up round over all scenarios, then each one measured (progress on stderr)', []);
 
-    const scenarios: Scenario[] = [
-      { name: 'GET /org-feature-flags/{org_id}', operation: httpGetOrgFlags(http, orgIds), counter: handlerCalls },
-      { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
-      { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
-      { name: 'store transaction (baseline of POST)', operation: storeToggle(new DynamoDbFlagStore(bare, tableName), slots, ACTOR), counter: bareCalls },
-    ];
-    memory.push({ label: 'before load (stack up, orgs provisioned)', usage: process.memoryUsage() });
-    await warmUp(scenarios, options);
-    const results: LoadResult[] = [];
-    for (const scenario of scenarios) results.push(await runLoad(scenario, options));
-    memory.push({ label: 'after load', usage: process.memoryUsage() });
+      const scenarios: Scenario[] = [
+        { name: 'GET /org-feature-flags/{org_id}', operation: httpGetOrgFlags(http, orgIds), counter: handlerCalls },
+        { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
+        { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
+        { name: 'store transaction (baseline of POST)', operation: storeToggle(new DynamoDbFlagStore(bare, tableName), slots, ACTOR), counter: bareCalls },
+      ];
+      memory.push({ label: 'before load (stack up, orgs provisioned)', usage: process.memoryUsage() });
+      await warmUp(scenarios, options);
+      const results: LoadResult[] = [];
+      for (const scenario of scenarios) results.push(await runLoad(scenario, options));
+      memory.push({ label: 'after load', usage: process.memoryUsage() });
 
-    const [get, query, post, transact] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
-    report(results, [ratioLine(get, query), ratioLine(post, transact)], memory);
+      const [get, query, post, transact] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+      report(results, [ratioLine(get, query), ratioLine(post, transact)], memory);
+    }
 
-    if (options.syncOrgs > 0) {
+    // Before the sync section, which seeds its own orgs: the by-flag page is measured at ~100 orgs first.
+    if (options.sections.has('operations')) {
+      printSection(`Operations: by-flag pages at ~100 and ~${options.syncOrgs} orgs, history, bulk (progress on stderr)`, []);
+      const result = await benchOperations(stack, http, Math.max(options.syncOrgs, 200), (line) => process.stderr.write(`${line}\n`));
+      printSection('Operations (local stack; p50 of sequential requests, each beside the least DynamoDB work it must do)', operationsLines(result));
+    }
+
+    if (options.sections.has('sync') && options.syncOrgs > 0) {
       printSection(`Sync over ${options.syncOrgs} orgs that lack one flag (progress on stderr)`, []);
       const passes = await benchSync(stack, http, handlerCalls, options.syncOrgs, (line) => process.stderr.write(`${line}\n`));
       memory.push({ label: 'after the sync benchmark', usage: process.memoryUsage() });
@@ -132,12 +162,16 @@ function report(results: readonly LoadResult[], ratios: readonly string[], memor
 
 async function main(): Promise<number> {
   const options = benchOptions(process.argv.slice(2), process.env);
-  // Info logs for every write would flood the terminal; set POWERTOOLS_LOG_LEVEL=INFO to measure them.
-  // The shared logger was built when the handlers' modules were imported, so it is told directly.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
   const memory: MemoryReading[] = [{ label: 'at start', usage: process.memoryUsage() }];
   printSection('Machine', machineLines());
+
+  // First, while no local stack runs beside it: it needs none, only this machine's CPU.
+  if (options.sections.has('cold-start')) {
+    printSection(`Cold start: ${options.coldStartRuns} fresh imports of each function's bundle (progress on stderr)`, []);
+    const result = await benchColdStart(options.coldStartRuns, (line) => process.stderr.write(`${line}\n`));
+    printSection('Cold start (bundles as cdk deploys them; import ms: median time to import the bundle in a fresh Node process)', coldStartLines(result));
+  }
+  if (!options.sections.has('http') && !options.sections.has('sync') && !options.sections.has('operations')) return 0;
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bench-'));
   let stack: LocalStack;

@@ -81,7 +81,8 @@ function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
+/** Rows as aligned columns: the first and last left-aligned, the others right-aligned. */
+export function table(rows: readonly (readonly string[])[]): string[] {
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: readonly string[]) =>
     row

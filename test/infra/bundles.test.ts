@@ -1,14 +1,17 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
+import { HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
 import { removeSynthOutput, synthStage } from '../support/cdk.js';
 import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
 import { PROJECT_ROOT } from '../../lib/project.js';
+import { BUNDLE_FILE, esbuildBundling } from '../../lib/constructs/bundling.js';
 
 const run = promisify(execFile);
 
@@ -49,6 +52,24 @@ async function runBundle(name: HandlerName, event: unknown, extraEnv: NodeJS.Pro
   return run(process.execPath, ['--input-type=module', '-e', script], { env });
 }
 
+/** The source files a bundle was built from, as its source map lists them (paths relative to the bundle). */
+async function bundleSources(name: HandlerName): Promise<string[]> {
+  const file = bundles.get(name);
+  if (!file) throw new Error(`no bundle for ${name}`);
+  return (JSON.parse(await readFile(`${file}.map`, 'utf8')) as { sources: string[] }).sources;
+}
+
+/** The DynamoDB client, the document client and the project's DynamoDB adapters. */
+const DYNAMODB_CODE = [/(^|\/)node_modules\/@aws-sdk\/(client-dynamodb|lib-dynamodb)\//, /(^|\/)lambdas\/adapters\/dynamodb-[^/]+$/];
+const isDynamoDbCode = (source: string) => DYNAMODB_CODE.some((pattern) => pattern.test(source));
+
+/** The AWS clients a function uses only for what one of its grants allows. */
+const CLIENT_GRANTS: Readonly<Record<string, ExtraGrant>> = {
+  '@aws-sdk/client-sfn': 'start-jobs',
+  '@aws-sdk/client-s3': 'write-exports',
+  '@aws-sdk/client-eventbridge': 'publish-events',
+};
+
 /** What the Lambda runtime sets that turns tracing on: the execution environment and a sampled trace. */
 const LAMBDA_TRACING_ENV = {
   AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
@@ -67,9 +88,46 @@ describe('the function bundles cdk deploys', () => {
     }
   });
 
+  it("of functions that never touch the table hold no DynamoDB client or adapter; the others' do", async () => {
+    const names = Object.keys(HANDLERS) as HandlerName[];
+    const tableless = names.filter((name) => HANDLERS[name].tableAccess === 'none');
+    expect(tableless.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const found = (await bundleSources(name)).filter(isDynamoDbCode);
+      if (tableless.includes(name)) expect({ name, found }).toEqual({ name, found: [] });
+      else expect({ name, found: found.length > 0 }).toEqual({ name, found: true });
+    }
+  });
+
+  it('hold the Step Functions, S3 and EventBridge clients exactly where the function declares the grant that uses them', async () => {
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      const sources = await bundleSources(name);
+      const grants: readonly ExtraGrant[] = (HANDLERS[name] as HandlerDeclaration).grants ?? [];
+      for (const [client, grant] of Object.entries(CLIENT_GRANTS)) {
+        const bundled = sources.some((source) => source.includes(`node_modules/${client}/`));
+        expect({ name, client, bundled }).toEqual({ name, client, bundled: grants.includes(grant) });
+      }
+    }
+  });
+
+  it('are what the bench bundles: the same options give the same code', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bundle-'));
+    try {
+      for (const name of ['health', 'get-org-flags'] as const) {
+        await build(esbuildBundling(handlerEntryPath(name), path.join(dir, name)));
+        const [bench, deployed] = await Promise.all([readFile(path.join(dir, name, BUNDLE_FILE), 'utf8'), readFile(bundles.get(name) ?? '', 'utf8')]);
+        expect(bench === deployed).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('run: provisioning from an OrgCreated event, then reading and writing flags over the real table', async () => {
     const orgId = uniqueOrgId('bundle');
     expect(await invokeBundle('health', httpEvent({ method: 'GET', path: '/health', role: 'none' }))).toMatchObject({ statusCode: 200 });
+    const description = await invokeBundle('openapi', httpEvent({ method: 'GET', path: '/openapi.json', role: 'none' }));
+    expect(JSON.parse(description?.body ?? '{}')).toEqual(JSON.parse(await readFile(path.join(PROJECT_ROOT, 'docs', 'openapi.json'), 'utf8')));
     await invokeBundle('org-created', eventBridgeEvent({ org_id: orgId }));
 
     const read = await invokeBundle('get-org-flags', httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' }));

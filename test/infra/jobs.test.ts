@@ -186,7 +186,7 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
     });
 
     it('targets deploy-sync with a retry policy and its dead-letter queue, which is also the on-failure destination of the function', () => {
-      const [queueId] = onlyResource(stateless, 'AWS::SQS::Queue');
+      const [queueId] = Object.keys(stateless.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
       const targets = stateless.findResources('AWS::Events::Rule')[ruleId]?.Properties.Targets as Record<string, unknown>[];
       expect(targets).toEqual([
         expect.objectContaining({

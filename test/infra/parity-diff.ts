@@ -3,6 +3,7 @@ import { HANDLERS } from '../../lib/service/handlers.js';
 import type { JobMachineDeclaration } from '../../lib/service/jobs.js';
 import { routeKey, type RouteDeclaration } from '../../lib/service/routes.js';
 import type { EventRuleDeclaration } from '../../lib/service/rules.js';
+import type { StreamConsumerDeclaration } from '../../lib/service/streams.js';
 import { createTableInput, type TableDeclaration } from '../../lib/service/table.js';
 import { type AslDefinition, type AslState, handlerOfFunction, placeholderId, refId, type Resource, stateMachineDefinition } from '../support/cdk.js';
 
@@ -263,6 +264,48 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
   if (checkWorkerTask(recordName, record, { action: 'fail', 'job_id.$': '$.job_id', 'error.$': '$.error' })) {
     const ends = [record.Next, ...(record.Catch ?? []).map((c) => c.Next)].map((next) => states[next ?? '']?.Type);
     if (ends.length === 0 || ends.some((type) => type !== 'Fail')) diffs.push(`${recordName}: goes on to ${show(ends)}, expected only Fail states`);
+  }
+  return diffs;
+}
+
+/**
+ * Differences between the template's event source mappings and the declared stream consumers
+ * (which the local stack's stream reader also runs on): one mapping per consumer, whose filter
+ * deep-equals the declared one (and no other mappings), the declared handler's function, batch
+ * size, starting position, retries, record age, bisection, and partial batch responses.
+ */
+export function diffStreamConsumers(template: Template, consumers: readonly StreamConsumerDeclaration[]): string[] {
+  const diffs: string[] = [];
+  const mappings = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'));
+  const patternsOf = (mapping: Resource) => ((mapping.Properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern) as unknown);
+  const matched = new Set<string>();
+  for (const consumer of consumers) {
+    const candidates = mappings.filter(([, mapping]) => jsonEqual(patternsOf(mapping), [consumer.filter]));
+    if (candidates.length !== 1) {
+      diffs.push(`stream consumer ${consumer.id}: ${candidates.length} event source mappings of the template have the declared filter ${show(consumer.filter)}, expected 1`);
+      continue;
+    }
+    const [id, mapping] = candidates[0] as [string, Resource];
+    matched.add(id);
+    const props = mapping.Properties;
+    const functionId = refId(props.FunctionName);
+    if (handlerOfFunction(template, functionId) !== consumer.target) {
+      diffs.push(`stream consumer ${consumer.id}: maps to ${describeFunction(template, functionId)}, declared handler ${consumer.target}`);
+    }
+    const expected: Record<string, unknown> = {
+      BatchSize: consumer.batchSize,
+      StartingPosition: consumer.startingPosition,
+      MaximumRetryAttempts: consumer.retryAttempts,
+      MaximumRecordAgeInSeconds: consumer.maxRecordAgeSeconds,
+      BisectBatchOnFunctionError: consumer.bisectBatchOnError,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    };
+    for (const [name, value] of Object.entries(expected)) {
+      if (!jsonEqual(props[name], value)) diffs.push(`stream consumer ${consumer.id}: ${name} is ${show(props[name])}, declared ${show(value)}`);
+    }
+  }
+  for (const [id, mapping] of mappings) {
+    if (!matched.has(id)) diffs.push(`the template has event source mapping ${id} with filters ${show(patternsOf(mapping))}, which no stream consumer declares`);
   }
   return diffs;
 }

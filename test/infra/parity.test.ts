@@ -4,9 +4,10 @@ import { SCOPES } from '../../lambdas/domain/caller.js';
 import { JOB_MACHINE, type JobMachineDeclaration } from '../../lib/service/jobs.js';
 import { ROUTES, type RouteDeclaration } from '../../lib/service/routes.js';
 import { eventRules, type EventRuleDeclaration } from '../../lib/service/rules.js';
+import { CHANGE_EVENTS_STREAM } from '../../lib/service/streams.js';
 import { FLAG_TABLE, type TableDeclaration } from '../../lib/service/table.js';
 import { STAGE_NAMES, cdkJsonStages, functionIdsByHandler, removeSynthOutput, type SynthesizedStage, synthStage } from '../support/cdk.js';
-import { diffJobMachine, diffRoutes, diffRules, diffTable } from './parity-diff.js';
+import { diffJobMachine, diffRoutes, diffRules, diffStreamConsumers, diffTable } from './parity-diff.js';
 
 /**
  * The deployed stacks and the local server are built from the same declarations in lib/service.
@@ -71,8 +72,9 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
       expect(diffRoutes(stateless, ROUTES.filter((route) => route.path !== '/orgs/{org_id}/provision'))).toEqual([
         'the template has POST /orgs/{org_id}/provision, which no route declares',
       ]);
-      expect(diffRoutes(stateless, [...ROUTES, { method: 'GET', path: '/orgs', handler: 'list-flags', scopes: [SCOPES.admin] }])).toEqual([
-        'GET /orgs is declared but missing from the template',
+      const [declared] = ROUTES as [RouteDeclaration];
+      expect(diffRoutes(stateless, [...ROUTES, { ...declared, method: 'GET', path: '/orgs/{org_id}/archive', handler: 'list-flags', scopes: [SCOPES.admin] }])).toEqual([
+        'GET /orgs/{org_id}/archive is declared but missing from the template',
       ]);
       expect(diffRoutes(stateless, withRoute('GET /feature-flags', (route) => ({ ...route, handler: 'get-org-flags' })))).toEqual([
         expect.stringMatching(/^GET \/feature-flags: invokes the list-flags function .*declared handler get-org-flags/),
@@ -186,6 +188,42 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
         expect.stringContaining('0 rules of the template have the declared pattern'),
         expect.stringContaining('"detail-type":["OrgDeleted"]'),
       ]);
+    });
+  });
+
+  describe('stream consumers', () => {
+    it('the event source mapping on the table stream is exactly the declared change-event consumer', () => {
+      expect(diffStreamConsumers(stateless, [CHANGE_EVENTS_STREAM])).toEqual([]);
+    });
+
+    it('another filter, target, batch size or retry count in the declaration is reported', () => {
+      const otherPrefix = { ...CHANGE_EVENTS_STREAM, filter: { ...CHANGE_EVENTS_STREAM.filter, dynamodb: { Keys: { pk: { S: [{ prefix: 'ORG#' }] } } } } };
+      expect(diffStreamConsumers(stateless, [otherPrefix])).toEqual([
+        expect.stringMatching(/^stream consumer ChangeEvents: 0 event source mappings of the template have the declared filter/),
+        expect.stringMatching(/^the template has event source mapping .*"prefix":"HIST#".*, which no stream consumer declares$/),
+      ]);
+      expect(diffStreamConsumers(stateless, [{ ...CHANGE_EVENTS_STREAM, target: 'org-created' }])).toEqual([
+        expect.stringMatching(/^stream consumer ChangeEvents: maps to the publish-changes function .*declared handler org-created/),
+      ]);
+      expect(diffStreamConsumers(stateless, [{ ...CHANGE_EVENTS_STREAM, batchSize: 10, retryAttempts: 2 }])).toEqual([
+        'stream consumer ChangeEvents: BatchSize is 100, declared 10',
+        `stream consumer ChangeEvents: MaximumRetryAttempts is ${CHANGE_EVENTS_STREAM.retryAttempts}, declared 2`,
+      ]);
+    });
+
+    it('a changed template is reported: another filter, no partial batch responses', () => {
+      const changed = changedTemplate(stateless, (json) => {
+        const props = propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as { FilterCriteria: { Filters: { Pattern: string }[] }; FunctionResponseTypes?: string[] };
+        props.FilterCriteria.Filters = [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'] }) }];
+      });
+      expect(diffStreamConsumers(changed, [CHANGE_EVENTS_STREAM])).toEqual([
+        expect.stringContaining('0 event source mappings of the template have the declared filter'),
+        expect.stringContaining('"eventName":["INSERT","MODIFY"]'),
+      ]);
+      const whole = changedTemplate(stateless, (json) => {
+        delete (propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as { FunctionResponseTypes?: string[] }).FunctionResponseTypes;
+      });
+      expect(diffStreamConsumers(whole, [CHANGE_EVENTS_STREAM])).toEqual(['stream consumer ChangeEvents: FunctionResponseTypes is undefined, declared ["ReportBatchItemFailures"]']);
     });
   });
 

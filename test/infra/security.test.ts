@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { StageConfig } from '../../lib/config/stage-config.js';
-import { DEFAULT_TIMEOUT_SECONDS, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
+import { DEFAULT_TIMEOUT_SECONDS, STREAM_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
 import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
 import {
   STAGE_NAMES,
@@ -46,8 +46,16 @@ const STATE_MACHINE_WILDCARD_ACTIONS = [
 
 const actionsOf = (statements: readonly Statement[]) => statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
 const dynamoActions = (statements: readonly Statement[]) => actionsOf(statements).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
-/** The statements on the table itself, not on its indexes. */
-const tableStatements = (statements: readonly Statement[]) => statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/'));
+/** Whether a statement grants reading the table's stream (and nothing else). */
+const isStreamStatement = (s: Statement) => asArray(s.Action).length > 0 && asArray(s.Action).every((action) => STREAM_ACTIONS.includes(action));
+/** The statements on the table itself, not on its indexes or its stream. */
+const tableStatements = (statements: readonly Statement[]) => statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/') && !isStreamStatement(s));
+/** The logical id of the after-deploy sync's dead-letter queue (the stateless stack's other queue is the change publisher's). */
+const deploySyncQueueId = (template: Template) => {
+  const ids = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
+  if (ids.length !== 1) throw new Error(`expected one after-deploy sync queue, found ${ids.length}`);
+  return ids[0] as string;
+};
 const isWriteAction = (action: string) => action === '*' || /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
 
 
@@ -102,7 +110,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
       for (const name of HANDLER_NAMES) {
         const indexStatements: Statement[] = [];
-        for (const statement of functionStatements(stateless, functions[name]).filter((s) => dynamoActions([s]).length > 0)) {
+        for (const statement of functionStatements(stateless, functions[name]).filter((s) => dynamoActions([s]).length > 0 && !isStreamStatement(s))) {
           const resources = asArray(statement.Resource).map((resource) => resolveImports(stateful, resource));
           if (JSON.stringify(resources).includes('/index/')) indexStatements.push(statement);
           else expect({ name, resources }).toEqual({ name, resources: [tableArn] });
@@ -116,6 +124,36 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
         const roleId = refId(stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Role) ?? '';
         expect(stateless.findResources('AWS::IAM::Role')[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
       }
+    });
+
+    it("only functions declaring 'read-stream' may read the table's stream, and only that stream; only those declaring 'publish-events' may put events, and only on the org bus", () => {
+      const [tableId] = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
+      const bus = stateful.findResources('AWS::Events::EventBus');
+      const busArn = Object.keys(bus).length === 1 ? { 'Fn::GetAtt': [Object.keys(bus)[0], 'Arn'] } : undefined;
+      for (const name of HANDLER_NAMES) {
+        const statements = functionStatements(stateless, functions[name]).filter((s) => s.Effect === 'Allow');
+        const grants = declaration(name).grants ?? [];
+        const streamReads = statements.filter((s) => asArray(s.Action).some((action) => /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(action)));
+        expect({ name, streamReads: streamReads.map((s) => ({ Action: asArray(s.Action).sort(), Resource: resolveImports(stateful, s.Resource) })) }).toEqual({
+          name,
+          streamReads: grants.includes('read-stream') ? [{ Action: [...STREAM_ACTIONS].sort(), Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] } }] : [],
+        });
+        const puts = statements.filter((s) => asArray(s.Action).some((action) => action.toLowerCase().startsWith('events:')));
+        const expected = grants.includes('publish-events') ? [{ Action: ['events:PutEvents'], Resource: busArn ?? expect.anything() }] : [];
+        expect({ name, puts: puts.map((s) => ({ Action: asArray(s.Action), Resource: resolveImports(stateful, s.Resource) })) }).toEqual({ name, puts: expected });
+      }
+      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('publish-events'))).toEqual(['publish-changes']);
+      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('read-stream'))).toEqual(['publish-changes']);
+    });
+
+    it('the change publisher holds nothing but its logs, X-Ray, the stream, PutEvents and sending to its failure queue', () => {
+      const actions = functionStatements(stateless, functions['publish-changes'])
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => asArray(s.Action))
+        .sort();
+      expect(actions).toEqual(
+        ['logs:CreateLogStream', 'logs:PutLogEvents', ...XRAY_ACTIONS, ...STREAM_ACTIONS, 'events:PutEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      );
     });
 
     it("no statement has Resource '*' except X-Ray's PutTraceSegments/PutTelemetryRecords, and the state machine's log delivery and X-Ray (key policies excepted: there '*' is the key itself)", () => {
@@ -218,7 +256,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it('every target function retries and then sends failures to the same dead-letter queue as its rule', () => {
       // Org-bus rules dead-letter to the stateful stack's queue; the after-deploy rule to the stateless stack's one.
       const [queueId] = onlyResource(stateful, 'AWS::SQS::Queue');
-      const [syncQueueId] = onlyResource(stateless, 'AWS::SQS::Queue');
+      const syncQueueId = deploySyncQueueId(stateless);
       const orgRules = new Set(orgBusRules(stateless).map(([id]) => id));
       const invokeConfigs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig'));
       for (const [ruleId, rule] of Object.entries(stateless.findResources('AWS::Events::Rule'))) {
@@ -279,10 +317,12 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     });
 
     it("the after-deploy sync's dead-letter queue is encrypted, refuses requests without TLS and admits exactly its rule", () => {
-      const [queueId, queue] = onlyResource(stateless, 'AWS::SQS::Queue');
-      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined).toBe(true);
-      const [, policy] = onlyResource(stateless, 'AWS::SQS::QueuePolicy');
-      expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
+      const queueId = deploySyncQueueId(stateless);
+      const queue = stateless.findResources('AWS::SQS::Queue')[queueId];
+      expect(queue?.Properties.SqsManagedSseEnabled === true || queue?.Properties.KmsMasterKeyId !== undefined).toBe(true);
+      const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter((p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+      expect(policies).toHaveLength(1);
+      const [policy] = policies as [(typeof policies)[number]];
       const statements = policy.Properties.PolicyDocument.Statement as Statement[];
       expect(statements.filter(deniesInsecureTransport)).toEqual([
         expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
@@ -338,7 +378,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   });
 
   describe('API', () => {
-    it('every route but GET /health uses the JWT authorizer with the stage issuer and audience', () => {
+    it('every route but GET /health and GET /openapi.json uses the JWT authorizer with the stage issuer and audience', () => {
       const [authorizerId] = onlyResource(stateless, 'AWS::ApiGatewayV2::Authorizer');
       stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
@@ -347,8 +387,8 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       });
       const routes = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route'));
       const open = routes.filter((route) => route.Properties.AuthorizationType === 'NONE').map((route) => route.Properties.RouteKey);
-      expect(open).toEqual(['GET /health']);
-      for (const route of routes.filter((r) => r.Properties.RouteKey !== 'GET /health')) {
+      expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json']);
+      for (const route of routes.filter((r) => !open.includes(r.Properties.RouteKey))) {
         expect(route.Properties).toEqual(
           expect.objectContaining({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId }, AuthorizationScopes: expect.arrayContaining([expect.any(String)]) }),
         );

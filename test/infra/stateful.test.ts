@@ -142,7 +142,7 @@ describe('stateful resources and stack properties', () => {
     it('alarms on dead letters (of OrgCreated and of the after-deploy sync), on errors and throttles of every function and on API 5xx, each notifying the alarm topic', () => {
       const { statefulTemplate, statelessTemplate } = stage(name);
       const [queueId] = onlyResource(statefulTemplate, 'AWS::SQS::Queue');
-      const [syncQueueId] = onlyResource(statelessTemplate, 'AWS::SQS::Queue');
+      const [syncQueueId] = Object.keys(statelessTemplate.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
       const [topicId] = onlyResource(statefulTemplate, 'AWS::SNS::Topic');
       const [apiId] = onlyResource(statelessTemplate, 'AWS::ApiGatewayV2::Api');
       const alarms = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);

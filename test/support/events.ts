@@ -30,6 +30,8 @@ export interface HttpEventOptions {
   orgId?: string;
   /** Overrides the token's `sub` claim. */
   sub?: string;
+  /** An `email` claim, as ID-token-like access tokens of some providers carry. */
+  email?: string;
   queryStringParameters?: Record<string, string>;
   isBase64Encoded?: boolean;
 }
@@ -100,6 +102,7 @@ function jwtAuthorizer(role: Exclude<TestRole, 'none'>, options: HttpEventOption
     exp: issuedAt + 3600,
     scope: scopes.join(' '),
     ...(role === 'org' && options.orgId !== undefined ? { [ORG_CLAIM]: options.orgId } : {}),
+    ...(options.email !== undefined ? { email: options.email } : {}),
   };
   return { principalId: '', integrationLatency: 0, jwt: { claims, scopes } };
 }

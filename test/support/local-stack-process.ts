@@ -17,6 +17,8 @@ export interface LocalStackProcess {
   readonly env: NodeJS.ProcessEnv;
   output(): string;
   stop(): Promise<void>;
+  /** Sends `signal` to the stack's process (`SIGKILL`, as a crash would) and waits until it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /**
@@ -63,6 +65,10 @@ export async function startLocalStackProcess(options: { dataDir?: string; root?:
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };

@@ -182,6 +182,7 @@ describe('get-org-flags handler (GET /org-feature-flags/{org_id})', () => {
       version: 0,
       updated_at: null,
       updated_by: null,
+      updated_by_email: null,
     });
     for (const other of body.flags.filter((f) => f.key !== definition.key)) expect(other.is_default).toBe(false);
   });

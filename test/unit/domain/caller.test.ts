@@ -66,20 +66,22 @@ describe('callerFromToken', () => {
   });
 
   describe('caller id', () => {
-    it('prefers email', () => {
-      expect(callerFromToken([ADMIN], { email: 'alice@example.com', username: 'alice', sub: 's-1' }).id).toBe('alice@example.com');
+    it('is the stable subject, never the email or username', () => {
+      const caller = callerFromToken([ADMIN], { email: 'alice@example.com', username: 'alice', sub: 's-1' });
+      expect(caller.id).toBe('s-1');
+      expect(caller.email).toBe('alice@example.com');
     });
 
-    it('uses username when there is no email', () => {
-      expect(callerFromToken([ADMIN], { username: 'alice', sub: 's-1' }).id).toBe('alice');
+    it('is the client id of a machine token without sub', () => {
+      expect(callerFromToken([SERVICE], { client_id: 'billing-service', username: 'x' })).toEqual({ role: 'service', id: 'billing-service' });
     });
 
-    it('uses sub when there is neither email nor username', () => {
-      expect(callerFromToken([SERVICE], { sub: 's-1' }).id).toBe('s-1');
+    it('carries no email when the token has none', () => {
+      expect('email' in callerFromToken([SERVICE], { sub: 's-1' })).toBe(false);
     });
 
     it('skips empty and non-string claims', () => {
-      expect(callerFromToken([ADMIN], { email: '', username: 7, sub: 's-1' }).id).toBe('s-1');
+      expect(callerFromToken([ADMIN], { email: '', client_id: 7, sub: 's-1' })).toEqual({ role: 'admin', id: 's-1' });
     });
 
     it('is still a non-empty string when the token names nobody', () => {

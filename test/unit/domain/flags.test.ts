@@ -71,6 +71,7 @@ describe('mergeOrgFlags', () => {
       version: 0,
       updated_at: null,
       updated_by: null,
+      updated_by_email: null,
     });
     expect(auditLog).toMatchObject({ user_enabled: false, feature_flag_value: 0, is_default: true, source: 'registry_default', version: 0 });
   });
@@ -90,6 +91,7 @@ describe('mergeOrgFlags', () => {
       version: 7,
       updated_at: '2026-11-02T10:00:00.000Z',
       updated_by: 'alice@example.com',
+      updated_by_email: null,
     });
     expect(flags.find((merged) => merged.key === 'beta-reports')).toMatchObject({
       user_enabled: true,

@@ -20,6 +20,20 @@ describe('route matching', () => {
     expect(matchRoute(routes, 'GET', '/org-feature-flags/')).toBeUndefined();
   });
 
+  it('prefers a literal segment over a parameter, whatever the declaration order, as API Gateway does', () => {
+    const reversed = compileRoutes([...ROUTES].reverse());
+    for (const compiled of [routes, reversed]) {
+      expect(matchRoute(compiled, 'GET', '/org-feature-flags/by-flag/history')).toMatchObject({
+        route: { handler: 'list-flag-orgs' },
+        pathParameters: { key: 'history' },
+      });
+      expect(matchRoute(compiled, 'GET', '/org-feature-flags/acme/history')).toMatchObject({
+        route: { handler: 'get-org-history' },
+        pathParameters: { org_id: 'acme' },
+      });
+    }
+  });
+
   it('keeps a parameter that is not valid percent-encoding as it came', () => {
     expect(matchRoute(routes, 'GET', '/org-feature-flags/%E0%A4%A')?.pathParameters.org_id).toBe('%E0%A4%A');
   });

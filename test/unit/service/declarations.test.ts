@@ -12,10 +12,10 @@ describe('the service declarations', () => {
     for (const name of Object.keys(HANDLERS) as HandlerName[]) expect(existsSync(handlerEntryPath(name))).toBe(true);
   });
 
-  it('declare each route once, with only /health open and writes for admins only', () => {
+  it('declare each route once, with only /health and /openapi.json open and writes for admins only', () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(ROUTES.filter((route) => route.scopes.length === 0).map(routeKey)).toEqual(['GET /health']);
+    expect(ROUTES.filter((route) => route.scopes.length === 0).map(routeKey)).toEqual(['GET /health', 'GET /openapi.json']);
     for (const route of ROUTES.filter((r) => r.method === 'POST')) expect(route.scopes).toEqual([SCOPES.admin]);
   });
 

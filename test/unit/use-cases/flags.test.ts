@@ -1,94 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { buildRegistry } from '../../../registry/index.js';
 import type { Caller } from '../../../lambdas/domain/caller.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnknownFlagError } from '../../../lambdas/domain/errors.js';
-import type { FlagChange, FlagChangeOutcome, FlagStore, OrgState } from '../../../lambdas/domain/flag-store.js';
-import type { FlagRow, FlagState, OrgRecord } from '../../../lambdas/domain/flags.js';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, UnknownFlagError } from '../../../lambdas/domain/errors.js';
+import type { FlagChange } from '../../../lambdas/domain/flag-store.js';
+import type { FlagRow, FlagState } from '../../../lambdas/domain/flags.js';
 import { getOrgFlags, listFlags, provisionOrg, setOrgFlag, type Deps } from '../../../lambdas/use-cases/flags.js';
+import { FakeFlagStore } from '../../support/fake-flag-store.js';
 import { rejectionOf } from '../../support/rejection.js';
-
-/**
- * An in-memory FlagStore with the port's semantics (conditional writes, version checks) that
- * records every call in order. `nextOutcome` forces the result of the next `applyChange`.
- */
-class FakeFlagStore implements FlagStore {
-  readonly orgs = new Map<string, OrgRecord>();
-  readonly rows = new Map<string, FlagRow>();
-  readonly calls: { method: keyof FlagStore; args: unknown[] }[] = [];
-  nextOutcome: FlagChangeOutcome | undefined;
-
-  addOrg(orgId: string, registryVersion = 'v-old'): OrgRecord {
-    const record = { orgId, provisionedAt: '2026-11-01T00:00:00.000Z', registryVersion, provisionedBy: 'test' };
-    this.orgs.set(orgId, record);
-    return record;
-  }
-
-  addRow(row: FlagRow): void {
-    this.rows.set(`${row.orgId}#${row.key}`, row);
-  }
-
-  methods(): string[] {
-    return this.calls.map((call) => call.method);
-  }
-
-  async getOrgState(orgId: string): Promise<OrgState> {
-    this.calls.push({ method: 'getOrgState', args: [orgId] });
-    return { org: this.orgs.get(orgId), rows: [...this.rows.values()].filter((row) => row.orgId === orgId) };
-  }
-
-  async getOrg(orgId: string): Promise<OrgRecord | undefined> {
-    this.calls.push({ method: 'getOrg', args: [orgId] });
-    return this.orgs.get(orgId);
-  }
-
-  async putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number> {
-    this.calls.push({ method: 'putRowsIfAbsent', args: [rows] });
-    let written = 0;
-    for (const row of rows) {
-      const id = `${row.orgId}#${row.key}`;
-      if (this.rows.has(id)) continue;
-      this.rows.set(id, row);
-      written++;
-    }
-    return written;
-  }
-
-  async putOrgIfAbsent(org: OrgRecord): Promise<boolean> {
-    this.calls.push({ method: 'putOrgIfAbsent', args: [org] });
-    if (this.orgs.has(org.orgId)) return false;
-    this.orgs.set(org.orgId, org);
-    return true;
-  }
-
-  async applyChange(change: FlagChange): Promise<FlagChangeOutcome> {
-    this.calls.push({ method: 'applyChange', args: [change] });
-    if (this.nextOutcome) {
-      const outcome = this.nextOutcome;
-      this.nextOutcome = undefined;
-      return outcome;
-    }
-    if (!this.orgs.has(change.orgId)) return { kind: 'org_not_found' };
-    const id = `${change.orgId}#${change.key}`;
-    const old = this.rows.get(id);
-    if (change.expectedVersion !== undefined && (old?.version ?? 0) !== change.expectedVersion) {
-      return { kind: 'version_conflict', current: old };
-    }
-    if (old && old.enabled === change.enabled) return { kind: 'unchanged', row: old };
-    const at = change.now.toISOString();
-    const row: FlagRow = {
-      orgId: change.orgId,
-      key: change.key,
-      enabled: change.enabled,
-      version: (old?.version ?? 0) + 1,
-      source: 'admin',
-      createdAt: old?.createdAt ?? at,
-      updatedAt: at,
-      updatedBy: change.actor,
-    };
-    this.rows.set(id, row);
-    return { kind: 'changed', row, previousEnabled: old ? old.enabled : change.registryDefault };
-  }
-}
 
 const registry = buildRegistry(
   [
@@ -307,6 +225,7 @@ describe('setOrgFlag', () => {
         version: 6,
         updated_at: '2026-12-01T12:00:00.000Z',
         updated_by: 'alice@example.com',
+        updated_by_email: null,
       },
     });
   });
@@ -326,7 +245,7 @@ describe('setOrgFlag', () => {
     expect((error as NotFoundError).code).toBe('org_not_found');
   });
 
-  it('maps version_conflict to a 409 carrying the current version', async () => {
+  it('maps version_conflict to a 409 carrying the current version and state', async () => {
     const current: FlagState = row('chat', true, { version: 7 });
     store.nextOutcome = { kind: 'version_conflict', current };
     const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, context));
@@ -334,14 +253,31 @@ describe('setOrgFlag', () => {
     const conflict = error as ConflictError;
     expect(conflict.status).toBe(409);
     expect(conflict.code).toBe('version_conflict');
-    expect(conflict.details).toEqual({ current_version: 7 });
+    expect(conflict.details).toEqual({
+      current_version: 7,
+      current: expect.objectContaining({ key: 'chat', user_enabled: true, version: 7, source: 'provisioned', is_default: false }),
+    });
   });
 
-  it('maps a version_conflict on a flag with no row to current version 0', async () => {
+  it('maps the same conflict to a 412 when the version came in If-Match', async () => {
+    store.nextOutcome = { kind: 'version_conflict', current: row('chat', true, { version: 7 }) };
+    const error = await rejectionOf(
+      setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, { ...context, precondition: 'if-match' }),
+    );
+    expect(error).toBeInstanceOf(PreconditionFailedError);
+    expect((error as PreconditionFailedError).status).toBe(412);
+    expect((error as PreconditionFailedError).code).toBe('precondition_failed');
+    expect((error as PreconditionFailedError).details).toMatchObject({ current_version: 7, current: { version: 7 } });
+  });
+
+  it('maps a version_conflict on a flag with no row to current version 0 and the registry default', async () => {
     store.nextOutcome = { kind: 'version_conflict', current: undefined };
     const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true, version: 3 }, context));
     expect(error).toBeInstanceOf(ConflictError);
-    expect((error as ConflictError).details).toEqual({ current_version: 0 });
+    expect((error as ConflictError).details).toEqual({
+      current_version: 0,
+      current: expect.objectContaining({ key: 'chat', is_default: true, user_enabled: false, version: 0 }),
+    });
   });
 });
 

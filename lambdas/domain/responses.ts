@@ -1,0 +1,320 @@
+import * as z from 'zod';
+import { flagDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
+import { JOB_TYPES } from './jobs.js';
+
+/**
+ * The response bodies of the HTTP API, as zod schemas: the API description (`GET /openapi.json`)
+ * is generated from them, and tests check the use cases' results against them. Every schema
+ * registered in {@link responseComponents} becomes a named component of that description. Objects
+ * are strict: a field a schema does not name is a mismatch, in zod as in the description.
+ */
+export const responseComponents = z.registry<{ id: string }>();
+
+function component<S extends z.ZodType>(id: string, schema: S): S {
+  responseComponents.add(schema, { id });
+  return schema;
+}
+
+const timestamp = z.iso.datetime();
+const version = z.number().int().nonnegative().describe('Strictly increasing per row; compare for equality only. 0 when the org has no row.');
+const nextCursor = z.string().nullable().describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.');
+const registryVersion = z.string().describe("Content hash of the flag registry in force.");
+const flagSource = z.enum(['provisioned', 'synced', 'admin']);
+const mergedSource = z.enum([...flagSource.options, 'registry_default']);
+
+// Errors
+
+const errorDetail = z.looseObject({
+  code: z.string().describe('Stable, machine-readable: `invalid_request`, `unknown_flag`, `org_not_found`, `version_conflict`, ...'),
+  message: z.string(),
+  issues: z
+    .array(z.strictObject({ field: z.string().nullable(), message: z.string() }))
+    .optional()
+    .describe('`invalid_request`: each bad field.'),
+  valid_keys: z.array(z.string()).optional().describe('`unknown_flag`: the keys of the registry.'),
+  job_id: z.string().optional().describe('`job_running`: the job already running.'),
+});
+
+export const errorSchema = component('Error', z.strictObject({ error: errorDetail }).describe('Every error the service itself answers.'));
+
+export const gatewayErrorSchema = component(
+  'GatewayError',
+  z
+    .strictObject({
+      message: z.string().describe('API Gateway\'s own text: `Unauthorized`, `Forbidden`, `Too Many Requests`.'),
+      error: z.strictObject({ code: z.string(), message: z.string() }).optional().describe('Added by the local gateway only.'),
+    })
+    .describe('An answer of API Gateway itself (or of the local gateway, which adds `error`), before any function runs.'),
+);
+
+// Registry and flags
+
+export const flagDefinitionComponent = component('FlagDefinition', flagDefinitionSchema.describe('One flag of the registry.'));
+export const retiredFlagComponent = component('RetiredFlag', retiredFlagSchema.describe('A key that was once a flag; never reused.'));
+
+export const mergedFlagSchema = component(
+  'MergedFlag',
+  z
+    .strictObject({
+      key: z.string(),
+      description: z.string(),
+      feature_flag_value: z.union([z.literal(0), z.literal(1)]),
+      user_enabled: z.boolean().describe('The same state as `feature_flag_value`.'),
+      internal_only: z.boolean().describe('From the registry, always.'),
+      from_registry: z.literal(true),
+      is_default: z.boolean().describe('True when the org has no row for the flag: the value is the registry default.'),
+      source: mergedSource,
+      version,
+      updated_at: timestamp.nullable(),
+      updated_by: z.string().nullable().describe('Stable subject of whoever wrote the row last, or the writing process.'),
+      updated_by_email: z.string().nullable(),
+    })
+    .describe('One registry flag of one org: the registry definition merged with the org\'s row.'),
+);
+
+export const versionConflictSchema = component(
+  'VersionConflictError',
+  z
+    .strictObject({
+      error: z.strictObject({
+        code: z.enum(['version_conflict', 'precondition_failed']),
+        message: z.string(),
+        current_version: version,
+        current: mergedFlagSchema.nullable().describe('The flag as it stands now.'),
+      }),
+    })
+    .describe('A write named a version (`version` in the body: 409; `If-Match`: 412) that the row no longer has.'),
+);
+
+export const healthSchema = component('Health', z.strictObject({ status: z.literal('ok'), registry_version: registryVersion }));
+
+export const flagRegistrySchema = component(
+  'FlagRegistry',
+  z
+    .strictObject({
+      registry_version: registryVersion,
+      flags: z.array(flagDefinitionComponent),
+      retired: z.array(retiredFlagComponent).optional().describe('Staff and services only.'),
+    })
+    .describe('The registry as the caller may see it: org tokens get no internal flags and no retired keys.'),
+);
+
+export const orgFlagsSchema = component(
+  'OrgFlags',
+  z.strictObject({
+    org_id: z.string(),
+    registry_version: registryVersion,
+    provisioned_registry_version: z.string(),
+    synced_registry_version: z.string().nullable().describe('null until a sync visited the org.'),
+    flags: z.array(mergedFlagSchema).describe('Every registry flag the caller may see, once, in registry order.'),
+  }),
+);
+
+export const orgFlagSchema = component('OrgFlag', z.strictObject({ org_id: z.string(), flag: mergedFlagSchema }));
+
+export const flagChangeSchema = component(
+  'FlagChange',
+  z.strictObject({
+    org_id: z.string(),
+    changed: z.boolean().describe('false when the flag already had this value: nothing was written.'),
+    previous_enabled: z.boolean(),
+    flag: mergedFlagSchema,
+  }),
+);
+
+// Orgs
+
+export const orgSummarySchema = component(
+  'OrgSummary',
+  z.strictObject({
+    org_id: z.string(),
+    provisioned_at: timestamp,
+    registry_version: z.string().describe('The registry version the org was provisioned with.'),
+    synced_registry_version: z.string().nullable(),
+  }),
+);
+
+export const orgListSchema = component('OrgList', z.strictObject({ orgs: z.array(orgSummarySchema), next_cursor: nextCursor }));
+
+export const flagOrgStateSchema = component(
+  'FlagOrgState',
+  z.strictObject({
+    org_id: z.string(),
+    enabled: z.boolean(),
+    is_default: z.boolean(),
+    source: mergedSource,
+    version,
+    updated_at: timestamp.nullable(),
+    updated_by: z.string().nullable(),
+    updated_by_email: z.string().nullable(),
+  }),
+);
+
+export const flagOrgsSchema = component(
+  'FlagOrgs',
+  z
+    .strictObject({
+      key: z.string(),
+      flag: flagDefinitionComponent,
+      registry_version: registryVersion,
+      orgs: z.array(flagOrgStateSchema),
+      next_cursor: nextCursor,
+    })
+    .describe("Every provisioned org's state of one flag, in org id order."),
+);
+
+export const provisionSchema = component(
+  'Provisioning',
+  z.strictObject({
+    org_id: z.string(),
+    provisioned: z.boolean().describe('true when this call provisioned the org; false when it already was.'),
+    rows_written: z.number().int().nonnegative(),
+    registry_version: z.string(),
+  }),
+);
+
+// History
+
+export const historyEntrySchema = component(
+  'HistoryEntry',
+  z.strictObject({
+    change_id: z.string().describe('Stable id; `FeatureFlagChanged` events carry it.'),
+    org_id: z.string(),
+    key: z.string(),
+    previous_enabled: z.boolean(),
+    enabled: z.boolean(),
+    version,
+    source: flagSource,
+    changed_by: z.string(),
+    changed_by_email: z.string().nullable(),
+    changed_at: timestamp,
+    request_id: z.string(),
+  }),
+);
+
+const changes = z.array(historyEntrySchema).describe('Newest first.');
+
+export const orgHistorySchema = component('OrgHistory', z.strictObject({ org_id: z.string(), changes, next_cursor: nextCursor }));
+
+export const flagHistorySchema = component('FlagHistory', z.strictObject({ key: z.string(), changes, next_cursor: nextCursor }));
+
+// Bulk change
+
+export const bulkResultSchema = component(
+  'BulkOrgResult',
+  z.strictObject({
+    org_id: z.string(),
+    result: z.enum(['changed', 'unchanged', 'org_not_found', 'conflict', 'error']),
+    version: version.optional(),
+    previous_enabled: z.boolean().optional(),
+    error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  }),
+);
+
+const bulkCount = z.number().int().nonnegative();
+
+export const bulkChangeSchema = component(
+  'BulkChange',
+  z
+    .strictObject({
+      key: z.string(),
+      enabled: z.boolean(),
+      request_id: z.string(),
+      counts: z.strictObject({ changed: bulkCount, unchanged: bulkCount, org_not_found: bulkCount, conflict: bulkCount, error: bulkCount }),
+      results: z.array(bulkResultSchema).describe('One per org id, in the order given.'),
+    })
+    .describe('Each org an ordinary audited write; one org failing does not stop the others.'),
+);
+
+// Jobs
+
+const count = z.number().int().nonnegative();
+
+const staleReportSchema = component(
+  'StaleReport',
+  z.strictObject({
+    generated_at: timestamp,
+    registry_version: z.string(),
+    stale_days: z.number().int(),
+    includes_orgs: z.boolean(),
+    orgs: count,
+    flags: z.array(
+      z.strictObject({
+        key: z.string(),
+        owner: z.string(),
+        internal_only: z.boolean(),
+        permanent: z.boolean(),
+        cleanup_after: z.string().nullable(),
+        orgs_on: count,
+        orgs_off: count,
+        orgs_at_default: count,
+        latest_enabled_at: timestamp.nullable(),
+        state: z.enum(['on_everywhere', 'off_everywhere', 'mixed', 'no_orgs']),
+        findings: z.array(z.enum(['past_cleanup_date', 'on_everywhere_long_ago', 'off_everywhere'])),
+        held_back_by: z.strictObject({ value: z.boolean(), orgs_count: count, org_ids: z.array(z.string()) }).nullable(),
+      }),
+    ),
+    past_due: z.array(z.string()),
+    ready_to_remove: z.array(z.string()),
+    off_everywhere: z.array(z.string()),
+    held_back: z.array(z.string()),
+    orphans_by_key: z.record(z.string(), count),
+  }),
+);
+
+const jobResultSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('sync'), registry_version: z.string() }),
+  z.strictObject({
+    type: z.literal('orphan-cleanup'),
+    dry_run: z.boolean(),
+    orphans_by_key: z.record(z.string(), count),
+    export_location: z.string().nullable(),
+  }),
+  z.strictObject({ type: z.literal('report'), report: staleReportSchema }),
+]);
+
+export const jobSchema = component(
+  'Job',
+  z
+    .strictObject({
+      job_id: z.string(),
+      type: z.enum(JOB_TYPES),
+      status: z.enum(['running', 'succeeded', 'failed']),
+      options: z.strictObject({ dry_run: z.boolean().optional(), force: z.boolean().optional(), stale_days: z.number().int().optional() }),
+      registry_version: z.string(),
+      created_at: timestamp,
+      created_by: z.string(),
+      updated_at: timestamp,
+      finished_at: timestamp.nullable(),
+      progress: z.strictObject({ orgs_total: count.nullable(), orgs_done: count, pages_done: count, percent: z.number().int().min(0).max(100) }),
+      counts: z.strictObject({
+        orgs_seen: count,
+        orgs_changed: count,
+        orgs_skipped: count,
+        orgs_failed: count,
+        rows_missing: count,
+        rows_written: count,
+        orphan_rows: count,
+        rows_exported: count,
+        rows_deleted: count,
+      }),
+      errors: z.array(z.strictObject({ org_id: z.string().nullable(), message: z.string(), at: timestamp })).describe('The first ten.'),
+      failure: z.string().nullable().describe('Why the engine gave up, when it did.'),
+      resumes: count,
+      result: jobResultSchema.nullable().describe('Once the job finished.'),
+    })
+    .describe('A job over all orgs.'),
+);
+
+export const jobListSchema = component('JobList', z.strictObject({ jobs: z.array(jobSchema).describe('Newest first.'), next_cursor: nextCursor }));
+
+export const apiDescriptionSchema = component(
+  'OpenApiDocument',
+  z
+    .looseObject({
+      openapi: z.string(),
+      info: z.looseObject({ title: z.string(), version: z.string() }),
+      paths: z.record(z.string(), z.looseObject({})),
+    })
+    .describe('This description, OpenAPI 3.1.'),
+);

@@ -1,0 +1,20 @@
+import * as z from 'zod';
+import { listOrgsQuerySchema, orgIdSchema } from '../domain/schemas.js';
+import { queryCursor } from '../http/cursor.js';
+import { parseInput, staffOf } from '../http/request.js';
+import { httpHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { appDeps } from '../shared/deps.js';
+import { listOrgs } from '../use-cases/views.js';
+
+const deps = appDeps();
+const position = z.object({ after: orgIdSchema });
+
+/** `GET /orgs?prefix=&limit=&cursor=`: provisioned orgs in org id order, from the `orgs` index. */
+export const handler = httpHandler(async (event) => {
+  staffOf(event, 'list orgs');
+  const { prefix, limit, cursor } = parseInput(listOrgsQuerySchema, event.queryStringParameters ?? {});
+  const cursors = queryCursor(`orgs:${prefix ?? ''}`, position);
+  const page = await listOrgs(deps, { ...(prefix ? { prefix } : {}), ...cursors.read(cursor), limit });
+  return json(200, { orgs: page.items, next_cursor: cursors.write(page.next === undefined ? undefined : { after: page.next }) });
+});

@@ -1,0 +1,137 @@
+import type { FlagDefinition } from '../../registry/index.js';
+import { canSeeOrg, seesInternalFlags, type Caller } from '../domain/caller.js';
+import { UnknownFlagError, flagNotFound, orgNotFound } from '../domain/errors.js';
+import type { HistoryPage, HistoryPosition } from '../domain/flag-store.js';
+import { mergeFlag, type FlagRow, type OrgRecord } from '../domain/flags.js';
+import { historyView } from '../domain/history.js';
+import type { Deps } from './flags.js';
+
+/**
+ * Most store reads one page request may make when a filter leaves pages sparse; the answer then
+ * holds fewer items than asked for and a cursor to go on from.
+ */
+export const MAX_READS_PER_PAGE = 5;
+
+/** A page of results and, when there may be more, the position the next page starts after. */
+export interface Page<T, P> {
+  readonly items: T[];
+  readonly next?: P;
+}
+
+/** An org as `GET /orgs` lists it. */
+export function orgView(org: OrgRecord) {
+  return {
+    org_id: org.orgId,
+    provisioned_at: org.provisionedAt,
+    registry_version: org.registryVersion,
+    synced_registry_version: org.syncedRegistryVersion ?? null,
+  };
+}
+
+/** Orgs in org id order, optionally only those whose id starts with `prefix`. */
+export async function listOrgs({ store }: Deps, query: { prefix?: string; after?: string; limit: number }): Promise<Page<ReturnType<typeof orgView>, string>> {
+  const page = await store.findOrgs(query);
+  const last = page.items.at(-1);
+  return { items: page.items.map(orgView), ...(page.more && last ? { next: last.orgId } : {}) };
+}
+
+/** The definition of a flag the caller asks about by key; staff learn the valid keys, orgs only that it is not theirs to see. */
+function definitionFor({ registry }: Deps, caller: Caller, key: string): FlagDefinition {
+  const definition = registry.byKey.get(key);
+  if (definition && (seesInternalFlags(caller) || !definition.internal_only)) return definition;
+  if (!seesInternalFlags(caller)) throw flagNotFound(key);
+  throw new UnknownFlagError(key, registry.flags.map((flag) => flag.key));
+}
+
+/** One flag of one org: its row (one GetItem) merged with the registry. */
+export async function getOrgFlag(deps: Deps, caller: Caller, orgId: string, key: string) {
+  if (!canSeeOrg(caller, orgId)) throw orgNotFound(orgId);
+  const definition = definitionFor(deps, caller, key);
+  const { row, orgExists } = await deps.store.getFlag(orgId, key);
+  if (!orgExists) throw orgNotFound(orgId);
+  return { org_id: orgId, flag: mergeFlag(definition, row) };
+}
+
+/** One org's state of one flag, as the by-flag view lists it. */
+export function flagOrgView(definition: FlagDefinition, orgId: string, row: FlagRow | undefined) {
+  const merged = mergeFlag(definition, row);
+  return {
+    org_id: orgId,
+    enabled: merged.user_enabled,
+    is_default: merged.is_default,
+    source: merged.source,
+    version: merged.version,
+    updated_at: merged.updated_at,
+    updated_by: merged.updated_by,
+    updated_by_email: merged.updated_by_email,
+  };
+}
+
+/**
+ * Every provisioned org's state of one flag, in org id order: the org list (`orgs` index) merged
+ * with the flag's rows (`by-flag` index), read side by side, so an org without a row yet (a flag
+ * added since its last sync) is listed with `is_default: true` rather than missed. Rows of orgs
+ * that have no org record (never fully provisioned) are not listed. The position is the last org
+ * id listed, so toggles meanwhile neither repeat nor skip an org.
+ */
+export async function flagAcrossOrgs(
+  deps: Deps,
+  caller: Caller,
+  query: { key: string; enabled?: boolean; after?: string; limit: number },
+): Promise<{ definition: FlagDefinition } & Page<ReturnType<typeof flagOrgView>, string>> {
+  const definition = definitionFor(deps, caller, query.key);
+  const items: ReturnType<typeof flagOrgView>[] = [];
+  let after = query.after;
+  for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
+    const [orgs, rows] = await Promise.all([
+      deps.store.findOrgs({ ...(after ? { after } : {}), limit: query.limit }),
+      deps.store.flagRows({ key: query.key, ...(after ? { after } : {}), limit: query.limit }),
+    ]);
+    // Both lists are complete up to the smaller of their last ids (or to the end, when one is exhausted).
+    const bounds = [orgs.more ? orgs.items.at(-1)?.orgId : undefined, rows.more ? rows.items.at(-1)?.orgId : undefined].filter(
+      (id): id is string => id !== undefined,
+    );
+    const bound = bounds.length > 0 ? bounds.reduce((a, b) => (a < b ? a : b)) : undefined;
+    const rowsByOrg = new Map(rows.items.map((row) => [row.orgId, row]));
+    const listed = orgs.items.filter((org) => bound === undefined || org.orgId <= bound);
+    for (const [index, org] of listed.entries()) {
+      const item = flagOrgView(definition, org.orgId, rowsByOrg.get(org.orgId));
+      if (query.enabled !== undefined && item.enabled !== query.enabled) continue;
+      items.push(item);
+      if (items.length === query.limit) {
+        const atEnd = bound === undefined && index === listed.length - 1;
+        return { definition, items, ...(atEnd ? {} : { next: org.orgId }) };
+      }
+    }
+    if (bound === undefined) return { definition, items };
+    after = bound;
+  }
+  return { definition, items, ...(after ? { next: after } : {}) };
+}
+
+/** Reads history pages until `limit` entries are in hand, the history ends, or the read budget is spent. */
+async function collectHistory(limit: number, after: HistoryPosition | undefined, read: (after: HistoryPosition | undefined, limit: number) => Promise<HistoryPage>) {
+  const items: ReturnType<typeof historyView>[] = [];
+  let next = after;
+  for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
+    const page = await read(next, limit - items.length);
+    items.push(...page.items.map(historyView));
+    next = page.next;
+    if (!next || items.length >= limit) break;
+  }
+  return { items, ...(next ? { next } : {}) };
+}
+
+/** One org's changes, newest first, optionally of one flag only. An org with no history that does not exist is a 404. */
+export async function orgHistory(deps: Deps, query: { orgId: string; key?: string; after?: HistoryPosition; limit: number }) {
+  const page = await collectHistory(query.limit, query.after, (after, limit) =>
+    deps.store.orgHistory({ orgId: query.orgId, ...(query.key ? { key: query.key } : {}), ...(after ? { after } : {}), limit }),
+  );
+  if (page.items.length === 0 && !query.after && !(await deps.store.getOrg(query.orgId))) throw orgNotFound(query.orgId);
+  return page;
+}
+
+/** One flag's changes across every org, newest first; retired keys keep their history. */
+export async function flagHistory(deps: Deps, query: { key: string; after?: HistoryPosition; limit: number }) {
+  return collectHistory(query.limit, query.after, (after, limit) => deps.store.flagHistory({ key: query.key, ...(after ? { after } : {}), limit }));
+}

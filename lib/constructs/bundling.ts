@@ -1,0 +1,71 @@
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { PROJECT_ROOT } from '../project.js';
+
+/**
+ * How every function's code is bundled, in esbuild's terms: an ESM bundle for Node.js 24, minified,
+ * with a source map (no sources inside), every dependency bundled, packages' ESM builds preferred
+ * (`module` before `main`, so that esbuild can tree-shake them), and `require` defined for the CJS
+ * dependencies that still call it (the X-Ray SDK). The CDK stack ({@link cdkBundling}) and the
+ * cold-start bench ({@link esbuildBundling}) both derive their options from this one object.
+ */
+export const FUNCTION_BUNDLING = {
+  format: 'esm',
+  target: 'node24',
+  platform: 'node',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: [],
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const satisfies Pick<BuildOptions, 'format' | 'target' | 'platform' | 'minify' | 'sourcemap' | 'sourcesContent' | 'mainFields'> & {
+  readonly external: readonly string[];
+  readonly banner: string;
+};
+
+/** `NODE_OPTIONS` of every function: stack traces in the logs point into the sources, through the bundle's source map. */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
+/** The bundle's file name, as `NodejsFunction` names an ESM bundle. */
+export const BUNDLE_FILE = 'index.mjs';
+
+/** {@link FUNCTION_BUNDLING} as `NodejsFunction`'s bundling options (the CDK runs the esbuild CLI with them). */
+export function cdkBundling(): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: FUNCTION_BUNDLING.target,
+    platform: FUNCTION_BUNDLING.platform,
+    minify: FUNCTION_BUNDLING.minify,
+    sourceMap: FUNCTION_BUNDLING.sourcemap,
+    sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    externalModules: [...FUNCTION_BUNDLING.external],
+    banner: FUNCTION_BUNDLING.banner,
+  };
+}
+
+/**
+ * {@link FUNCTION_BUNDLING} as esbuild API options that bundle `entry` into `outDir`/index.mjs, as
+ * the CDK does, and return the metafile (what went into the bundle, and how many bytes each input
+ * left in it).
+ */
+export function esbuildBundling(entry: string, outDir: string): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    outfile: `${outDir}/${BUNDLE_FILE}`,
+    absWorkingDir: PROJECT_ROOT,
+    format: FUNCTION_BUNDLING.format,
+    target: FUNCTION_BUNDLING.target,
+    platform: FUNCTION_BUNDLING.platform,
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourcemap,
+    sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.external],
+    banner: { js: FUNCTION_BUNDLING.banner },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, test } from '@jest/globals';
+import { PROJECT_ROOT } from '../../lib/project.js';
+
+const run = promisify(execFile);
+
+/** A quick bench: the HTTP scenarios for a second each, and a sync over 20 orgs. */
+const QUICK = ['--only', 'http,sync', '--duration', '1', '--warmup', '0', '--connections', '2', '--sync-orgs', '20'];
+
+/** The bench as `npm run bench` starts it, with the environment a developer's shell would have. */
+async function runBench(): Promise<{ stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Set by the test run, not by a developer's shell (test/support/global-setup.ts).
+  for (const name of ['POWERTOOLS_LOG_LEVEL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'TABLE_NAME', 'DYNAMODB_ENDPOINT']) delete env[name];
+  return run(process.execPath, ['--import', 'tsx', 'test/bench/bench.ts', ...QUICK], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 90_000 });
+}
+
+describe('npm run bench', () => {
+  test('prints its report and progress, and none of the handlers\' logs, the local stack\'s request lines or warnings', async () => {
+    const { stdout, stderr } = await runBench();
+
+    expect(stdout).toContain('\nResults (latency');
+    expect(stdout).toMatch(/GET \/org-feature-flags\/\{org_id\}\s+\d/);
+    expect(stdout).toContain('\nSync (local stack');
+    expect(stderr).toContain('measure 1 s: GET /org-feature-flags/{org_id}');
+    const lines = `${stdout}\n${stderr}`.split('\n');
+    expect(lines.filter((line) => /^\s*\{.*"level"\s*:/.test(line))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('[api]'))).toEqual([]);
+    expect(lines.filter((line) => /^\(node:\d+\)|@smithy\/|NodeVersionSupportWarning/.test(line))).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,174 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { BUNDLE_FILE, esbuildBundling, FUNCTION_NODE_OPTIONS } from '../../lib/constructs/bundling.js';
+import { HANDLERS, handlerEntryPath, type HandlerName } from '../../lib/service/handlers.js';
+import { table } from './report.js';
+
+const run = promisify(execFile);
+
+/** The bare DynamoDB client and document client with one Query, bundled like a function. */
+export const BASELINE_ENTRY = fileURLToPath(new URL('./cold-start-baseline.ts', import.meta.url));
+export const BASELINE_NAME = 'baseline: DynamoDB client + one Query';
+/** The ratio to the baseline every function must stay within. */
+export const RATIO_TARGET = 1.5;
+
+/** One bundle's measurement: medians over the runs, in milliseconds. */
+export interface ColdStartRow {
+  readonly name: string;
+  readonly bundleBytes: number;
+  /** Wall-clock time of the import. */
+  readonly importMs: number;
+  /** CPU time the process spent on the import (user and system, all threads). */
+  readonly cpuMs: number;
+}
+
+interface Sample {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+export interface ColdStartResult {
+  readonly runs: number;
+  readonly baseline: ColdStartRow;
+  readonly functions: readonly ColdStartRow[];
+}
+
+interface Bundle {
+  readonly name: string;
+  readonly file: string;
+  readonly bytes: number;
+  /** The environment the function gets: Lambda's settings and the stack's. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * What the Lambda runtime and the stack set before the handler's module is loaded. Tracing is
+ * on (as the stack deploys every function), so the Tracer and the X-Ray SDK do the work they do
+ * in Lambda; every setting a function may read at start is given a plausible value.
+ */
+function functionEnv(name: string, dir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_REGION: 'eu-west-1',
+    LAMBDA_TASK_ROOT: dir,
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    POWERTOOLS_SERVICE_NAME: 'org-feature-flags',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    TABLE_NAME: 'org-feature-flags-bench',
+    JOB_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bench',
+    EXPORT_BUCKET: 'org-feature-flags-bench-exports',
+    EVENT_BUS_NAME: 'org-events-bench',
+    // The SDK warns on Node 20 only; Lambda runs Node 24, where it does not.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+async function bundle(name: string, entry: string, root: string): Promise<Bundle> {
+  const dir = path.join(root, name.replace(/[^a-z0-9-]+/gi, '_'));
+  await build(esbuildBundling(entry, dir));
+  const file = path.join(dir, BUNDLE_FILE);
+  return { name, file, bytes: (await stat(file)).size, env: functionEnv(name, dir) };
+}
+
+/**
+ * Imports the bundle in a fresh Node process and returns how long the import took: from just
+ * before `import()` to the module and its whole graph evaluated (reading, compiling and running
+ * every top-level statement, the handler's module-level setup included), as Lambda's init does
+ * before the first event. Node's own start is the same for every bundle and is left out.
+ */
+async function importOnce(target: Bundle): Promise<Sample> {
+  const script = `
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const module = await import(${JSON.stringify(pathToFileURL(target.file).href)});
+    const wall = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    if (typeof module.handler !== 'function') throw new Error('the bundle exports no handler');
+    process.stdout.write('\\nimport-ms ' + wall + ' ' + (used.user + used.system) / 1000 + '\\n');`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: target.env, maxBuffer: 16 * 1024 * 1024 });
+  const line = stdout.split('\n').find((text) => text.startsWith('import-ms '));
+  if (!line) throw new Error(`${target.name}: no import time in the output`);
+  const [wallMs, cpuMs] = line.slice('import-ms '.length).split(' ').map(Number) as [number, number];
+  return { wallMs, cpuMs };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * Bundles every declared function (or those named) and the baseline with the stack's bundling options, then
+ * imports each one `runs` times, one fresh process at a time. Each round imports every bundle
+ * once, the order reversed every other round, so that the machine's load drifts over all alike;
+ * one round is run first and not counted (the files' first read).
+ */
+export async function benchColdStart(
+  runs: number,
+  log: (line: string) => void,
+  names: readonly HandlerName[] = Object.keys(HANDLERS) as HandlerName[],
+): Promise<ColdStartResult> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-cold-start-'));
+  try {
+    log(`[cold-start] bundling ${names.length} functions and the baseline`);
+    const bundles = await Promise.all([
+      bundle(BASELINE_NAME, BASELINE_ENTRY, root),
+      ...names.map((name) => bundle(name, handlerEntryPath(name), root)),
+    ]);
+    const samples = new Map<Bundle, Sample[]>(bundles.map((b) => [b, []]));
+    for (let round = 0; round <= runs; round++) {
+      log(`[cold-start] ${round === 0 ? 'warm-up round' : `round ${round}/${runs}`}`);
+      for (const target of round % 2 === 0 ? bundles : [...bundles].reverse()) {
+        const sample = await importOnce(target);
+        if (round > 0) samples.get(target)?.push(sample);
+      }
+    }
+    const rows = bundles.map((b): ColdStartRow => {
+      const taken = samples.get(b) ?? [];
+      return { name: b.name, bundleBytes: b.bytes, importMs: median(taken.map((s) => s.wallMs)), cpuMs: median(taken.map((s) => s.cpuMs)) };
+    });
+    const [baseline, ...functions] = rows as [ColdStartRow, ...ColdStartRow[]];
+    return { runs, baseline, functions };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The table: each function's bundle size, median import time (wall clock and CPU) and their ratios
+ * to the baseline's, then the verdict. The verdict goes by the CPU ratio: on a shared machine the
+ * wall clock also counts the time the import waited for a core, which other work decides.
+ */
+export function coldStartLines(result: ColdStartResult): string[] {
+  const { baseline } = result;
+  const wallRatio = (row: ColdStartRow) => row.importMs / baseline.importMs;
+  const cpuRatio = (row: ColdStartRow) => row.cpuMs / baseline.cpuMs;
+  const times = (value: number) => `${value.toFixed(2)}x`;
+  const cells = (row: ColdStartRow) => [
+    row.name,
+    (row.bundleBytes / 1024).toFixed(0),
+    row.importMs.toFixed(1),
+    times(wallRatio(row)),
+    row.cpuMs.toFixed(1),
+    times(cpuRatio(row)),
+  ];
+  const over = result.functions.filter((row) => cpuRatio(row) > RATIO_TARGET);
+  const worst = result.functions.reduce((a, b) => (cpuRatio(b) > cpuRatio(a) ? b : a));
+  return [
+    ...table([['bundle', 'KB', 'import ms', 'ratio', 'CPU ms', 'CPU ratio'], cells(baseline), ...result.functions.map(cells)]),
+    '',
+    over.length === 0
+      ? `every function within ${RATIO_TARGET}x of the baseline's CPU time (highest: ${worst.name}, ${times(cpuRatio(worst))})`
+      : `OVER ${RATIO_TARGET}x the baseline's CPU time: ${over.map((row) => `${row.name} ${times(cpuRatio(row))}`).join(', ')}`,
+  ];
+}
