@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { publicFlag } from '../support/flags.js';
 import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
@@ -25,6 +27,7 @@ const provision = async (ids: readonly string[]) => {
 };
 
 interface Change {
+  change_id: string;
   org_id: string;
   version: number;
   request_id: string;
@@ -95,7 +98,15 @@ describe('the operations API on the local stack', () => {
     expect(await historyOf(orgId)).toHaveLength(1);
   }, 60_000);
 
-  it('a bulk change of 100 orgs: a result per org and 100 history entries under one request id', async () => {
+  /** The FeatureFlagChanged events the local bus has recorded so far. */
+  const changeEvents = async () =>
+    (await readFile(path.join(stack.dataDir, 'events.jsonl'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: { change_id: string; org_id: string; request_id: string } })
+      .filter((event) => event['detail-type'] === 'FeatureFlagChanged');
+
+  it('a bulk change of 100 orgs: a result per org, 100 history entries and 100 FeatureFlagChanged events under one request id', async () => {
     const orgs = Array.from({ length: 100 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
     await provision(orgs);
     const result = await call<{ request_id: string; counts: Record<string, number>; results: { org_id: string; result: string }[] }>('POST', `/feature-flags/${flag.key}/orgs`, {
@@ -108,5 +119,15 @@ describe('the operations API on the local stack', () => {
     const flagHistory = await call<{ changes: Change[] }>('GET', `/feature-flags/${flag.key}/history?limit=200`);
     const entries = flagHistory.body.changes.filter((change) => change.request_id === result.body.request_id);
     expect(entries.map((entry) => entry.org_id).sort()).toEqual(orgs);
+
+    const deadline = Date.now() + 20_000;
+    let events = await changeEvents();
+    while (events.filter((event) => event.detail.request_id === result.body.request_id).length < 100 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      events = await changeEvents();
+    }
+    const ofBulk = events.filter((event) => event.detail.request_id === result.body.request_id);
+    expect(ofBulk.map((event) => event.detail.org_id).sort()).toEqual(orgs);
+    expect(new Set(ofBulk.map((event) => event.detail.change_id))).toEqual(new Set(entries.map((entry) => entry.change_id)));
   }, 120_000);
 });
