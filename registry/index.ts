@@ -1,23 +1,13 @@
-import { createHash } from 'node:crypto';
 import { FLAGS } from './flags.js';
 import { LEDGER } from './ledger.js';
 import { retiredInLedger, type LedgerEntry } from './ledger-check.js';
+import { cleanupWarnings, registryOf, type Registry } from './registry.js';
 import { RETIRED } from './retired.js';
 import { flagDefinitionSchema, retiredFlagSchema, type FlagDefinition, type RetiredFlag } from './schema.js';
 
 export type { FlagDefinition, RetiredFlag } from './schema.js';
 export { FLAG_KEY_PATTERN, flagKeySchema } from './schema.js';
-
-/** The validated registry: flags in order, retired keys, and the content hash that is its version. */
-export interface Registry {
-  readonly version: string;
-  readonly flags: readonly FlagDefinition[];
-  readonly retired: readonly RetiredFlag[];
-  /** Registry lookup by key. */
-  readonly byKey: ReadonlyMap<string, FlagDefinition>;
-  /** Temporary flags whose `cleanup_after` date has passed, as human-readable notes. */
-  readonly warnings: readonly string[];
-}
+export { registryVersion, type Registry } from './registry.js';
 
 /** What a registry check found: errors make the registry unusable, warnings are reported. */
 export interface RegistryReport {
@@ -36,7 +26,7 @@ export function checkRegistry(
   ledger: readonly LedgerEntry[] = LEDGER,
 ): RegistryReport {
   const errors: string[] = [];
-  const warnings: string[] = [];
+  const valid: FlagDefinition[] = [];
   const seen = new Set<string>();
   const describe = (entry: unknown, index: number): string => {
     const key = typeof entry === 'object' && entry !== null && 'key' in entry ? String(entry.key) : undefined;
@@ -53,9 +43,7 @@ export function checkRegistry(
     const flag = parsed.data;
     if (seen.has(flag.key)) errors.push(`flag '${flag.key}': duplicate key`);
     seen.add(flag.key);
-    if (flag.cleanup_after !== undefined && flag.cleanup_after < today) {
-      warnings.push(`flag '${flag.key}': cleanup_after ${flag.cleanup_after} has passed (owner: ${flag.owner})`);
-    }
+    valid.push(flag);
   });
 
   const retiredKeys = new Set<string>();
@@ -76,22 +64,10 @@ export function checkRegistry(
     }
   }
 
-  return { errors, warnings };
+  return { errors, warnings: cleanupWarnings(valid, today) };
 }
 
-/** Hash of the registry's content: the same flags and retired keys give the same version. */
-export function registryVersion(flags: readonly FlagDefinition[], retired: readonly RetiredFlag[]): string {
-  const canonical = JSON.stringify({ flags: flags.map(sortKeys), retired: retired.map(sortKeys) });
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
-}
-
-// By code unit, not localeCompare: its first call loads ICU's collation data, which costs every
-// function's cold start about 15 ms of CPU. The keys are snake_case ASCII: both orders agree.
-function sortKeys(value: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/** Validates the data and builds a registry; throws listing every error when the data is invalid. */
+/** Validates the data and builds a registry of it, as written; throws listing every error when the data is invalid. */
 export function buildRegistry(
   flags: readonly unknown[],
   retired: readonly unknown[],
@@ -102,20 +78,16 @@ export function buildRegistry(
   if (report.errors.length > 0) {
     throw new Error(`Invalid feature flag registry:\n- ${report.errors.join('\n- ')}`);
   }
-  const validFlags = flags.map((entry) => flagDefinitionSchema.parse(entry));
-  const validRetired = retired.map((entry) => retiredFlagSchema.parse(entry));
-  return {
-    version: registryVersion(validFlags, validRetired),
-    flags: validFlags,
-    retired: validRetired,
-    byKey: new Map(validFlags.map((flag) => [flag.key, flag])),
-    warnings: report.warnings,
-  };
+  return registryOf(flags as readonly FlagDefinition[], retired as readonly RetiredFlag[], today);
 }
 
 let loaded: Registry | undefined;
 
-/** The project's registry, validated once per process. */
+/**
+ * The project's registry, validated once per process. The functions do not call this: they take
+ * the registry as written (lambdas/shared/registry.ts), checked by this call where they are built
+ * or started (`handlerEntryPath` in lib/service/handlers.ts) and in the tests.
+ */
 export function loadRegistry(): Registry {
   loaded ??= buildRegistry(FLAGS, RETIRED);
   return loaded;

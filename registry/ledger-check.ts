@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { flagKeySchema, retiredFlagSchema, type FlagDefinition, type RetiredFlag } from './schema.js';
 
 export const LEDGER_FILE = 'registry/ledger.ts';
@@ -6,7 +6,7 @@ export const LEDGER_COMMAND = 'npm run registry:ledger';
 
 const isoDate = retiredFlagSchema.shape.retired;
 
-export const ledgerEntrySchema = z.object({ key: flagKeySchema, first_seen: isoDate, retired: isoDate.optional() }).strict();
+export const ledgerEntrySchema = z.strictObject({ key: flagKeySchema, first_seen: isoDate, retired: z.optional(isoDate) });
 
 /** One key that was ever in the registry: when it first appeared and, once retired, when it was retired. */
 export type LedgerEntry = Readonly<z.infer<typeof ledgerEntrySchema>>;

@@ -2,14 +2,14 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ConflictError } from '../domain/errors.js';
 import type { JobStore, StoreCursor } from '../domain/job-store.js';
 import { JOB_ID_PATTERN, zeroCounts, type Job } from '../domain/jobs.js';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
 const JOBS_PK = 'JOBS';
 
 /** The shape of a position in the job listing, for checking a cursor before it reaches the store. */
-export const jobCursorSchema = z.object({ pk: z.literal(JOBS_PK), sk: z.string().regex(JOB_ID_PATTERN) }).strict();
+export const jobCursorSchema = z.strictObject({ pk: z.literal(JOBS_PK), sk: z.string().check(z.regex(JOB_ID_PATTERN)) });
 const jobKey = (jobId: string) => ({ pk: JOBS_PK, sk: jobId });
 
 /** Jobs on the flag table: one item per job, rewritten at each checkpoint. */

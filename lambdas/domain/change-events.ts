@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { changeIdOf } from './history.js';
 import { orgIdSchema } from './schemas.js';
 
@@ -12,25 +12,23 @@ export const CHANGE_EVENT_SOURCE = 'org-feature-flags';
 export const HISTORY_PK_PREFIX = 'HIST#';
 
 /** What a `FeatureFlagChanged` event says, in its `detail`. */
-export const featureFlagChangedDetailSchema = z
-  .object({
-    /** The history entry's id: the same on every delivery of this change, so a consumer can drop a repeat. */
-    change_id: z.string().min(1),
-    org_id: orgIdSchema,
-    key: z.string().min(1),
-    previous_enabled: z.boolean(),
-    enabled: z.boolean(),
-    /** The row's version after the change. */
-    version: z.number().int().nonnegative(),
-    /** What made the change: `admin` for a person through the API. */
-    source: z.string().min(1),
-    /** The stable subject of who made the change. */
-    changed_by: z.string().min(1),
-    changed_by_email: z.string().min(1).optional(),
-    changed_at: z.iso.datetime({ offset: true }),
-    request_id: z.string(),
-  })
-  .strict();
+export const featureFlagChangedDetailSchema = z.strictObject({
+  /** The history entry's id: the same on every delivery of this change, so a consumer can drop a repeat. */
+  change_id: z.string().check(z.minLength(1)),
+  org_id: orgIdSchema,
+  key: z.string().check(z.minLength(1)),
+  previous_enabled: z.boolean(),
+  enabled: z.boolean(),
+  /** The row's version after the change. */
+  version: z.number().check(z.int(), z.nonnegative()),
+  /** What made the change: `admin` for a person through the API. */
+  source: z.string().check(z.minLength(1)),
+  /** The stable subject of who made the change. */
+  changed_by: z.string().check(z.minLength(1)),
+  changed_by_email: z.optional(z.string().check(z.minLength(1))),
+  changed_at: z.iso.datetime({ offset: true }),
+  request_id: z.string(),
+});
 
 export type FeatureFlagChangedDetail = z.infer<typeof featureFlagChangedDetailSchema>;
 
@@ -44,18 +42,18 @@ export interface ChangeEvent {
 
 /** A history entry as stored (see docs/architecture.md#data); attributes it does not name are ignored. */
 const historyItemSchema = z.object({
-  pk: z.string().startsWith(HISTORY_PK_PREFIX),
-  sk: z.string().min(1),
+  pk: z.string().check(z.startsWith(HISTORY_PK_PREFIX)),
+  sk: z.string().check(z.minLength(1)),
   type: z.literal('change'),
-  change_id: z.string().min(1).optional(),
+  change_id: z.optional(z.string().check(z.minLength(1))),
   org_id: orgIdSchema,
-  key: z.string().min(1),
+  key: z.string().check(z.minLength(1)),
   enabled: z.boolean(),
   previous_enabled: z.boolean(),
-  version: z.number().int().nonnegative(),
-  source: z.string().min(1).default('admin'),
-  changed_by: z.string().min(1),
-  changed_by_email: z.string().min(1).optional(),
+  version: z.number().check(z.int(), z.nonnegative()),
+  source: z._default(z.string().check(z.minLength(1)), 'admin'),
+  changed_by: z.string().check(z.minLength(1)),
+  changed_by_email: z.optional(z.string().check(z.minLength(1))),
   changed_at: z.iso.datetime({ offset: true }),
   request_id: z.string(),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { flagDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
 import { JOB_TYPES } from './jobs.js';
 
@@ -10,47 +10,44 @@ import { JOB_TYPES } from './jobs.js';
  */
 export const responseComponents = z.registry<{ id: string }>();
 
-function component<S extends z.ZodType>(id: string, schema: S): S {
+function component<S extends z.core.$ZodType>(id: string, schema: S): S {
   responseComponents.add(schema, { id });
   return schema;
 }
 
 const timestamp = z.iso.datetime();
-const version = z.number().int().nonnegative().describe('Strictly increasing per row; compare for equality only. 0 when the org has no row.');
-const nextCursor = z.string().nullable().describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.');
-const registryVersion = z.string().describe("Content hash of the flag registry in force.");
+const version = z.number().check(z.int(), z.nonnegative(), z.describe('Strictly increasing per row; compare for equality only. 0 when the org has no row.'));
+const nextCursor = z.nullable(z.string()).check(z.describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.'));
+const registryVersion = z.string().check(z.describe("Content hash of the flag registry in force."));
 const flagSource = z.enum(['provisioned', 'synced', 'admin']);
 const mergedSource = z.enum([...flagSource.options, 'registry_default']);
 
 // Errors
 
 const errorDetail = z.looseObject({
-  code: z.string().describe('Stable, machine-readable: `invalid_request`, `unknown_flag`, `org_not_found`, `version_conflict`, ...'),
+  code: z.string().check(z.describe('Stable, machine-readable: `invalid_request`, `unknown_flag`, `org_not_found`, `version_conflict`, ...')),
   message: z.string(),
-  issues: z
-    .array(z.strictObject({ field: z.string().nullable(), message: z.string() }))
-    .optional()
-    .describe('`invalid_request`: each bad field.'),
-  valid_keys: z.array(z.string()).optional().describe('`unknown_flag`: the keys of the registry.'),
-  job_id: z.string().optional().describe('`job_running`: the job already running.'),
+  issues: z.optional(z.array(z.strictObject({ field: z.nullable(z.string()), message: z.string() }))).check(z.describe('`invalid_request`: each bad field.')),
+  valid_keys: z.optional(z.array(z.string())).check(z.describe('`unknown_flag`: the keys of the registry.')),
+  job_id: z.optional(z.string()).check(z.describe('`job_running`: the job already running.')),
 });
 
-export const errorSchema = component('Error', z.strictObject({ error: errorDetail }).describe('Every error the service itself answers.'));
+export const errorSchema = component('Error', z.strictObject({ error: errorDetail }).check(z.describe('Every error the service itself answers.')));
 
 export const gatewayErrorSchema = component(
   'GatewayError',
   z
     .strictObject({
-      message: z.string().describe('API Gateway\'s own text: `Unauthorized`, `Forbidden`, `Too Many Requests`.'),
-      error: z.strictObject({ code: z.string(), message: z.string() }).optional().describe('Added by the local gateway only.'),
+      message: z.string().check(z.describe('API Gateway\'s own text: `Unauthorized`, `Forbidden`, `Too Many Requests`.')),
+      error: z.optional(z.strictObject({ code: z.string(), message: z.string() })).check(z.describe('Added by the local gateway only.')),
     })
-    .describe('An answer of API Gateway itself (or of the local gateway, which adds `error`), before any function runs.'),
+    .check(z.describe('An answer of API Gateway itself (or of the local gateway, which adds `error`), before any function runs.')),
 );
 
 // Registry and flags
 
-export const flagDefinitionComponent = component('FlagDefinition', flagDefinitionSchema.describe('One flag of the registry.'));
-export const retiredFlagComponent = component('RetiredFlag', retiredFlagSchema.describe('A key that was once a flag; never reused.'));
+export const flagDefinitionComponent = component('FlagDefinition', flagDefinitionSchema.check(z.describe('One flag of the registry.')));
+export const retiredFlagComponent = component('RetiredFlag', retiredFlagSchema.check(z.describe('A key that was once a flag; never reused.')));
 
 export const mergedFlagSchema = component(
   'MergedFlag',
@@ -59,17 +56,17 @@ export const mergedFlagSchema = component(
       key: z.string(),
       description: z.string(),
       feature_flag_value: z.union([z.literal(0), z.literal(1)]),
-      user_enabled: z.boolean().describe('The same state as `feature_flag_value`.'),
-      internal_only: z.boolean().describe('From the registry, always.'),
+      user_enabled: z.boolean().check(z.describe('The same state as `feature_flag_value`.')),
+      internal_only: z.boolean().check(z.describe('From the registry, always.')),
       from_registry: z.literal(true),
-      is_default: z.boolean().describe('True when the org has no row for the flag: the value is the registry default.'),
+      is_default: z.boolean().check(z.describe('True when the org has no row for the flag: the value is the registry default.')),
       source: mergedSource,
       version,
-      updated_at: timestamp.nullable(),
-      updated_by: z.string().nullable().describe('Stable subject of whoever wrote the row last, or the writing process.'),
-      updated_by_email: z.string().nullable(),
+      updated_at: z.nullable(timestamp),
+      updated_by: z.nullable(z.string()).check(z.describe('Stable subject of whoever wrote the row last, or the writing process.')),
+      updated_by_email: z.nullable(z.string()),
     })
-    .describe('One registry flag of one org: the registry definition merged with the org\'s row.'),
+    .check(z.describe('One registry flag of one org: the registry definition merged with the org\'s row.')),
 );
 
 export const versionConflictSchema = component(
@@ -80,10 +77,10 @@ export const versionConflictSchema = component(
         code: z.enum(['version_conflict', 'precondition_failed']),
         message: z.string(),
         current_version: version,
-        current: mergedFlagSchema.nullable().describe('The flag as it stands now.'),
+        current: z.nullable(mergedFlagSchema).check(z.describe('The flag as it stands now.')),
       }),
     })
-    .describe('A write named a version (`version` in the body: 409; `If-Match`: 412) that the row no longer has.'),
+    .check(z.describe('A write named a version (`version` in the body: 409; `If-Match`: 412) that the row no longer has.')),
 );
 
 export const healthSchema = component('Health', z.strictObject({ status: z.literal('ok'), registry_version: registryVersion }));
@@ -94,9 +91,9 @@ export const flagRegistrySchema = component(
     .strictObject({
       registry_version: registryVersion,
       flags: z.array(flagDefinitionComponent),
-      retired: z.array(retiredFlagComponent).optional().describe('Staff and services only.'),
+      retired: z.optional(z.array(retiredFlagComponent)).check(z.describe('Staff and services only.')),
     })
-    .describe('The registry as the caller may see it: org tokens get no internal flags and no retired keys.'),
+    .check(z.describe('The registry as the caller may see it: org tokens get no internal flags and no retired keys.')),
 );
 
 export const orgFlagsSchema = component(
@@ -105,8 +102,8 @@ export const orgFlagsSchema = component(
     org_id: z.string(),
     registry_version: registryVersion,
     provisioned_registry_version: z.string(),
-    synced_registry_version: z.string().nullable().describe('null until a sync visited the org.'),
-    flags: z.array(mergedFlagSchema).describe('Every registry flag the caller may see, once, in registry order.'),
+    synced_registry_version: z.nullable(z.string()).check(z.describe('null until a sync visited the org.')),
+    flags: z.array(mergedFlagSchema).check(z.describe('Every registry flag the caller may see, once, in registry order.')),
   }),
 );
 
@@ -116,7 +113,7 @@ export const flagChangeSchema = component(
   'FlagChange',
   z.strictObject({
     org_id: z.string(),
-    changed: z.boolean().describe('false when the flag already had this value: nothing was written.'),
+    changed: z.boolean().check(z.describe('false when the flag already had this value: nothing was written.')),
     previous_enabled: z.boolean(),
     flag: mergedFlagSchema,
   }),
@@ -129,8 +126,8 @@ export const orgSummarySchema = component(
   z.strictObject({
     org_id: z.string(),
     provisioned_at: timestamp,
-    registry_version: z.string().describe('The registry version the org was provisioned with.'),
-    synced_registry_version: z.string().nullable(),
+    registry_version: z.string().check(z.describe('The registry version the org was provisioned with.')),
+    synced_registry_version: z.nullable(z.string()),
   }),
 );
 
@@ -144,9 +141,9 @@ export const flagOrgStateSchema = component(
     is_default: z.boolean(),
     source: mergedSource,
     version,
-    updated_at: timestamp.nullable(),
-    updated_by: z.string().nullable(),
-    updated_by_email: z.string().nullable(),
+    updated_at: z.nullable(timestamp),
+    updated_by: z.nullable(z.string()),
+    updated_by_email: z.nullable(z.string()),
   }),
 );
 
@@ -160,15 +157,15 @@ export const flagOrgsSchema = component(
       orgs: z.array(flagOrgStateSchema),
       next_cursor: nextCursor,
     })
-    .describe("Every provisioned org's state of one flag, in org id order."),
+    .check(z.describe("Every provisioned org's state of one flag, in org id order.")),
 );
 
 export const provisionSchema = component(
   'Provisioning',
   z.strictObject({
     org_id: z.string(),
-    provisioned: z.boolean().describe('true when this call provisioned the org; false when it already was.'),
-    rows_written: z.number().int().nonnegative(),
+    provisioned: z.boolean().check(z.describe('true when this call provisioned the org; false when it already was.')),
+    rows_written: z.number().check(z.int(), z.nonnegative()),
     registry_version: z.string(),
   }),
 );
@@ -178,7 +175,7 @@ export const provisionSchema = component(
 export const historyEntrySchema = component(
   'HistoryEntry',
   z.strictObject({
-    change_id: z.string().describe('Stable id; `FeatureFlagChanged` events carry it.'),
+    change_id: z.string().check(z.describe('Stable id; `FeatureFlagChanged` events carry it.')),
     org_id: z.string(),
     key: z.string(),
     previous_enabled: z.boolean(),
@@ -186,13 +183,13 @@ export const historyEntrySchema = component(
     version,
     source: flagSource,
     changed_by: z.string(),
-    changed_by_email: z.string().nullable(),
+    changed_by_email: z.nullable(z.string()),
     changed_at: timestamp,
     request_id: z.string(),
   }),
 );
 
-const changes = z.array(historyEntrySchema).describe('Newest first.');
+const changes = z.array(historyEntrySchema).check(z.describe('Newest first.'));
 
 export const orgHistorySchema = component('OrgHistory', z.strictObject({ org_id: z.string(), changes, next_cursor: nextCursor }));
 
@@ -205,13 +202,13 @@ export const bulkResultSchema = component(
   z.strictObject({
     org_id: z.string(),
     result: z.enum(['changed', 'unchanged', 'org_not_found', 'conflict', 'error']),
-    version: version.optional(),
-    previous_enabled: z.boolean().optional(),
-    error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+    version: z.optional(version),
+    previous_enabled: z.optional(z.boolean()),
+    error: z.optional(z.strictObject({ code: z.string(), message: z.string() })),
   }),
 );
 
-const bulkCount = z.number().int().nonnegative();
+const bulkCount = z.number().check(z.int(), z.nonnegative());
 
 export const bulkChangeSchema = component(
   'BulkChange',
@@ -221,21 +218,21 @@ export const bulkChangeSchema = component(
       enabled: z.boolean(),
       request_id: z.string(),
       counts: z.strictObject({ changed: bulkCount, unchanged: bulkCount, org_not_found: bulkCount, conflict: bulkCount, error: bulkCount }),
-      results: z.array(bulkResultSchema).describe('One per org id, in the order given.'),
+      results: z.array(bulkResultSchema).check(z.describe('One per org id, in the order given.')),
     })
-    .describe('Each org an ordinary audited write; one org failing does not stop the others.'),
+    .check(z.describe('Each org an ordinary audited write; one org failing does not stop the others.')),
 );
 
 // Jobs
 
-const count = z.number().int().nonnegative();
+const count = z.number().check(z.int(), z.nonnegative());
 
 const staleReportSchema = component(
   'StaleReport',
   z.strictObject({
     generated_at: timestamp,
     registry_version: z.string(),
-    stale_days: z.number().int(),
+    stale_days: z.number().check(z.int()),
     includes_orgs: z.boolean(),
     orgs: count,
     flags: z.array(
@@ -244,14 +241,14 @@ const staleReportSchema = component(
         owner: z.string(),
         internal_only: z.boolean(),
         permanent: z.boolean(),
-        cleanup_after: z.string().nullable(),
+        cleanup_after: z.nullable(z.string()),
         orgs_on: count,
         orgs_off: count,
         orgs_at_default: count,
-        latest_enabled_at: timestamp.nullable(),
+        latest_enabled_at: z.nullable(timestamp),
         state: z.enum(['on_everywhere', 'off_everywhere', 'mixed', 'no_orgs']),
         findings: z.array(z.enum(['past_cleanup_date', 'on_everywhere_long_ago', 'off_everywhere'])),
-        held_back_by: z.strictObject({ value: z.boolean(), orgs_count: count, org_ids: z.array(z.string()) }).nullable(),
+        held_back_by: z.nullable(z.strictObject({ value: z.boolean(), orgs_count: count, org_ids: z.array(z.string()) })),
       }),
     ),
     past_due: z.array(z.string()),
@@ -268,7 +265,7 @@ const jobResultSchema = z.discriminatedUnion('type', [
     type: z.literal('orphan-cleanup'),
     dry_run: z.boolean(),
     orphans_by_key: z.record(z.string(), count),
-    export_location: z.string().nullable(),
+    export_location: z.nullable(z.string()),
   }),
   z.strictObject({ type: z.literal('report'), report: staleReportSchema }),
 ]);
@@ -280,13 +277,13 @@ export const jobSchema = component(
       job_id: z.string(),
       type: z.enum(JOB_TYPES),
       status: z.enum(['running', 'succeeded', 'failed']),
-      options: z.strictObject({ dry_run: z.boolean().optional(), force: z.boolean().optional(), stale_days: z.number().int().optional() }),
+      options: z.strictObject({ dry_run: z.optional(z.boolean()), force: z.optional(z.boolean()), stale_days: z.optional(z.number().check(z.int())) }),
       registry_version: z.string(),
       created_at: timestamp,
       created_by: z.string(),
       updated_at: timestamp,
-      finished_at: timestamp.nullable(),
-      progress: z.strictObject({ orgs_total: count.nullable(), orgs_done: count, pages_done: count, percent: z.number().int().min(0).max(100) }),
+      finished_at: z.nullable(timestamp),
+      progress: z.strictObject({ orgs_total: z.nullable(count), orgs_done: count, pages_done: count, percent: z.number().check(z.int(), z.minimum(0), z.maximum(100)) }),
       counts: z.strictObject({
         orgs_seen: count,
         orgs_changed: count,
@@ -298,15 +295,15 @@ export const jobSchema = component(
         rows_exported: count,
         rows_deleted: count,
       }),
-      errors: z.array(z.strictObject({ org_id: z.string().nullable(), message: z.string(), at: timestamp })).describe('The first ten.'),
-      failure: z.string().nullable().describe('Why the engine gave up, when it did.'),
+      errors: z.array(z.strictObject({ org_id: z.nullable(z.string()), message: z.string(), at: timestamp })).check(z.describe('The first ten.')),
+      failure: z.nullable(z.string()).check(z.describe('Why the engine gave up, when it did.')),
       resumes: count,
-      result: jobResultSchema.nullable().describe('Once the job finished.'),
+      result: z.nullable(jobResultSchema).check(z.describe('Once the job finished.')),
     })
-    .describe('A job over all orgs.'),
+    .check(z.describe('A job over all orgs.')),
 );
 
-export const jobListSchema = component('JobList', z.strictObject({ jobs: z.array(jobSchema).describe('Newest first.'), next_cursor: nextCursor }));
+export const jobListSchema = component('JobList', z.strictObject({ jobs: z.array(jobSchema).check(z.describe('Newest first.')), next_cursor: nextCursor }));
 
 export const apiDescriptionSchema = component(
   'OpenApiDocument',
@@ -316,5 +313,5 @@ export const apiDescriptionSchema = component(
       info: z.looseObject({ title: z.string(), version: z.string() }),
       paths: z.record(z.string(), z.looseObject({})),
     })
-    .describe('This description, OpenAPI 3.1.'),
+    .check(z.describe('This description, OpenAPI 3.1.')),
 );

@@ -3,9 +3,10 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { withDeadline } from '../shared/deadline.js';
 import { logger, tracer } from '../shared/powertools.js';
+import '../shared/zod-locale.js';
 
 /**
  * Wraps an EventBridge consumer in the one chain every consumer uses: tracing, Lambda context in the logs,
@@ -14,7 +15,7 @@ import { logger, tracer } from '../shared/powertools.js';
  * consumer runs under the invocation's deadline (lambdas/shared/deadline.ts), so it fails with a
  * logged reason rather than time out.
  */
-export function eventHandler<D extends z.ZodType>(
+export function eventHandler<D extends z.core.$ZodType>(
   detailType: string,
   detail: D,
   logic: (event: z.infer<ReturnType<typeof eventSchema<D>>>, context: Context) => Promise<void>,
@@ -48,11 +49,14 @@ export const EventBridgeSchema = z.object({
   resources: z.array(z.string()),
   'detail-type': z.string(),
   detail: z.unknown(),
-  'replay-name': z.string().optional(),
+  'replay-name': z.optional(z.string()),
 });
 
-function eventSchema<D extends z.ZodType>(detailType: string, detail: D) {
-  return EventBridgeSchema.extend({ 'detail-type': EventBridgeSchema.shape['detail-type'].refine((t) => t === detailType, `detail-type must be ${detailType}`), detail });
+function eventSchema<D extends z.core.$ZodType>(detailType: string, detail: D) {
+  return z.extend(EventBridgeSchema, {
+    'detail-type': EventBridgeSchema.shape['detail-type'].check(z.refine((t) => t === detailType, `detail-type must be ${detailType}`)),
+    detail,
+  });
 }
 
 /** A readable reason: the schema issues of a malformed event, or the error's message. */

@@ -1,4 +1,5 @@
-import { bulkSetBodySchema, flagPathSchema } from '../domain/schemas.js';
+import { flagPathSchema } from '../domain/schemas.js';
+import { bulkSetBodySchema } from '../domain/write-schemas.js';
 import { callerOf, jsonBody, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';

@@ -1,5 +1,5 @@
 import { ConflictError } from '../domain/errors.js';
-import { stackStatusDetailSchema } from '../domain/schemas.js';
+import { stackStatusDetailSchema } from '../domain/event-schemas.js';
 import { eventHandler } from '../events/consumer.js';
 import { appJobDeps } from '../shared/deps.js';
 import { appJobLauncher } from '../shared/job-launcher.js';

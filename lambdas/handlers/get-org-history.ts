@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { orgHistoryQuerySchema, orgPathSchema } from '../domain/schemas.js';
+import * as z from 'zod/mini';
+import { orgHistoryQuerySchema } from '../domain/query-schemas.js';
+import { orgPathSchema } from '../domain/schemas.js';
 import { queryCursor } from '../http/cursor.js';
 import { parseInput, staffOf } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';

@@ -1,5 +1,5 @@
 import type { JobCounts } from '../domain/jobs.js';
-import { jobTaskSchema } from '../domain/schemas.js';
+import { jobTaskSchema } from '../domain/job-schemas.js';
 import { appJobDeps } from '../shared/deps.js';
 import { appExportSink } from '../shared/export-sink.js';
 import { logger } from '../shared/powertools.js';

@@ -1,6 +1,6 @@
 import { jobCursorSchema } from '../adapters/dynamodb-job-store.js';
 import { jobView } from '../domain/jobs.js';
-import { listJobsQuerySchema } from '../domain/schemas.js';
+import { listJobsQuerySchema } from '../domain/query-schemas.js';
 import { decodeCursor, encodeCursor, type CursorKey } from '../http/cursor.js';
 import { adminOf, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { listOrgsQuerySchema, orgIdSchema } from '../domain/schemas.js';
+import * as z from 'zod/mini';
+import { listOrgsQuerySchema } from '../domain/query-schemas.js';
+import { orgIdSchema } from '../domain/schemas.js';
 import { queryCursor } from '../http/cursor.js';
 import { parseInput, staffOf } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';

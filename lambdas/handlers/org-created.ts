@@ -1,5 +1,5 @@
 import { ORG_CREATED } from '../domain/events.js';
-import { orgCreatedDetailSchema } from '../domain/schemas.js';
+import { orgCreatedDetailSchema } from '../domain/event-schemas.js';
 import { eventHandler } from '../events/consumer.js';
 import { appDeps } from '../shared/deps.js';
 import { logger } from '../shared/powertools.js';

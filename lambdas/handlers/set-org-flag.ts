@@ -1,5 +1,5 @@
 import { BadRequestError } from '../domain/errors.js';
-import { ifMatchSchema, setFlagBodySchema } from '../domain/schemas.js';
+import { ifMatchSchema, setFlagBodySchema } from '../domain/write-schemas.js';
 import { callerOf, header, jsonBody, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';

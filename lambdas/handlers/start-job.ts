@@ -1,4 +1,4 @@
-import { jobOptionsSchemas, jobTypePathSchema } from '../domain/schemas.js';
+import { jobOptionsSchemas, jobTypePathSchema } from '../domain/job-schemas.js';
 import { jobView } from '../domain/jobs.js';
 import { adminOf, optionalJsonBody, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';

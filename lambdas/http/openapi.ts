@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RouteDeclaration, RouteErrors } from '../../lib/service/routes.js';
 import { SCOPES } from '../domain/caller.js';
@@ -28,13 +28,13 @@ const jsonSchemaOptions = {
 } as const;
 
 /** A zod schema as an inline JSON Schema (2020-12, OpenAPI 3.1's dialect). */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonObject {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { ...jsonSchemaOptions, io }) as JsonObject;
   return rest;
 }
 
 /** `{ $ref }` to the component of a registered response schema. */
-function ref(schema: z.ZodType, what: string): JsonObject {
+function ref(schema: z.core.$ZodType, what: string): JsonObject {
   const id = responseComponents.get(schema)?.id;
   if (!id) throw new Error(`${what}: its schema is not registered in responseComponents`);
   return { $ref: `${COMPONENT_PATH}${id}` };

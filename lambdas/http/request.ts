@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import { callerFromToken, type Caller } from '../domain/caller.js';
 import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../domain/errors.js';
 
@@ -26,8 +26,8 @@ function scopesOf(scopes: readonly string[] | null | undefined, claims: Record<s
 }
 
 /** Parses input with a zod schema; a mismatch is a 400 naming each bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
+export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
     field: issue.path.join('.') || null,

@@ -1,12 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale.js';
 
 const envSchema = z.object({
-  TABLE_NAME: z.string().min(1, 'TABLE_NAME must name the flag table'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  JOB_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'JOB_STATE_MACHINE_ARN must be an ARN').optional(),
-  STEP_FUNCTIONS_ENDPOINT: z.url().optional(),
-  EXPORT_BUCKET: z.string().min(3).optional(),
-  EXPORT_DIR: z.string().min(1).optional(),
+  TABLE_NAME: z.string().check(z.minLength(1, 'TABLE_NAME must name the flag table')),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  JOB_STATE_MACHINE_ARN: z.optional(z.string().check(z.startsWith('arn:', 'JOB_STATE_MACHINE_ARN must be an ARN'))),
+  STEP_FUNCTIONS_ENDPOINT: z.optional(z.url()),
+  EXPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
+  EXPORT_DIR: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every function reads from its environment. */
@@ -25,8 +26,8 @@ export interface Config {
 let cached: Config | undefined;
 
 const eventsEnvSchema = z.object({
-  EVENT_BUS_NAME: z.string().min(1, 'EVENT_BUS_NAME must name the org event bus'),
-  EVENTBRIDGE_ENDPOINT: z.url().optional(),
+  EVENT_BUS_NAME: z.string().check(z.minLength(1, 'EVENT_BUS_NAME must name the org event bus')),
+  EVENTBRIDGE_ENDPOINT: z.optional(z.url()),
 });
 
 /** Settings of the functions that publish to the org event bus. */

@@ -1,17 +1,46 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBStreamRecord } from '@aws-lambda-powertools/parser/schemas/dynamodb';
-import type { DynamoDBStreamRecord as ParsedStreamRecord } from '@aws-lambda-powertools/parser/types';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
 import { logger, tracer } from '../shared/powertools.js';
+import '../shared/zod-locale.js';
 
-/** One record of a batch: parsed (images converted from DynamoDB's attribute format), or why it could not be. */
-export type StreamRecordInput = { readonly ok: true; readonly record: ParsedStreamRecord } | { readonly ok: false; readonly reason: string };
+/** An item image in DynamoDB's attribute format, converted to plain values. */
+const image = z.pipe(
+  z.record(z.string(), z.record(z.string(), z.unknown())),
+  z.transform((attributes, context) => {
+    try {
+      return unmarshall(attributes as unknown as Record<string, AttributeValue>) as Record<string, unknown>;
+    } catch (error) {
+      context.issues.push({ code: 'custom', input: attributes, message: `not an item in DynamoDB's attribute format (${(error as Error).message})` });
+      return z.NEVER;
+    }
+  }),
+);
+
+/** The parts of a DynamoDB stream record (as Lambda delivers it) that the consumers read. */
+const streamRecordSchema = z.object({
+  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+  dynamodb: z.object({
+    Keys: image,
+    NewImage: z.optional(image),
+    OldImage: z.optional(image),
+    SequenceNumber: z.string(),
+  }),
+});
+
+/** A stream record, its keys and images converted from DynamoDB's attribute format. */
+export type StreamRecord = z.output<typeof streamRecordSchema>;
+
+/** One record of a batch: parsed, or why it could not be. */
+export type StreamRecordInput = { readonly ok: true; readonly record: StreamRecord } | { readonly ok: false; readonly reason: string };
 
 /** Parses one record as Lambda delivers it from a DynamoDB stream. */
 export function parseStreamRecord(raw: unknown): StreamRecordInput {
-  const parsed = DynamoDBStreamRecord.safeParse(raw);
+  const parsed = z.safeParse(streamRecordSchema, raw);
   if (parsed.success) return { ok: true, record: parsed.data };
   return { ok: false, reason: `malformed stream record: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; ')}` };
 }

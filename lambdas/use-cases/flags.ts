@@ -4,7 +4,7 @@ import pMap from 'p-map';
 import { ConflictError, ForbiddenError, PreconditionFailedError, ServiceError, UnknownFlagError, orgNotFound } from '../domain/errors.js';
 import type { FlagChangeOutcome, FlagStore } from '../domain/flag-store.js';
 import { mergeFlag, mergeOrgFlags, provisionedRows, type MergedFlag } from '../domain/flags.js';
-import type { BulkSetBody, SetFlagBody } from '../domain/schemas.js';
+import type { BulkSetBody, SetFlagBody } from '../domain/write-schemas.js';
 
 /** What every use case needs: the registry in force and the flag store. */
 export interface Deps {

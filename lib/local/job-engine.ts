@@ -1,5 +1,5 @@
 import type { JobStepOutput } from '../../lambdas/handlers/job-worker.js';
-import type { JobTask } from '../../lambdas/domain/schemas.js';
+import type { JobTask } from '../../lambdas/domain/job-schemas.js';
 import type { JobMachineDeclaration } from '../service/jobs.js';
 import { lambdaContext } from './http-api.js';
 

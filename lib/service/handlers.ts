@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
 
 /** What a function may do to the flag table; the stack grants exactly this and nothing more. */
@@ -68,7 +69,12 @@ export function timeoutSecondsOf(name: HandlerName): number {
 }
 
 
-/** Absolute path of a handler's entry file. */
+/**
+ * Absolute path of a handler's entry file. The CDK stack and the local stack take every function
+ * from here, so this is where the registry is checked (it throws listing every error): the
+ * functions take it as written (lambdas/shared/registry.ts), without checking it at each cold start.
+ */
 export function handlerEntryPath(name: HandlerName): string {
+  loadRegistry();
   return path.join(PROJECT_ROOT, HANDLERS[name].entry);
 }

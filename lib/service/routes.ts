@@ -1,17 +1,20 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SCOPES } from '../../lambdas/domain/caller.js';
 import * as responses from '../../lambdas/domain/responses.js';
-import * as schemas from '../../lambdas/domain/schemas.js';
+import { jobOptionsSchemas, jobTypePathSchema } from '../../lambdas/domain/job-schemas.js';
+import { byFlagQuerySchema, flagHistoryQuerySchema, listJobsQuerySchema, listOrgsQuerySchema, orgHistoryQuerySchema } from '../../lambdas/domain/query-schemas.js';
+import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../../lambdas/domain/schemas.js';
+import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../../lambdas/domain/write-schemas.js';
 import type { HandlerName } from './handlers.js';
 
 /** What a route reads from the request, as the zod schemas its handler parses it with. */
 export interface RouteRequest {
-  readonly path?: z.ZodObject;
-  readonly query?: z.ZodObject;
+  readonly path?: z.ZodMiniObject;
+  readonly query?: z.ZodMiniObject;
   /** Request headers the route reads, by lowercase name. */
-  readonly headers?: z.ZodObject;
+  readonly headers?: z.ZodMiniObject;
   /** The JSON body; required unless `bodyOptional`. */
-  readonly body?: z.ZodType;
+  readonly body?: z.core.$ZodType;
   readonly bodyOptional?: boolean;
 }
 
@@ -19,7 +22,7 @@ export interface RouteRequest {
 export type RouteSuccess = {
   readonly description: string;
   readonly headers?: Readonly<Record<string, string>>;
-} & ({ readonly status: 200 | 201 | 202; readonly body: z.ZodType } | { readonly status: 304; readonly body?: never });
+} & ({ readonly status: 200 | 201 | 202; readonly body: z.core.$ZodType } | { readonly status: 304; readonly body?: never });
 
 /**
  * Error statuses the route's own logic answers, each with when (the codes), and optionally the
@@ -28,7 +31,7 @@ export type RouteSuccess = {
  * chain and are added to the API description for every route they apply to.
  */
 export type RouteErrors = Readonly<
-  Partial<Record<400 | 404 | 409 | 412 | 503, string | { readonly description: string; readonly bodies: readonly z.ZodType[] }>>
+  Partial<Record<400 | 404 | 409 | 412 | 503, string | { readonly description: string; readonly bodies: readonly z.core.$ZodType[] }>>
 >;
 
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
@@ -50,8 +53,8 @@ const PAGE = 'invalid_request: a bad parameter; invalid_cursor: a cursor this qu
 const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-Match`" };
 const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
 const jobOptionsBody = z
-  .union([schemas.jobOptionsSchemas.sync, schemas.jobOptionsSchemas['orphan-cleanup'], schemas.jobOptionsSchemas.report])
-  .describe('The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).');
+  .union([jobOptionsSchemas.sync, jobOptionsSchemas['orphan-cleanup'], jobOptionsSchemas.report])
+  .check(z.describe('The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).'));
 
 const ANY_ROLE = [SCOPES.admin, SCOPES.service, SCOPES.org];
 const ADMIN = [SCOPES.admin];
@@ -95,7 +98,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-org-flags',
     scopes: ANY_ROLE,
     summary: "Every registry flag for one org, merged with the org's rows",
-    request: { path: schemas.orgPathSchema },
+    request: { path: orgPathSchema },
     responses: [{ status: 200, description: "The org's flags", body: responses.orgFlagsSchema }],
     errors: { 400: INVALID, 404: 'org_not_found: no such org, or an org token asking for another org', 503: UNAVAILABLE },
   },
@@ -105,7 +108,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'set-org-flag',
     scopes: ADMIN,
     summary: 'Set one flag of one org (audited); optionally only if it is at a version',
-    request: { body: schemas.setFlagBodySchema, headers: z.object({ 'if-match': schemas.ifMatchSchema.optional() }) },
+    request: { body: setFlagBodySchema, headers: z.object({ 'if-match': z.optional(ifMatchSchema) }) },
     responses: [
       { status: 200, description: 'The flag as it now stands; `changed: false` when it already had the value', body: responses.flagChangeSchema, headers: VERSION_HEADER },
     ],
@@ -126,7 +129,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'list-flag-orgs',
     scopes: STAFF,
     summary: "Every org's state of one flag, a page at a time",
-    request: { path: schemas.flagPathSchema, query: schemas.byFlagQuerySchema },
+    request: { path: flagPathSchema, query: byFlagQuerySchema },
     responses: [{ status: 200, description: 'One page of orgs', body: responses.flagOrgsSchema }],
     errors: { 400: `${PAGE}; unknown_flag`, 503: UNAVAILABLE },
   },
@@ -136,7 +139,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-org-flag',
     scopes: ANY_ROLE,
     summary: 'One flag of one org',
-    request: { path: schemas.orgFlagPathSchema, headers: z.object({ 'if-none-match': z.string().optional().describe('ETags the client holds; 304 when one is current') }) },
+    request: { path: orgFlagPathSchema, headers: z.object({ 'if-none-match': z.optional(z.string()).check(z.describe('ETags the client holds; 304 when one is current')) }) },
     responses: [
       { status: 200, description: 'The flag', body: responses.orgFlagSchema, headers: VERSION_HEADER },
       { status: 304, description: '`If-None-Match` names the current version', headers: VERSION_HEADER },
@@ -153,7 +156,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-org-history',
     scopes: STAFF,
     summary: "One org's changes, newest first, a page at a time",
-    request: { path: schemas.orgPathSchema, query: schemas.orgHistoryQuerySchema },
+    request: { path: orgPathSchema, query: orgHistoryQuerySchema },
     responses: [{ status: 200, description: 'One page of changes', body: responses.orgHistorySchema }],
     errors: { 400: PAGE, 404: 'org_not_found', 503: UNAVAILABLE },
   },
@@ -163,7 +166,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-flag-history',
     scopes: STAFF,
     summary: "One flag's changes across every org, newest first, a page at a time",
-    request: { path: schemas.flagPathSchema, query: schemas.flagHistoryQuerySchema },
+    request: { path: flagPathSchema, query: flagHistoryQuerySchema },
     responses: [{ status: 200, description: 'One page of changes', body: responses.flagHistorySchema }],
     errors: { 400: PAGE, 503: UNAVAILABLE },
   },
@@ -173,7 +176,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'bulk-set-flag',
     scopes: ADMIN,
     summary: 'Set one flag for up to 100 orgs, each an ordinary audited write',
-    request: { path: schemas.flagPathSchema, body: schemas.bulkSetBodySchema },
+    request: { path: flagPathSchema, body: bulkSetBodySchema },
     responses: [{ status: 200, description: 'The result for each org', body: responses.bulkChangeSchema }],
     errors: { 400: 'invalid_request, malformed_json, or unknown_flag (with `valid_keys`)', 503: UNAVAILABLE },
   },
@@ -183,7 +186,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'list-orgs',
     scopes: STAFF,
     summary: 'Provisioned orgs in org id order, optionally by id prefix, a page at a time',
-    request: { query: schemas.listOrgsQuerySchema },
+    request: { query: listOrgsQuerySchema },
     responses: [{ status: 200, description: 'One page of orgs', body: responses.orgListSchema }],
     errors: { 400: PAGE, 503: UNAVAILABLE },
   },
@@ -193,7 +196,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'provision-org',
     scopes: ADMIN,
     summary: 'Provision an org that existed before this service (the same code as OrgCreated)',
-    request: { path: schemas.orgPathSchema },
+    request: { path: orgPathSchema },
     responses: [
       { status: 201, description: 'This call provisioned the org', body: responses.provisionSchema },
       { status: 200, description: 'The org was already provisioned; nothing was written', body: responses.provisionSchema },
@@ -206,7 +209,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'list-jobs',
     scopes: ADMIN,
     summary: 'Jobs over all orgs, newest first, a page at a time',
-    request: { query: schemas.listJobsQuerySchema },
+    request: { query: listJobsQuerySchema },
     responses: [{ status: 200, description: 'One page of jobs', body: responses.jobListSchema }],
     errors: { 400: PAGE, 503: UNAVAILABLE },
   },
@@ -216,7 +219,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'start-job',
     scopes: ADMIN,
     summary: 'Start a job over all orgs (sync, orphan-cleanup, report); it runs asynchronously',
-    request: { path: schemas.jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
+    request: { path: jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
     responses: [{ status: 202, description: 'The job, started', body: responses.jobSchema, headers: JOB_HEADERS }],
     errors: {
       400: 'invalid_request: unknown job type or option; malformed_json',
@@ -230,7 +233,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-job',
     scopes: ADMIN,
     summary: "One job: status, progress, totals, first errors and, once finished, its result",
-    request: { path: schemas.jobIdPathSchema },
+    request: { path: jobIdPathSchema },
     responses: [{ status: 200, description: 'The job', body: responses.jobSchema }],
     errors: { 400: INVALID, 404: 'job_not_found', 503: UNAVAILABLE },
   },
@@ -240,7 +243,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'resume-job',
     scopes: ADMIN,
     summary: 'Resume a job the engine gave up on, from its last checkpoint',
-    request: { path: schemas.jobIdPathSchema },
+    request: { path: jobIdPathSchema },
     responses: [{ status: 202, description: 'The job, running again', body: responses.jobSchema, headers: JOB_HEADERS }],
     errors: { 400: INVALID, 404: 'job_not_found', 409: 'job_not_resumable: the job is not failed, or changed meanwhile', 503: UNAVAILABLE },
   },

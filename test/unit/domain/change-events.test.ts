@@ -114,4 +114,10 @@ describe('FeatureFlagChanged from a stream record', () => {
     const parsed = parseStreamRecord({ eventName: 'INSERT', dynamodb: {} });
     expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/^malformed stream record: .*dynamodb\.Keys/) });
   });
+
+  it('an image that is not in DynamoDB\'s attribute format is reported as malformed, naming the image', () => {
+    const record = historyInsert();
+    (record.dynamodb.NewImage as Record<string, unknown>).enabled = { Q: true };
+    expect(parseStreamRecord(record)).toEqual({ ok: false, reason: expect.stringMatching(/^malformed stream record: dynamodb\.NewImage: not an item in DynamoDB's attribute format/) });
+  });
 });

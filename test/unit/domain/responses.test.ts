@@ -32,7 +32,7 @@ const row: FlagRow = {
 
 /** A schema's output type, read-only all the way down: the domain's readonly arrays are as good on the wire. */
 type DeepReadonly<T> = T extends (infer I)[] ? readonly DeepReadonly<I>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
-type Described<S extends z.ZodType> = DeepReadonly<z.output<S>>;
+type Described<S extends z.core.$ZodType> = DeepReadonly<z.output<S>>;
 
 /** What an error becomes on the wire. */
 const errorBody = (error: Error) => JSON.parse(errorResponse(error).body as string) as unknown;

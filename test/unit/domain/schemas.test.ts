@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { orgCreatedDetailSchema, orgIdSchema, orgPathSchema, setFlagBodySchema } from '../../../lambdas/domain/schemas.js';
+import { orgCreatedDetailSchema } from '../../../lambdas/domain/event-schemas.js';
+import { orgIdSchema, orgPathSchema } from '../../../lambdas/domain/schemas.js';
+import { setFlagBodySchema } from '../../../lambdas/domain/write-schemas.js';
 
 describe('orgIdSchema', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { JobTask } from '../../../lambdas/domain/schemas.js';
+import type { JobTask } from '../../../lambdas/domain/job-schemas.js';
 import type { JobStepOutput } from '../../../lambdas/handlers/job-worker.js';
 import { zeroCounts } from '../../../lambdas/domain/jobs.js';
 import { LocalJobEngine } from '../../../lib/local/job-engine.js';

@@ -1,0 +1,14 @@
+import * as z from 'zod/mini';
+import '../shared/zod-locale.js';
+import { orgIdSchema } from './schemas.js';
+
+/** `detail` of an `OrgCreated` event: only `org_id` is required; other fields are kept as they come. */
+export const orgCreatedDetailSchema = z.looseObject({ org_id: orgIdSchema });
+
+export type OrgCreatedDetail = z.infer<typeof orgCreatedDetailSchema>;
+
+/** `detail` of CloudFormation's `CloudFormation Stack Status Change` event. */
+export const stackStatusDetailSchema = z.looseObject({
+  'stack-id': z.string(),
+  'status-details': z.looseObject({ status: z.string() }),
+});
