@@ -10,6 +10,7 @@ try {
     [
       '',
       'org-feature-flags is running locally',
+      `  Admin UI      ${stack.adminUrl}   (sign in with the local sign-in: admin, service or org)`,
       `  API           ${stack.url}   (GET /health needs no token)`,
       `  EventBridge   ${stack.url}   (PutEvents: new EventBridgeClient({ endpoint: '${stack.url}' }))`,
       `  DynamoDB      ${stack.dynamoDbEndpoint}   (table ${settings.tableName}, ${storage})`,

@@ -25,13 +25,14 @@ export function buildServiceApp(app: App): ServiceStacks {
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
     config,
-    description: `org-feature-flags ${config.stage}: functions, API, event rules, job state machine, alarms`,
+    description: `org-feature-flags ${config.stage}: functions, API, admin UI, event rules, job state machine, alarms`,
     table: stateful.table,
     eventBus: stateful.eventBus,
     deadLetterQueue: stateful.deadLetterQueue,
     exportBucket: stateful.exportBucket,
     alarmTopic: stateful.alarmTopic,
     jwt: stateful.jwtTrust,
+    ...(stateful.devUserPool ? { devUserPool: stateful.devUserPool } : {}),
   });
   stateless.addStackDependency(stateful);
   Tags.of(app).add('service', 'org-feature-flags');

@@ -1,5 +1,31 @@
 import { z } from 'zod';
+import { SCOPES } from '../../lambdas/domain/caller.js';
 import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
+
+/** What the admin UI asks the identity provider for unless a stage says otherwise. */
+export const DEFAULT_ADMIN_UI_SCOPE = `openid email ${SCOPES.admin}`;
+
+const httpsOrigin = z
+  .url({ protocol: /^https$/, error: 'must be an https origin, e.g. https://login.example.com' })
+  .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only (scheme and host, no path)')
+  .transform((value) => new URL(value).origin);
+
+/** The admin UI's OpenID Connect client at a stage's own identity provider (stages with `jwt`). */
+const adminUiClientSchema = z
+  .object({
+    /** The public client (no secret) registered for the UI: authorization code with PKCE, redirect and sign-out URL `https://<distribution>/admin/`. */
+    clientId: z.string().min(1, 'adminUi.clientId is required'),
+    /** Space-separated scopes the UI asks for; `openid` is required. */
+    scope: z
+      .string()
+      .default(DEFAULT_ADMIN_UI_SCOPE)
+      .refine((scope) => scope.split(/\s+/).includes('openid'), "adminUi.scope must include 'openid'"),
+    /** Where sign-out ends the provider's session, for a provider whose discovery document has no end_session_endpoint. */
+    logoutUrl: z.url({ protocol: /^https$/, error: 'adminUi.logoutUrl must be an https URL' }).optional(),
+    /** Origins the page may call besides the API and the issuer's origin: a token endpoint on another host. */
+    connectOrigins: z.array(httpsOrigin).default([]),
+  })
+  .strict();
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -20,7 +46,13 @@ export const stageConfigSchema = z
       .optional(),
     /** Creates a Cognito user pool with the three scopes and admin and service clients, and trusts it. */
     devUserPool: z.boolean().default(false),
-    /** Origins of the admin UI allowed by CORS; empty for none. */
+    /**
+     * The admin UI in AWS (CloudFront in front of a private bucket): with `jwt`, its client at the
+     * identity provider, or `false` for no UI; with `devUserPool`, absent (the pool gets a client
+     * for it) or `false`.
+     */
+    adminUi: z.union([z.literal(false), adminUiClientSchema]).optional(),
+    /** Browser origins allowed by CORS besides the admin UI's own (which is always allowed); empty for none. */
     corsAllowOrigins: z.array(z.union([z.url(), z.literal('*')])),
     /** Name of an existing org event bus to attach to; absent to create one. */
     existingEventBusName: z.string().min(1).max(256).optional(),
@@ -43,6 +75,12 @@ export const stageConfigSchema = z
     }
     if (!stage.devUserPool && !stage.jwt) {
       context.addIssue({ code: 'custom', path: ['jwt'], message: 'jwt is required (issuer and audience), unless devUserPool is true' });
+    }
+    if (stage.devUserPool && stage.adminUi) {
+      context.addIssue({ code: 'custom', path: ['adminUi'], message: 'with devUserPool the pool has the admin UI its client: leave adminUi out, or set it to false for no UI' });
+    }
+    if (!stage.devUserPool && stage.adminUi === undefined) {
+      context.addIssue({ code: 'custom', path: ['adminUi'], message: "adminUi is required with jwt: the UI's client at the identity provider ({ clientId }), or false for no UI" });
     }
   });
 

@@ -48,13 +48,19 @@ export interface TokenRequest {
   readonly role: Role;
   readonly orgId?: string;
   readonly subject?: string;
+  /** Kept by the API beside the subject, for display (`updated_by_email`). */
+  readonly email?: string;
   readonly expiresIn?: string;
 }
 
 /** Signs a token like the identity provider would: scope for the role, `org_id` for org tokens. */
 export async function signToken(keys: LocalKeys, request: TokenRequest): Promise<string> {
   if (request.role === 'org' && !request.orgId) throw new Error('An org token needs an org id (--org ORG_ID).');
-  const claims: JWTPayload = { scope: SCOPES[request.role], ...(request.orgId ? { [ORG_CLAIM]: request.orgId } : {}) };
+  const claims: JWTPayload = {
+    scope: SCOPES[request.role],
+    ...(request.orgId ? { [ORG_CLAIM]: request.orgId } : {}),
+    ...(request.email ? { email: request.email } : {}),
+  };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: ALG, kid: keys.kid, typ: 'JWT' })
     .setIssuer(LOCAL_ISSUER)

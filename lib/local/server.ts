@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { timeoutSecondsOf, type HandlerName } from '../service/handlers.js';
 import type { RouteDeclaration } from '../service/routes.js';
+import type { LocalAdminUi } from './admin-ui.js';
 import { authorize, type LocalKeys } from './auth.js';
 import type { LocalEventBus } from './event-bus.js';
 import type { LocalJobEngine } from './job-engine.js';
@@ -21,6 +22,8 @@ export interface LocalServerOptions {
   readonly bus: LocalEventBus;
   /** Serves Step Functions' StartExecution when given. */
   readonly jobs?: LocalJobEngine;
+  /** Serves the admin UI under `/admin/` (and redirects `/` there) when given. */
+  readonly adminUi?: LocalAdminUi;
   readonly log?: (line: string) => void;
 }
 
@@ -71,6 +74,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       send(res, 200, { keys: [options.keys.publicJwk] });
       return;
     }
+    if (options.adminUi && (await options.adminUi.handle(req, res, url, body))) return;
 
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) {

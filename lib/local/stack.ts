@@ -10,6 +10,7 @@ import { recoverInterruptedJobs, startJob } from '../../lambdas/use-cases/jobs.j
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
 import { ROUTES } from '../service/routes.js';
 import { eventRules } from '../service/rules.js';
+import { ADMIN_PATH, prepareAdminUi } from './admin-ui.js';
 import { loadOrCreateKeys } from './auth.js';
 import { startChangeStream, type LocalChangeStream, type StreamTarget } from './change-stream.js';
 import { EVENT_LOG_FILE, EventLog } from './event-log.js';
@@ -76,6 +77,8 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, args: readon
 /** A running local stack. */
 export interface LocalStack {
   readonly url: string;
+  /** The admin UI (`/admin/`). */
+  readonly adminUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly settings: LocalStackSettings;
   readonly bus: LocalEventBus;
@@ -138,6 +141,7 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       log,
     });
     const keys = await loadOrCreateKeys(settings.dataDir);
+    const adminUi = await prepareAdminUi({ keys, apiUrl: `http://localhost:${port}`, log });
     const server = await startLocalServer({
       port,
       host: settings.host,
@@ -146,6 +150,7 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
       keys,
       bus,
       jobs,
+      adminUi,
       log,
     });
     // In memory, the stream is new at every start: there is no position worth keeping.
@@ -164,6 +169,7 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
     });
     return {
       url: server.url,
+      adminUrl: `${server.url}${ADMIN_PATH}`,
       dynamoDbEndpoint: dynamo.endpoint,
       settings,
       bus,

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { orgIdSchema } from '../../lambdas/domain/schemas.js';
-import { CHECK_NAMES, DEFAULT_ORG_ID, DEFAULT_TIMEOUT_MS } from './run.js';
+import { ADMIN_UI_CHECK_NAMES, CHECK_NAMES, DEFAULT_ORG_ID, DEFAULT_TIMEOUT_MS } from './run.js';
 
-export const USAGE = `Usage: npm run -s smoke -- --url URL [--token TOKEN] [--org ORG_ID] [--timeout MS]
+export const USAGE = `Usage: npm run -s smoke -- --url URL [--ui-url URL] [--token TOKEN] [--org ORG_ID] [--timeout MS]
 
 Smoke test of the main flows of a running org-feature-flags API: the local stack
 (npm start) or a deployed stage behind API Gateway. Needs a platform admin token.
@@ -12,6 +12,9 @@ Options:
   --url URL       the API's base URL, with the stage path if there is one, e.g.
                   http://localhost:3000 or https://abc123.execute-api.eu-west-1.amazonaws.com/prod
                   (a trailing slash is fine)
+  --ui-url URL    the admin UI's page, e.g. https://d111111abcdef8.cloudfront.net/admin/
+                  (the stack's AdminUiUrl output) or http://localhost:3000/admin/;
+                  its checks run after the API's
   --token TOKEN   an admin token; when absent, the SMOKE_TOKEN environment variable,
                   which keeps the token out of process lists
   --org ORG_ID    the org the smoke test provisions and writes to (default: ${DEFAULT_ORG_ID}).
@@ -21,7 +24,8 @@ Options:
   --timeout MS    per request, in milliseconds (default: ${DEFAULT_TIMEOUT_MS})
   -h, --help      this text
 
-Checks, in order: ${CHECK_NAMES.join(', ')}.
+Checks, in order: ${CHECK_NAMES.join(', ')};
+with --ui-url also ${ADMIN_UI_CHECK_NAMES.join(', ')}.
 It writes nothing outside its org: it provisions the org if it does not exist,
 flips one non-internal flag and flips it back (the org ends as it began; its
 history keeps both changes). Everything else only reads or is refused.
@@ -34,8 +38,12 @@ const optionsSchema = z.object({
   url: z
     .url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? '--url is required' : '--url must be an http:// or https:// URL') })
     .refine((url) => !/[?#]/.test(url), '--url must not have a query or fragment'),
+  uiUrl: z
+    .url({ protocol: /^https?$/, error: '--ui-url must be an http:// or https:// URL' })
+    .refine((url) => !/[?#]/.test(url), '--ui-url must not have a query or fragment')
+    .optional(),
   token: z.string({ error: '--token or SMOKE_TOKEN is required' }).trim().min(1, '--token or SMOKE_TOKEN is required'),
-  org: orgIdSchema.default(DEFAULT_ORG_ID),
+  org: z._default(orgIdSchema, DEFAULT_ORG_ID),
   timeout: z.coerce
     .number({ error: '--timeout must be a number of milliseconds' })
     .int('--timeout must be a whole number of milliseconds')
@@ -46,6 +54,7 @@ const optionsSchema = z.object({
 
 export interface SmokeCommand {
   readonly url: string;
+  readonly uiUrl?: string;
   readonly token: string;
   readonly orgId: string;
   readonly timeoutMs: number;
@@ -61,6 +70,7 @@ export function parseSmokeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
       args: [...args],
       options: {
         url: { type: 'string' },
+        'ui-url': { type: 'string' },
         token: { type: 'string' },
         org: { type: 'string' },
         timeout: { type: 'string' },
@@ -75,6 +85,7 @@ export function parseSmokeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   if (values.help) return { kind: 'help' };
   const parsed = optionsSchema.safeParse({
     url: values.url,
+    uiUrl: values['ui-url'],
     token: values.token ?? (env.SMOKE_TOKEN || undefined),
     org: values.org,
     timeout: values.timeout,
@@ -82,12 +93,13 @@ export function parseSmokeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   if (!parsed.success) {
     return { kind: 'error', message: parsed.error.issues.map((issue) => messageOf(issue)).join('; ') };
   }
-  const { url, token, org, timeout } = parsed.data;
-  return { kind: 'run', command: { url, token, orgId: org, timeoutMs: timeout } };
+  const { url, uiUrl, token, org, timeout } = parsed.data;
+  return { kind: 'run', command: { url, ...(uiUrl ? { uiUrl } : {}), token, orgId: org, timeoutMs: timeout } };
 }
 
 function messageOf(issue: z.core.$ZodIssue): string {
   const field = issue.path[0];
   // Messages written here already name their option; zod's own ones (and the org id schema's) get it prefixed.
-  return issue.message.startsWith('--') || field === undefined ? issue.message : `--${String(field)}: ${issue.message}`;
+  const option = field === 'uiUrl' ? 'ui-url' : String(field);
+  return issue.message.startsWith('--') || field === undefined ? issue.message : `--${option}: ${issue.message}`;
 }

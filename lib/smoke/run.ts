@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { ADMIN_UI_CHECK_NAMES, runAdminUiChecks, type AdminUiCheckName } from './admin-ui.js';
 import { createSmokeHttp, normalizeBaseUrl, type SmokeResponse } from './http.js';
 
 /** The org every run provisions and toggles unless told otherwise, so a stage holds at most one smoke org. */
@@ -24,7 +25,9 @@ export const CHECK_NAMES = [
   'reject-unknown-org',
 ] as const;
 
-export type CheckName = (typeof CHECK_NAMES)[number];
+export { ADMIN_UI_CHECK_NAMES };
+
+export type CheckName = (typeof CHECK_NAMES)[number] | AdminUiCheckName;
 
 export interface SmokeOptions {
   /** Base URL of the API, with the stage path if any; trailing slashes are ignored. */
@@ -34,6 +37,8 @@ export interface SmokeOptions {
   readonly orgId?: string;
   /** Per request. */
   readonly timeoutMs?: number;
+  /** The admin UI's page (`https://<domain>/admin/`): its checks run after the API's when given. */
+  readonly uiUrl?: string;
   /** Receives one line per check as it finishes, then the summary line. */
   readonly log?: (line: string) => void;
 }
@@ -88,6 +93,7 @@ export function formatSummary(report: Pick<SmokeReport, 'passed' | 'failed'>): s
  * Runs every check against a running instance with an admin token. Never throws: a network error,
  * timeout or unexpected answer fails that check only. Writes only to `orgId`: provisions it when
  * it does not exist yet, and flips one non-internal flag and flips it back, so the org ends as it began.
+ * With `uiUrl`, the admin UI's checks follow (they only read).
  */
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const { token, orgId = DEFAULT_ORG_ID, timeoutMs = DEFAULT_TIMEOUT_MS, log = () => {} } = options;
@@ -110,7 +116,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     return result.ok;
   };
 
-  log(`smoke: ${normalizeBaseUrl(options.url)}, org ${orgId}, timeout ${timeoutMs} ms`);
+  log(`smoke: ${normalizeBaseUrl(options.url)}${options.uiUrl ? `, admin UI ${options.uiUrl}` : ''}, org ${orgId}, timeout ${timeoutMs} ms`);
 
   await check('health', async () => {
     const response = await http.request('GET', '/health');
@@ -236,6 +242,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     const response = await http.request('GET', `/org-feature-flags/smoke-missing-${randomBytes(8).toString('hex')}`, { token });
     expectError(response, 404, 'org_not_found');
   });
+
+  if (options.uiUrl) await runAdminUiChecks(check, { uiUrl: options.uiUrl, apiUrl: options.url, timeoutMs });
 
   const passed = results.filter((result) => result.ok).length;
   const report: SmokeReport = { ok: passed === results.length, passed, failed: results.length - passed, results };

@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, Fn, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
   OAuthScope,
   ResourceServerScope,
@@ -28,11 +29,17 @@ export interface JwtTrust {
  * roles' scopes, and one client-credentials app client for the admin role and one for the
  * service role. Org tokens need an `org_id` claim, which Cognito adds to machine tokens only
  * through a pre-token-generation trigger; this pool has none, so it issues no org tokens.
+ * People sign in to the admin UI through its managed login pages (the UI's client is created
+ * with the UI, in the stateless stack, because its redirect URL names the UI's distribution).
  */
 export class DevUserPool extends Construct {
   readonly userPool: UserPool;
   readonly trust: JwtTrust;
   readonly tokenUrl: string;
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`: managed login, the token endpoint and `/logout`. */
+  readonly domainBaseUrl: string;
+  /** The issuer's origin, `https://cognito-idp.<region>.amazonaws.com`: discovery document and signing keys. */
+  readonly issuerOrigin: string;
 
   constructor(scope: Construct, id: string, props: DevUserPoolProps) {
     super(scope, id);
@@ -47,7 +54,11 @@ export class DevUserPool extends Construct {
     });
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG8',
-      reason: 'Development pool that issues machine tokens only (client credentials); the Plus tier protects human sign-ins, which it has none of.',
+      reason:
+        'Development pool: its people are a few staff an administrator creates (no self sign-up), each with a 14-character password ' +
+        "and a required authenticator-app code (TOTP), signing in only to this stage's admin UI. The Plus tier's threat protection " +
+        '(adaptive, risk-based sign-in checks and compromised-credential detection) guards large populations of self-registered users; ' +
+        'production stages sign in through their own identity provider (jwt), where such protection belongs.',
     });
 
     const [identifier] = SCOPES.admin.split('/') as [string];
@@ -60,10 +71,14 @@ export class DevUserPool extends Construct {
       scopes: Object.values(scopes),
     });
 
+    // Managed login (not the classic hosted UI): it walks a new user through the password change
+    // and the authenticator-app (TOTP) setup that the required MFA asks for.
     const domain = this.userPool.addDomain('Domain', {
       cognitoDomain: { domainPrefix: Fn.join('-', ['org-feature-flags', props.stage, Aws.ACCOUNT_ID]) },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
-    this.tokenUrl = `${domain.baseUrl()}/oauth2/token`;
+    this.domainBaseUrl = domain.baseUrl();
+    this.tokenUrl = `${this.domainBaseUrl}/oauth2/token`;
 
     const client = (role: 'admin' | 'service') =>
       new UserPoolClient(this, `${role === 'admin' ? 'Admin' : 'Service'}Client`, {
@@ -75,8 +90,9 @@ export class DevUserPool extends Construct {
     const admin = client('admin');
     const service = client('service');
 
+    this.issuerOrigin = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}`;
     this.trust = {
-      issuer: `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`,
+      issuer: `${this.issuerOrigin}/${this.userPool.userPoolId}`,
       audience: [admin.userPoolClientId, service.userPoolClientId],
     };
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'OAuth token endpoint (client credentials)' });

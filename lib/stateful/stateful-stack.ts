@@ -33,6 +33,8 @@ export class StatefulStack extends Stack {
   readonly alarmTopic: ITopic;
   /** Whose tokens the API accepts: the configured identity provider, or this stage's dev user pool. */
   readonly jwtTrust: JwtTrust;
+  /** With `devUserPool`: the pool (the stateless stack adds the admin UI's client to it). */
+  readonly devUserPool?: DevUserPool;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -135,7 +137,8 @@ export class StatefulStack extends Stack {
     this.alarmTopic = topic;
 
     if (config.devUserPool) {
-      this.jwtTrust = new DevUserPool(this, 'DevUserPool', { stage: config.stage, removalPolicy }).trust;
+      this.devUserPool = new DevUserPool(this, 'DevUserPool', { stage: config.stage, removalPolicy });
+      this.jwtTrust = this.devUserPool.trust;
     } else if (config.jwt) {
       this.jwtTrust = { issuer: config.jwt.issuer, audience: [...config.jwt.audience] };
     } else {

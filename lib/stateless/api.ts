@@ -18,7 +18,13 @@ export interface FlagApiProps {
   readonly jwt: JwtTrust;
   /** The function of each declared handler that serves a route. */
   readonly functions: Readonly<Partial<Record<HandlerName, IFunction>>>;
+  /** Origins CORS admits: the stage's `corsAllowOrigins` and the admin UI's; empty for no CORS. */
+  readonly corsAllowOrigins: readonly string[];
 }
+
+/** What a browser page may send and read across origins: the token, JSON bodies, and the version preconditions of OFREP and writes. */
+export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'if-match', 'if-none-match'];
+export const CORS_EXPOSE_HEADERS = ['etag'];
 
 /**
  * The HTTP API: every declared route, each behind the JWT authorizer with the route's scopes
@@ -39,12 +45,13 @@ export class FlagApi extends Construct {
     this.api = new HttpApi(this, 'Api', {
       description: `org-feature-flags (${config.stage})`,
       createDefaultStage: false,
-      ...(config.corsAllowOrigins.length > 0
+      ...(props.corsAllowOrigins.length > 0
         ? {
             corsPreflight: {
-              allowOrigins: config.corsAllowOrigins,
+              allowOrigins: [...props.corsAllowOrigins],
               allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-              allowHeaders: ['authorization', 'content-type'],
+              allowHeaders: CORS_ALLOW_HEADERS,
+              exposeHeaders: CORS_EXPOSE_HEADERS,
               maxAge: Duration.hours(1),
             },
           }

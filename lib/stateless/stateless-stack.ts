@@ -1,4 +1,4 @@
-import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -7,12 +7,15 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
-import type { JwtTrust } from '../stateful/dev-user-pool.js';
+import type { DevUserPool, JwtTrust } from '../stateful/dev-user-pool.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 import { HANDLERS, type ExtraGrant, type HandlerDeclaration, type HandlerName } from '../service/handlers.js';
 import { JOB_MACHINE } from '../service/jobs.js';
 import { CHANGE_EVENTS_STREAM } from '../service/streams.js';
 import { eventRules } from '../service/rules.js';
+import type { UiSettings } from '../../ui/src/settings.js';
+import { AdminUi } from './admin-ui.js';
+import { AdminUiUserPoolClient, DEV_POOL_ADMIN_UI_SCOPE } from './admin-ui-client.js';
 import { ServiceAlarms } from './alarms.js';
 import { FlagApi } from './api.js';
 import { ChangeEvents } from './change-events.js';
@@ -29,15 +32,22 @@ export interface StatelessStackProps extends StackProps {
   readonly exportBucket: IBucket;
   readonly alarmTopic: ITopic;
   readonly jwt: JwtTrust;
+  /** The stage's dev user pool, when it has one: the admin UI gets a client there. */
+  readonly devUserPool?: DevUserPool;
 }
 
 /**
- * What can be replaced at will: one function per declared handler, the API, the event rules, the
- * job engine with its after-deploy sync, the change-event publisher's stream mapping, and the alarms.
+ * What can be replaced at will: one function per declared handler, the API, the admin UI, the
+ * event rules, the job engine with its after-deploy sync, the change-event publisher's stream
+ * mapping, and the alarms.
  */
 export class StatelessStack extends Stack {
   readonly functions: Readonly<Record<HandlerName, ServiceFunction>>;
   readonly api: FlagApi;
+  /** Absent when the stage sets `adminUi: false`. */
+  readonly adminUi?: AdminUi;
+  /** The admin UI's client at the dev user pool, on stages with one. */
+  readonly adminUiClient?: AdminUiUserPoolClient;
   readonly jobs: JobEngine;
   readonly afterDeploySync: AfterDeploySync;
   readonly changeEvents: ChangeEvents;
@@ -62,7 +72,40 @@ export class StatelessStack extends Stack {
     // Referenced by ARN: the queue's policy, in the stateful stack, already admits the bus's rules.
     const deadLetterQueue = Queue.fromQueueArn(this, 'DeadLetterQueue', props.deadLetterQueue.queueArn);
 
-    this.api = new FlagApi(this, 'Api', { config, jwt: props.jwt, functions: lambdas });
+    // The UI comes first: the API's CORS admits its origin, and on a dev pool its client joins the
+    // authorizer's audience. Its CSP names the API by a pattern of the region's API Gateway
+    // endpoints, not by the API's own host: that would make the distribution depend on the API,
+    // which depends on the distribution (CORS), a cycle CloudFormation refuses.
+    let jwt = props.jwt;
+    let auth: UiSettings['auth'] | undefined;
+    if (config.adminUi !== false) {
+      const connectSources = [`https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`];
+      if (props.devUserPool) connectSources.push(props.devUserPool.issuerOrigin, props.devUserPool.domainBaseUrl);
+      else connectSources.push(new URL(props.jwt.issuer).origin, ...(config.adminUi?.connectOrigins ?? []));
+      const adminUi = new AdminUi(this, 'AdminUi', { config, connectSources: [...new Set(connectSources)] });
+      this.adminUi = adminUi;
+      if (props.devUserPool) {
+        const client = new AdminUiUserPoolClient(this, 'AdminUiClient', {
+          userPool: props.devUserPool.userPool,
+          domainBaseUrl: props.devUserPool.domainBaseUrl,
+          uiDomainName: adminUi.distribution.distributionDomainName,
+        });
+        this.adminUiClient = client;
+        jwt = { ...jwt, audience: [...jwt.audience, client.client.userPoolClientId] };
+        auth = { kind: 'oidc', authority: jwt.issuer, client_id: client.client.userPoolClientId, scope: DEV_POOL_ADMIN_UI_SCOPE, logout_url: client.logoutUrl };
+      } else if (config.adminUi) {
+        const { clientId, scope, logoutUrl } = config.adminUi;
+        auth = { kind: 'oidc', authority: jwt.issuer, client_id: clientId, scope, ...(logoutUrl ? { logout_url: logoutUrl } : {}) };
+      }
+    }
+
+    this.api = new FlagApi(this, 'Api', {
+      config,
+      jwt,
+      functions: lambdas,
+      corsAllowOrigins: [...config.corsAllowOrigins, ...(this.adminUi ? [this.adminUi.origin] : [])],
+    });
+    if (this.adminUi && auth) this.adminUi.publish({ api_url: this.api.api.apiEndpoint, auth });
     new OrgEvents(this, 'OrgEvents', {
       eventBus: props.eventBus,
       rules: eventRules({ orgEventSource: config.orgEventSource }),

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { serviceApp } from '../../lib/app.js';
+import { SCOPES } from '../../lambdas/domain/caller.js';
 import { stageConfig } from '../../lib/config/stage-config.js';
 import { STAGE_NAMES, cdkJsonStages, type StageSettings } from '../support/cdk.js';
 
 const stages = cdkJsonStages();
 const BASE_STAGE = STAGE_NAMES.find((name) => (stages[name] as { jwt?: unknown }).jwt !== undefined) as string;
-const base = stages[BASE_STAGE] as StageSettings & { jwt: Record<string, unknown> };
+const base = stages[BASE_STAGE] as StageSettings & { jwt: Record<string, unknown>; adminUi: unknown };
 
 /** The stages of cdk.json with the base stage replaced by `settings`. */
 const withBase = (settings: StageSettings) => ({ ...cdkJsonStages(), [BASE_STAGE]: settings });
@@ -46,11 +47,47 @@ describe('stageConfig', () => {
   });
 
   it('needs exactly one of jwt and devUserPool', () => {
-    const { jwt, ...withoutJwt } = base;
+    const { jwt, adminUi, ...withoutJwt } = base;
     expect(jwt).toBeDefined();
-    expect(configWith(withoutJwt)).toThrow(/- jwt: jwt is required/);
+    expect(configWith({ ...withoutJwt, adminUi })).toThrow(/- jwt: jwt is required/);
     expect(configWith({ ...base, devUserPool: true })).toThrow(/- jwt: set either jwt or devUserPool: true, not both/);
     expect(stageConfig(BASE_STAGE, withBase({ ...withoutJwt, devUserPool: true }))).toMatchObject({ devUserPool: true });
+  });
+
+  describe('adminUi', () => {
+    const { jwt: _jwt, adminUi: _adminUi, ...poolStage } = { ...base, devUserPool: true };
+
+    it("with jwt, takes the UI's client (scope defaulting to openid, email and the admin scope), or false for no UI, and nothing else", () => {
+      expect(stageConfig(BASE_STAGE, withBase({ ...base, adminUi: { clientId: 'ui' } })).adminUi).toEqual({
+        clientId: 'ui',
+        scope: `openid email ${SCOPES.admin}`,
+        connectOrigins: [],
+      });
+      expect(stageConfig(BASE_STAGE, withBase({ ...base, adminUi: false })).adminUi).toBe(false);
+      const { adminUi: _, ...withoutUi } = base;
+      expect(configWith(withoutUi)).toThrow(/- adminUi: adminUi is required with jwt/);
+      expect(configWith({ ...base, adminUi: true })).toThrow(/- adminUi:/);
+      expect(configWith({ ...base, adminUi: { clientId: '' } })).toThrow(/- adminUi\.clientId: adminUi\.clientId is required/);
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', redirectUrl: 'https://x' } })).toThrow(/- adminUi: .*redirectUrl/);
+    });
+
+    it("keeps the other settings of the UI's client: scope with openid, an https logout URL, https origins the page may call", () => {
+      const config = stageConfig(BASE_STAGE, withBase({
+        ...base,
+        adminUi: { clientId: 'ui', scope: 'openid feature-flags/service', logoutUrl: 'https://login.example.com/logout', connectOrigins: ['https://oauth2.example.com/'] },
+      }));
+      expect(config.adminUi).toEqual({ clientId: 'ui', scope: 'openid feature-flags/service', logoutUrl: 'https://login.example.com/logout', connectOrigins: ['https://oauth2.example.com'] });
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', scope: 'email feature-flags/admin' } })).toThrow(/- adminUi\.scope: adminUi\.scope must include 'openid'/);
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', logoutUrl: 'http://login.example.com/logout' } })).toThrow(/- adminUi\.logoutUrl: adminUi\.logoutUrl must be an https URL/);
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['https://oauth2.example.com/token'] } })).toThrow(/- adminUi\.connectOrigins\.0: must be an origin only/);
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['http://oauth2.example.com'] } })).toThrow(/- adminUi\.connectOrigins\.0: must be an https origin/);
+    });
+
+    it('with devUserPool, is absent (the pool gets the UI a client) or false; a client of its own is refused', () => {
+      expect(stageConfig(BASE_STAGE, withBase(poolStage)).adminUi).toBeUndefined();
+      expect(stageConfig(BASE_STAGE, withBase({ ...poolStage, adminUi: false })).adminUi).toBe(false);
+      expect(configWith({ ...poolStage, adminUi: { clientId: 'ui' } })).toThrow(/- adminUi: with devUserPool the pool has the admin UI its client/);
+    });
   });
 
   it('rejects unknown keys, at the top and inside jwt (strict)', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { SCOPES } from '../../lambdas/domain/caller.js';
-import { STAGE_NAMES, cdkJsonStages, onlyResource, removeSynthOutput, synthStage, type SynthesizedStage } from '../support/cdk.js';
+import { STAGE_NAMES, cdkJsonStages, onlyResource, refId, removeSynthOutput, resolveImport, synthStage, type SynthesizedStage } from '../support/cdk.js';
 
 const stages = cdkJsonStages();
 const poolStages = STAGE_NAMES.filter((name) => (stages[name] as { devUserPool?: boolean }).devUserPool === true);
@@ -45,13 +45,16 @@ describe.each(poolStages)('the dev user pool of stage %s', (stage) => {
     });
   });
 
-  it('is the issuer the API trusts, with its two clients as the audience', () => {
+  it("is the issuer the API trusts, with its two machine clients and the admin UI's client as the audience", () => {
     const [poolId] = onlyResource(synthesized.statefulTemplate, 'AWS::Cognito::UserPool');
     const [, authorizer] = onlyResource(synthesized.statelessTemplate, 'AWS::ApiGatewayV2::Authorizer');
     const config = JSON.stringify(authorizer.Properties.JwtConfiguration);
     expect(config).toContain('https://cognito-idp.');
     expect(config).toContain(`ExportsOutputRef${poolId}`);
-    expect(authorizer.Properties.JwtConfiguration.Audience).toHaveLength(2);
+    const machineClients = Object.keys(synthesized.statefulTemplate.findResources('AWS::Cognito::UserPoolClient'));
+    const [uiClient] = onlyResource(synthesized.statelessTemplate, 'AWS::Cognito::UserPoolClient');
+    const audience = (authorizer.Properties.JwtConfiguration.Audience as unknown[]).map((value) => refId(resolveImport(synthesized.statefulTemplate, value)));
+    expect(audience.sort()).toEqual([...machineClients, uiClient].sort());
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { StageConfig } from '../../lib/config/stage-config.js';
 import { DEFAULT_TIMEOUT_SECONDS, STREAM_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
 import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
@@ -206,8 +206,23 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
+    it("besides the service's functions, the stacks run only aws-cdk-lib's admin UI deployment handler and bucket auto-delete provider", () => {
+      const serviceIds = new Set(Object.values(functions));
+      // aws-cdk-lib names these two by fixed prefixes of their logical ids.
+      const kind = (id: string) =>
+        id.startsWith('CustomCDKBucketDeployment') ? 'bucket-deployment' : id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider') ? 'auto-delete-provider' : id;
+      const others = Object.keys(stateless.findResources('AWS::Lambda::Function'))
+        .filter((id) => !serviceIds.has(id))
+        .map(kind);
+      const expected = config.adminUi === false ? [] : ['auto-delete-provider', 'bucket-deployment'];
+      expect(others.sort()).toEqual(expected);
+      expect(Object.keys(stateful.findResources('AWS::Lambda::Function'))).toEqual([]);
+    });
+
     it('run Node.js 22 or newer on arm64 with active tracing, source maps and the stage log level', () => {
-      stateless.allResourcesProperties('AWS::Lambda::Function', {
+      const serviceFunctions = Object.fromEntries(Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) => Object.values(functions).includes(id)));
+      expect(Object.keys(serviceFunctions)).toHaveLength(HANDLER_NAMES.length);
+      Template.fromJSON({ Resources: serviceFunctions }).allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
@@ -218,16 +233,19 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
           }),
         },
       });
-      for (const [id, fn] of Object.entries(stateless.findResources('AWS::Lambda::Function'))) {
+      for (const [id, fn] of Object.entries(serviceFunctions)) {
         const version = /^nodejs(\d+)\.x$/.exec(String(fn.Properties.Runtime))?.[1];
         expect({ id, runtime: fn.Properties.Runtime, supported: Number(version) >= 22 }).toEqual({ id, runtime: fn.Properties.Runtime, supported: true });
       }
     });
 
-    it("log to their own log group, kept for the stage's logRetentionDays", () => {
+    // The auto-delete provider is a CloudFormation resource provider of aws-cdk-lib, configured by it alone; it runs only when the admin UI's buckets are created or deleted.
+    it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler too)", () => {
       const logGroups = stateless.findResources('AWS::Logs::LogGroup');
       const used = new Set<string>();
-      for (const [id, fn] of Object.entries(stateless.findResources('AWS::Lambda::Function'))) {
+      const logging = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider'));
+      expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 1));
+      for (const [id, fn] of logging) {
         const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
         expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({ id, logGroupId, retention: config.logRetentionDays });
         expect(used.has(logGroupId)).toBe(false);
@@ -407,10 +425,13 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it("CORS admits exactly the stage's corsAllowOrigins", () => {
+    it("CORS admits exactly the stage's corsAllowOrigins and the admin UI's origin", () => {
       const [, api] = onlyResource(stateless, 'AWS::ApiGatewayV2::Api');
-      if (config.corsAllowOrigins.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
-      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(config.corsAllowOrigins);
+      const [distributionId] = config.adminUi === false ? [] : onlyResource(stateless, 'AWS::CloudFront::Distribution');
+      const ui = distributionId ? [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }] : [];
+      const expected = [...config.corsAllowOrigins, ...ui];
+      if (expected.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
+      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(expected);
     });
   });
 });

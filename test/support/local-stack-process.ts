@@ -86,7 +86,7 @@ export async function tokenFor(stack: LocalStackProcess, ...args: string[]): Pro
  */
 export async function copyProject(): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'off-project-'));
-  for (const entry of ['bin', 'lib', 'lambdas', 'registry', 'package.json', 'tsconfig.json', 'cdk.json']) {
+  for (const entry of ['bin', 'lib', 'lambdas', 'registry', 'ui', 'package.json', 'tsconfig.json', 'cdk.json']) {
     await cp(path.join(PROJECT_ROOT, entry), path.join(root, entry), { recursive: true });
   }
   await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
