@@ -3,10 +3,17 @@ import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodej
 import { PROJECT_ROOT } from '../project.js';
 
 /**
+ * Packages replaced in every bundle by what the bundled code uses of them (paths from the project
+ * root, where both the CDK and the bench run esbuild): `semver` only for the X-Ray SDK's AWS SDK v2
+ * version check (see `lambdas/shared/semver-gte.ts`).
+ */
+const ALIASES = { semver: './lambdas/shared/semver-gte.ts' } as const;
+
+/**
  * How every function's code is bundled, in esbuild's terms: an ESM bundle for Node.js 24, minified,
  * with a source map (no sources inside), every dependency bundled, packages' ESM builds preferred
  * (`module` before `main`, so that esbuild can tree-shake them), and `require` defined for the CJS
- * dependencies that still call it (the X-Ray SDK). The CDK stack ({@link cdkBundling}) and the
+ * dependencies that still call it (the X-Ray SDK), and {@link ALIASES} in place of the packages they name. The CDK stack ({@link cdkBundling}) and the
  * cold-start bench ({@link esbuildBundling}) both derive their options from this one object.
  */
 export const FUNCTION_BUNDLING = {
@@ -19,9 +26,11 @@ export const FUNCTION_BUNDLING = {
   mainFields: ['module', 'main'],
   external: [],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  alias: ALIASES,
 } as const satisfies Pick<BuildOptions, 'format' | 'target' | 'platform' | 'minify' | 'sourcemap' | 'sourcesContent' | 'mainFields'> & {
   readonly external: readonly string[];
   readonly banner: string;
+  readonly alias: Readonly<Record<string, string>>;
 };
 
 /** `NODE_OPTIONS` of every function: stack traces in the logs point into the sources, through the bundle's source map. */
@@ -42,6 +51,7 @@ export function cdkBundling(): BundlingOptions {
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     externalModules: [...FUNCTION_BUNDLING.external],
     banner: FUNCTION_BUNDLING.banner,
+    esbuildArgs: Object.fromEntries(Object.entries(FUNCTION_BUNDLING.alias).map(([name, target]) => [`--alias:${name}`, target])),
   };
 }
 
@@ -65,6 +75,7 @@ export function esbuildBundling(entry: string, outDir: string): BuildOptions & {
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     external: [...FUNCTION_BUNDLING.external],
     banner: { js: FUNCTION_BUNDLING.banner },
+    alias: { ...FUNCTION_BUNDLING.alias },
     metafile: true,
     logLevel: 'warning',
   };

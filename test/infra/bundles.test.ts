@@ -111,6 +111,14 @@ describe('the function bundles cdk deploys', () => {
     }
   });
 
+  it("hold no semver package: the X-Ray SDK's one use of it is answered by lambdas/shared/semver-gte.ts", async () => {
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      const sources = await bundleSources(name);
+      expect({ name, semver: sources.filter((source) => /node_modules\/semver\//.test(source)) }).toEqual({ name, semver: [] });
+      expect({ name, shim: sources.some((source) => source.endsWith('lambdas/shared/semver-gte.ts')) }).toEqual({ name, shim: sources.some((source) => source.includes('node_modules/aws-xray-sdk-core/')) });
+    }
+  });
+
   it('are what the bench bundles: the same options give the same code', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bundle-'));
     try {
