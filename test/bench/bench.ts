@@ -19,12 +19,13 @@ import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle }
 import { benchSync, syncLines } from './sync.js';
 import { benchOperations, operationsLines } from './operations.js';
 import { benchColdStart, coldStartLines } from './cold-start.js';
+import { benchUi, uiLines } from './ui.js';
 
-const SECTIONS = ['http', 'operations', 'sync', 'cold-start'] as const;
+const SECTIONS = ['http', 'operations', 'sync', 'cold-start', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE =
-  'Usage: npm run bench -- [--only SECTION[,SECTION]] [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N] [--cold-start-runs N]\n' +
+  'Usage: npm run bench -- [--only SECTION[,SECTION]] [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N] [--cold-start-runs N] [--ui-runs N]\n' +
   `Sections: ${SECTIONS.join(', ')} (default: all)`;
 const ACTOR = 'bench';
 
@@ -35,6 +36,7 @@ const optionsSchema = z.object({
     .transform((text) => text.split(',').map((name) => name.trim()))
     .pipe(z.array(z.enum(SECTIONS)).min(1)),
   'cold-start-runs': z.coerce.number().int().min(1).max(100).default(9),
+  'ui-runs': z.coerce.number().int().min(1).max(100).default(5),
   duration: z.coerce.number().positive().max(3600).default(5),
   warmup: z.coerce.number().min(0).max(600).default(2),
   connections: z.coerce.number().int().min(1).max(1024).default(16),
@@ -45,20 +47,23 @@ interface BenchOptions extends LoadOptions {
   readonly sections: ReadonlySet<Section>;
   /** Fresh imports of each bundle in the cold-start section. */
   readonly coldStartRuns: number;
+  /** Loads of each admin UI screen in the ui section. */
+  readonly uiRuns: number;
   /** Orgs of the sync benchmark; 0 skips it. */
   readonly syncOrgs: number;
 }
 
-/** Flags win over BENCH_ONLY, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SYNC_ORGS and BENCH_COLD_START_RUNS, which win over the defaults. */
+/** Flags win over BENCH_ONLY, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SYNC_ORGS, BENCH_COLD_START_RUNS and BENCH_UI_RUNS, which win over the defaults. */
 function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: { only: { type: 'string' }, 'cold-start-runs': { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
+    options: { only: { type: 'string' }, 'cold-start-runs': { type: 'string' }, 'ui-runs': { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
     strict: true,
   });
   const parsed = optionsSchema.safeParse({
     only: values.only ?? env.BENCH_ONLY,
     'cold-start-runs': values['cold-start-runs'] ?? env.BENCH_COLD_START_RUNS,
+    'ui-runs': values['ui-runs'] ?? env.BENCH_UI_RUNS,
     duration: values.duration ?? env.BENCH_DURATION,
     warmup: values.warmup ?? env.BENCH_WARMUP,
     connections: values.connections ?? env.BENCH_CONNECTIONS,
@@ -68,6 +73,7 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
   return {
     sections: new Set(parsed.data.only),
     coldStartRuns: parsed.data['cold-start-runs'],
+    uiRuns: parsed.data['ui-runs'],
     durationMs: parsed.data.duration * 1000,
     warmupMs: parsed.data.warmup * 1000,
     connections: parsed.data.connections,
@@ -170,6 +176,12 @@ async function main(): Promise<number> {
     printSection(`Cold start: ${options.coldStartRuns} fresh imports of each function's bundle (progress on stderr)`, []);
     const result = await benchColdStart(options.coldStartRuns, (line) => process.stderr.write(`${line}\n`));
     printSection('Cold start (bundles as cdk deploys them; import ms: median time to import the bundle in a fresh Node process)', coldStartLines(result));
+  }
+  // Its own local stack, in a child process, started and stopped before the one of the sections below.
+  if (options.sections.has('ui')) {
+    printSection(`Admin UI: ${options.uiRuns} loads of each screen in Chromium (progress on stderr)`, []);
+    const result = await benchUi(options.uiRuns, (line) => process.stderr.write(`${line}\n`));
+    printSection('Admin UI (Chromium, local stack from a copy of the project with a larger registry)', uiLines(result));
   }
   if (!options.sections.has('http') && !options.sections.has('sync') && !options.sections.has('operations')) return 0;
 
