@@ -10,6 +10,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import pMap from 'p-map';
 import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 import type { FlagChange, FlagChangeOutcome, FlagStore, HistoryPage, HistoryPosition, OrgState, StorePage } from '../domain/flag-store.js';
@@ -24,6 +25,8 @@ const historyPk = (orgId: string) => `HIST#${orgId}`;
 const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
 const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
 const MAX_CHANGE_ATTEMPTS = 4;
+/** Conditional puts in flight at once when many rows are written (an org's provisioning, a sync page). */
+export const ROW_PUT_CONCURRENCY = 16;
 /** The `orgs` index: every org record under one partition value, sorted by org id. */
 const ORGS_INDEX = 'orgs';
 const ORGS_PARTITION = 'ORG';
@@ -159,7 +162,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number> {
-    const written = await Promise.all(rows.map((row) => putIfAbsent(this.client, this.tableName, flagItem(row))));
+    const written = await pMap(rows, (row) => putIfAbsent(this.client, this.tableName, flagItem(row)), { concurrency: ROW_PUT_CONCURRENCY });
     return written.filter(Boolean).length;
   }
 

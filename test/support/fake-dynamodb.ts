@@ -14,6 +14,8 @@ export interface FakeDynamoDb {
   readonly endpoint: string;
   /** Every request received, in order. */
   readonly calls: readonly FakeCall[];
+  /** The most requests it has held unanswered at one time. */
+  readonly maxInFlight: number;
   /** How each request is answered from now on (the default answers every request with `{}`). */
   respond(responder: Responder): void;
   close(): Promise<void>;
@@ -88,6 +90,8 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
   const calls: FakeCall[] = [];
   const perOperation = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = createServer((req, res) => {
     readJson(req).then(
@@ -95,7 +99,10 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
         const target = String(req.headers['x-amz-target'] ?? '');
         const call = { operation: target.slice(target.indexOf('.') + 1), body, receivedAt: performance.now(), abandoned: false };
         calls.push(call);
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
         res.on('close', () => {
+          inFlight -= 1;
           if (!res.writableFinished) call.abandoned = true;
         });
         const index = perOperation.get(call.operation) ?? 0;
@@ -116,6 +123,9 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     respond: (next) => {
       respond = next;
       perOperation.clear();
