@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import '../shared/zod-locale.js';
+import { MAX_BULK_ORGS } from './limits.js';
 import { orgIdSchema } from './schemas.js';
 
 /** Body of `POST /org-feature-flags`. `version`, when given, must equal the row's current version. */
@@ -17,9 +18,6 @@ export const ifMatchSchema = z.pipe(
   z.string().check(z.regex(/^(W\/)?"\d{1,16}"$/, 'If-Match must be one quoted version, e.g. "1732358400000"')),
   z.transform((value: string) => Number(value.replace(/^(W\/)?"|"$/g, ''))),
 );
-
-/** Most orgs one bulk change may name. */
-export const MAX_BULK_ORGS = 100;
 
 /** Body of `POST /feature-flags/{key}/orgs`: set one flag for up to 100 orgs. */
 export const bulkSetBodySchema = z.strictObject({

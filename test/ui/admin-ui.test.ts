@@ -1,25 +1,15 @@
 import { createHash } from 'node:crypto';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignJWT, generateKeyPair } from 'jose';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { SCOPES } from '../../lambdas/domain/caller.js';
-import {
-  PHONE,
-  launchBrowser,
-  newContext,
-  screenshot,
-  scrollsHorizontally,
-  seriousAxeFindings,
-  signIn,
-  watchProblems,
-  type LocalSignIn,
-  type PageProblems,
-} from '../support/browser.js';
+import { PHONE, screenshot, scrollsHorizontally, signIn, type LocalSignIn } from '../support/browser.js';
 import { flagByKey, internalFlag, publicFlag, registry, type OrgFlagsBody } from '../support/flags.js';
-import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import { tokenFor } from '../support/local-stack-process.js';
+import { expectAccessible, switchOf, toggle, until, useUiHarness } from '../support/ui-harness.js';
 
 /*
  * The admin UI in Debian's Chromium against a local stack started as `npm start` starts it: the
@@ -37,9 +27,8 @@ declare const window: { notReloaded?: boolean };
 declare const sessionStorage: WebStorage;
 declare const localStorage: WebStorage;
 
-let stack: LocalStackProcess;
-let browser: Browser;
-let admin: string;
+const ui = useUiHarness();
+const { open, signedIn, api, provision } = ui;
 const flag = publicFlag();
 const internal = internalFlag();
 
@@ -48,64 +37,10 @@ const GRACE: LocalSignIn = { role: 'admin', name: 'grace', email: 'grace@example
 /** The browser's own console line for an answer the page expects and handles (409, 401, 400). */
 const failedLoad = (status: number) => new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startLocalStackProcess(), launchBrowser()]);
-  admin = await tokenFor(stack, '--role', 'admin');
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-/** The pages opened by the running test, each watched for console errors, uncaught errors and CSP violations. */
-const opened: { context: BrowserContext; page: Page; problems: PageProblems }[] = [];
-
-afterEach(async () => {
-  const problems = opened.flatMap(({ problems }) => problems.list());
-  await Promise.all(opened.splice(0).map(({ context }) => context.close()));
-  expect(problems).toEqual([]);
-});
-
-async function open(options: BrowserContextOptions & { pollSeconds?: number } = {}): Promise<{ page: Page; problems: PageProblems }> {
-  const { pollSeconds, ...contextOptions } = options;
-  const context = await newContext(browser, contextOptions);
-  if (pollSeconds !== undefined) {
-    // This person's page asks for changes rarely, so that a test decides what it has seen.
-    await context.route('**/admin/config.json', async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({ response, json: { ...(await response.json()), poll_seconds: pollSeconds } });
-    });
-  }
-  const page = await context.newPage();
-  const problems = await watchProblems(page);
-  opened.push({ context, page, problems });
-  return { page, problems };
-}
-
-async function signedIn(who: LocalSignIn, options: Parameters<typeof open>[0] = {}): Promise<{ page: Page; problems: PageProblems }> {
-  const opened = await open(options);
-  await signIn(opened.page, stack, who);
-  return opened;
-}
-
-async function api<T>(method: 'GET' | 'POST', pathname: string, body?: unknown, token = admin): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${stack.url}${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-async function provision(...orgIds: string[]): Promise<void> {
-  for (const orgId of orgIds) expect((await api('POST', `/orgs/${orgId}/provision`)).status).toBe(201);
-}
-
 const flagsOf = async (orgId: string) => (await api<OrgFlagsBody>('GET', `/org-feature-flags/${orgId}`)).body.flags;
 
 async function openOrg(page: Page, orgId: string): Promise<void> {
-  await page.goto(`${stack.url}/admin/#/orgs/${orgId}`);
+  await page.goto(`${ui.stack.url}/admin/#/orgs/${orgId}`);
   try {
     await page.getByRole('switch', { name: flag.key, exact: true }).waitFor();
   } catch (error) {
@@ -113,39 +48,12 @@ async function openOrg(page: Page, orgId: string): Promise<void> {
   }
 }
 
-const switchOf = (page: Page, key: string) => page.getByRole('switch', { name: key, exact: true });
 const rowOf = (page: Page, key: string) => page.locator(`li[data-flag="${key}"]`);
-
-/** Clicks a flag's switch (or presses a key on it) and waits until the page has taken in the API's answer. */
-async function toggle(page: Page, key: string, how: 'click' | 'Space' = 'click'): Promise<void> {
-  const answered = page.waitForResponse((response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/org-feature-flags');
-  if (how === 'click') await switchOf(page, key).click();
-  else {
-    await switchOf(page, key).focus();
-    await page.keyboard.press(how);
-  }
-  await answered;
-  await page.locator(`#flag-${key}[aria-busy="false"]`).waitFor();
-}
-
-async function until<T>(check: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await seriousAxeFindings(page)).toEqual([]);
-}
 
 describe('signing in', () => {
   it('offers the sign-in, and the local sign-in form brings an admin to the orgs, named in the header', async () => {
     const { page } = await open();
-    await page.goto(`${stack.url}/admin/`);
+    await page.goto(`${ui.stack.url}/admin/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -153,15 +61,15 @@ describe('signing in', () => {
     await expectAccessible(page);
     await screenshot(page, 'local-sign-in');
 
-    await signIn(page, stack, ADA);
+    await signIn(page, ui.stack, ADA);
     await page.getByRole('heading', { name: 'Orgs', level: 1 }).waitFor();
     expect(new URL(page.url()).hash).toBe('#/orgs');
     const header = page.getByRole('banner');
     expect(await header.textContent()).toContain('ada@example.com');
     expect(await header.textContent()).toContain('admin');
-    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Orgs']);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Orgs', 'Flags', 'Jobs']);
 
-    await page.goto(`${stack.url}/admin/#/no-such-screen`);
+    await page.goto(`${ui.stack.url}/admin/#/no-such-screen`);
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
     await expectAccessible(page);
   }, 60_000);
@@ -179,7 +87,7 @@ describe('the orgs screen', () => {
     await until(async () => (await listed()).length === 5, 10_000, 'the search results');
     expect(await listed()).toEqual(orgs);
 
-    await page.goto(`${stack.url}/admin/#/orgs?prefix=page-&limit=2`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs?prefix=page-&limit=2`);
     await until(async () => (await listed()).join() === 'page-01,page-02', 10_000, 'the first page');
     const next = page.getByRole('button', { name: 'Next page' });
     const previous = page.getByRole('button', { name: 'Previous page' });
@@ -212,7 +120,7 @@ describe('the orgs screen', () => {
   it('looks the same on every run (screenshot)', async () => {
     await provision('acme', 'acme-eu', 'acme-labs');
     const { page } = await signedIn(ADA);
-    await page.goto(`${stack.url}/admin/#/orgs?prefix=acme`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs?prefix=acme`);
     await until(async () => (await page.locator('table tbody tr').count()) === 3, 10_000, 'the acme orgs');
     await expectAccessible(page);
     await screenshot(page, 'orgs');
@@ -223,7 +131,7 @@ describe('the org screen', () => {
   it('lists every registry flag in registry order; an admin toggles one, by mouse and by keyboard, and the API shows who', async () => {
     await provision('toggle-org');
     const { page } = await signedIn(ADA);
-    await page.goto(`${stack.url}/admin/#/orgs?prefix=toggle-org`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs?prefix=toggle-org`);
     await page.getByRole('link', { name: 'toggle-org' }).click();
     await switchOf(page, flag.key).waitFor();
 
@@ -288,7 +196,7 @@ describe('the org screen', () => {
 
   it('a flag the org has no row for (added to the registry after the org, not yet synced) shows as the registry default, and can be set', async () => {
     await provision('default-org');
-    const dynamo = new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${stack.env.DYNAMODB_PORT}`));
+    const dynamo = new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${ui.stack.env.DYNAMODB_PORT}`));
     await dynamo.send(new DeleteItemCommand({ TableName: 'org-feature-flags', Key: { pk: { S: 'ORG#default-org' }, sk: { S: `FLAG#${flag.key}` } } }));
     dynamo.destroy();
     expect(flagByKey(await flagsOf('default-org'), flag.key)).toMatchObject({ is_default: true, source: 'registry_default', version: 0 });
@@ -311,7 +219,7 @@ describe('the org screen', () => {
     const { page } = await signedIn(ADA);
     await openOrg(page, 'live-org');
     await page.evaluate(() => (window.notReloaded = true));
-    const other = await tokenFor(stack, '--role', 'admin', '--sub', 'grace-api');
+    const other = await tokenFor(ui.stack, '--role', 'admin', '--sub', 'grace-api');
     expect((await api('POST', '/org-feature-flags', { org_id: 'live-org', key: flag.key, enabled: !flag.default_enabled }, other)).status).toBe(200);
 
     const started = Date.now();
@@ -353,7 +261,7 @@ describe('the org screen', () => {
     page.on('request', (request) => {
       if (request.url().endsWith('/org-feature-flags/no-such-org')) asked++;
     });
-    await page.goto(`${stack.url}/admin/#/orgs/no-such-org`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs/no-such-org`);
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain("No org 'no-such-org'.");
@@ -370,7 +278,7 @@ describe('the org screen', () => {
     await openOrg(page, 'phone-org');
     expect(await scrollsHorizontally(page)).toBe(false);
     await screenshot(page, 'org-phone');
-    await page.goto(`${stack.url}/admin/#/orgs`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs`);
     await page.locator('table tbody tr').first().waitFor();
     expect(await scrollsHorizontally(page)).toBe(false);
   }, 60_000);
@@ -398,7 +306,7 @@ describe('roles', () => {
     await page.getByRole('heading', { name: 'Not admitted' }).waitFor();
     expect(await page.getByRole('alert').textContent()).toContain('with a token of the org acme');
     expect(await page.getByRole('navigation').count()).toBe(0);
-    await page.goto(`${stack.url}/admin/#/orgs/acme`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs/acme`);
     await page.getByRole('heading', { name: 'Not admitted' }).waitFor();
     expect(await page.getByRole('switch').count()).toBe(0);
     await expectAccessible(page);
@@ -411,17 +319,17 @@ describe('roles', () => {
 describe('sessions', () => {
   /** Puts a token where the local sign-in would, from a page of the same origin that runs no app. */
   async function holdToken(page: Page, token: string): Promise<void> {
-    await page.goto(`${stack.url}/admin/local-sign-in`);
+    await page.goto(`${ui.stack.url}/admin/local-sign-in`);
     await page.evaluate((value) => sessionStorage.setItem('org-feature-flags.local-token', value), token);
   }
 
   it('an expired token leads to a new sign-in that comes back to the same screen', async () => {
     await provision('expiry-org');
-    const expiring = await tokenFor(stack, '--role', 'admin', '--expires', '1s');
+    const expiring = await tokenFor(ui.stack, '--role', 'admin', '--expires', '1s');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const { page } = await open();
     await holdToken(page, expiring);
-    await page.goto(`${stack.url}/admin/#/orgs/expiry-org`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs/expiry-org`);
     await page.waitForURL('**/admin/local-sign-in');
     await signInForm(page);
     await page.waitForURL(/#\/orgs\/expiry-org$/);
@@ -440,7 +348,7 @@ describe('sessions', () => {
     const { page, problems } = await open();
     problems.allow(failedLoad(401));
     await holdToken(page, forged);
-    await page.goto(`${stack.url}/admin/#/orgs`);
+    await page.goto(`${ui.stack.url}/admin/#/orgs`);
     await page.waitForURL('**/admin/local-sign-in');
     await signInForm(page);
     await page.waitForURL(/#\/orgs$/);
@@ -470,9 +378,9 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
     // discovery, authorization, token and logout endpoints. The access token is signed by the local
     // stack's key, so the API verifies it as API Gateway verifies the provider's.
     await provision('oidc-org');
-    const idp = `${stack.url}/idp`;
-    const app = `${stack.url}/admin/`;
-    const accessToken = await signToken(await loadOrCreateKeys(stack.dataDir), { role: 'admin', subject: 'oidc-ada' });
+    const idp = `${ui.stack.url}/idp`;
+    const app = `${ui.stack.url}/admin/`;
+    const accessToken = await signToken(await loadOrCreateKeys(ui.stack.dataDir), { role: 'admin', subject: 'oidc-ada' });
     const { privateKey } = await generateKeyPair('ES256');
     const idToken = await new SignJWT({ email: 'ada@idp.example' })
       .setProtectedHeader({ alg: 'ES256' })
@@ -488,7 +396,7 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
     await context.route('**/admin/config.json', (route) =>
       route.fulfill({
         json: {
-          api_url: stack.url,
+          api_url: ui.stack.url,
           auth: { kind: 'oidc', authority: idp, client_id: 'admin-ui', scope: 'openid email feature-flags/admin', logout_url: `${idp}/logout?client_id=admin-ui&logout_uri=${encodeURIComponent(app)}` },
         },
       }),

@@ -4,6 +4,10 @@ import { Page } from './components/page.js';
 import type { Auth } from './auth/index.js';
 import { displayName, isExpired, type Session } from './auth/session.js';
 import { HOME, NAV, useRoute, type Route } from './router.js';
+import { FlagScreen } from './screens/flag.js';
+import { FlagsScreen } from './screens/flags.js';
+import { FlagHistoryScreen, OrgHistoryScreen } from './screens/history.js';
+import { JobScreen, JobsScreen } from './screens/jobs.js';
 import { NotAdmittedScreen } from './screens/not-admitted.js';
 import { NotFoundScreen } from './screens/not-found.js';
 import { OrgScreen } from './screens/org.js';
@@ -163,6 +167,28 @@ function Screen({ route, api, readOnly, pollSeconds }: { route: Route; api: ApiC
       return <OrgsScreen key={`${route.prefix}|${route.limit ?? ''}`} api={api} prefix={route.prefix} limit={route.limit} />;
     case 'org':
       return <OrgScreen key={route.orgId} api={api} orgId={route.orgId} readOnly={readOnly} pollSeconds={pollSeconds} />;
+    case 'flags':
+      return <FlagsScreen api={api} readOnly={readOnly} />;
+    case 'flag':
+      return (
+        <FlagScreen
+          key={`${route.key}|${String(route.enabled)}|${route.limit ?? ''}`}
+          api={api}
+          flagKey={route.key}
+          enabled={route.enabled}
+          limit={route.limit}
+          readOnly={readOnly}
+          pollSeconds={pollSeconds}
+        />
+      );
+    case 'org-history':
+      return <OrgHistoryScreen key={`${route.orgId}|${route.key ?? ''}`} api={api} orgId={route.orgId} flagKey={route.key} pollSeconds={pollSeconds} />;
+    case 'flag-history':
+      return <FlagHistoryScreen key={route.key} api={api} flagKey={route.key} pollSeconds={pollSeconds} />;
+    case 'jobs':
+      return <JobsScreen api={api} readOnly={readOnly} pollSeconds={pollSeconds} />;
+    case 'job':
+      return <JobScreen key={route.jobId} api={api} jobId={route.jobId} readOnly={readOnly} pollSeconds={pollSeconds} />;
     case 'not-found':
       return <NotFoundScreen />;
   }

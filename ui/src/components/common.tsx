@@ -31,3 +31,8 @@ export function ErrorMessage({ error, children }: { error: unknown; children?: C
 export function who(entry: { updated_by: string | null; updated_by_email: string | null }): string | null {
   return entry.updated_by_email ?? entry.updated_by;
 }
+
+/** "1 org", "230 orgs": a count with its noun, in English. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}

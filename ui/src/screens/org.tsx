@@ -1,7 +1,8 @@
+import { memo } from 'preact/compat';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, SessionExpiredError, VersionConflictError, type ApiClient, type MergedFlag, type OrgFlags } from '../api.js';
 import { ErrorMessage, Time, who } from '../components/common.js';
-import { orgsHref } from '../router.js';
+import { flagHref, orgHistoryHref, orgsHref } from '../router.js';
 
 interface Props {
   readonly api: ApiClient;
@@ -21,6 +22,8 @@ interface RowState {
 }
 
 const READ_ONLY_REASON = 'read-only: service token';
+/** The state of a row with nothing to show beside its flag: one object, so that an unchanged row is not drawn again. */
+const QUIET: RowState = {};
 
 /**
  * One org: every registry flag in registry order, with a switch each. Writes name the version
@@ -45,6 +48,7 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
   }, [orgId]);
 
   const setRow = useCallback((key: string, state: RowState) => setRows((all) => ({ ...all, [key]: state })), []);
+  const dismiss = useCallback((key: string) => setRow(key, QUIET), [setRow]);
 
   const replaceFlag = useCallback((flag: MergedFlag) => {
     setOrg((current) => (current ? { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) } : current));
@@ -109,12 +113,12 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
       try {
         const result = await api.setOrgFlag({ org_id: orgId, key: flag.key, enabled, version: flag.version });
         replaceFlag(result.flag);
-        setRow(flag.key, {});
+        setRow(flag.key, QUIET);
       } catch (error) {
         if (error instanceof VersionConflictError) {
           if (error.current) replaceFlag(error.current);
           setRow(flag.key, { conflict: { intended: enabled, current: error.current } });
-        } else if (error instanceof SessionExpiredError) setRow(flag.key, {});
+        } else if (error instanceof SessionExpiredError) setRow(flag.key, QUIET);
         else setRow(flag.key, { error });
       } finally {
         inFlight.current.delete(flag.key);
@@ -170,7 +174,7 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
       </p>
       <ul class="flags" aria-label={`Flags of ${orgId}`}>
         {org.flags.map((flag) => (
-          <FlagRow key={flag.key} flag={flag} row={rows[flag.key] ?? {}} readOnly={readOnly} onWrite={write} onDismiss={() => setRow(flag.key, {})} />
+          <FlagRow key={flag.key} orgId={orgId} flag={flag} row={rows[flag.key] ?? QUIET} readOnly={readOnly} onWrite={write} onDismiss={dismiss} />
         ))}
       </ul>
     </>
@@ -187,16 +191,20 @@ function Heading({ orgId }: { orgId: string }) {
         <span class="visually-hidden">Org </span>
         {orgId}
       </h1>
+      <p class="screen-links">
+        <a href={orgHistoryHref(orgId)}>History of {orgId}</a>
+      </p>
     </div>
   );
 }
 
 interface FlagRowProps {
+  readonly orgId: string;
   readonly flag: MergedFlag;
   readonly row: RowState;
   readonly readOnly: boolean;
   readonly onWrite: (flag: MergedFlag, enabled: boolean) => void;
-  readonly onDismiss: () => void;
+  readonly onDismiss: (key: string) => void;
 }
 
 const SOURCES: Record<MergedFlag['source'], string> = {
@@ -206,8 +214,10 @@ const SOURCES: Record<MergedFlag['source'], string> = {
   registry_default: 'no row yet: the registry default',
 };
 
-function FlagRow({ flag, row, readOnly, onWrite, onDismiss }: FlagRowProps) {
+/** One flag of the org; drawn again only when its own props change (an org may have hundreds). */
+const FlagRow = memo(function FlagRow({ orgId, flag, row, readOnly, onWrite, onDismiss: dismissKey }: FlagRowProps) {
   const id = `flag-${flag.key}`;
+  const onDismiss = () => dismissKey(flag.key);
   const pending = row.pending !== undefined;
   const shown = pending ? (row.pending as boolean) : flag.user_enabled;
   const writer = who(flag);
@@ -270,6 +280,15 @@ function FlagRow({ flag, row, readOnly, onWrite, onDismiss }: FlagRowProps) {
               ) : null}
             </span>
           ) : null}
+          <span class="flag-links">
+            <a href={orgHistoryHref(orgId, flag.key)} aria-label={`History of ${flag.key} in ${orgId}`}>
+              History
+            </a>{' '}
+            ·{' '}
+            <a href={flagHref(flag.key)} aria-label={`${flag.key} in every org`}>
+              Every org
+            </a>
+          </span>
         </p>
         {row.conflict ? <Conflict id={`${id}-problem`} flag={flag} conflict={row.conflict} onWrite={onWrite} onDismiss={onDismiss} /> : null}
         {row.error ? (
@@ -284,7 +303,7 @@ function FlagRow({ flag, row, readOnly, onWrite, onDismiss }: FlagRowProps) {
       </div>
     </li>
   );
-}
+});
 
 interface ConflictProps {
   readonly id: string;

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiClient, OrgList } from '../api.js';
 import { ErrorMessage, Time } from '../components/common.js';
+import { Pager, usePagedList } from '../components/paging.js';
 import { orgHref, orgsHref } from '../router.js';
 
 const DEFAULT_LIMIT = 25;
@@ -15,59 +16,26 @@ interface Props {
 /** Orgs in org id order, found by id prefix, a page at a time (a new search is a new instance: see the app's `key`). */
 export function OrgsScreen({ api, prefix, limit }: Props) {
   const [input, setInput] = useState(prefix);
-  // The cursor of each page visited, first page first: the previous page is one step back.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<OrgList | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const [reload, setReload] = useState(0);
-  const results = useRef<HTMLHeadingElement>(null);
-  const moved = useRef(false);
-  const cursor = cursors[cursors.length - 1];
 
   useEffect(() => {
     document.title = 'Orgs · Feature flags';
   }, []);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    api
-      .listOrgs({ prefix, limit: limit ?? DEFAULT_LIMIT, ...(cursor ? { cursor } : {}) }, controller.signal)
-      .then((answer) => {
-        setPage(answer);
-        setError(null);
-      })
-      .catch((caught: unknown) => {
-        if (!controller.signal.aborted) setError(caught);
-      })
-      .finally(() => {
-        if (controller.signal.aborted) return;
-        setLoading(false);
-        if (moved.current) {
-          moved.current = false;
-          results.current?.focus();
-        }
-      });
-    return () => controller.abort();
-  }, [api, prefix, limit, cursor, reload]);
+  const fetchPage = useCallback(
+    (cursor: string | undefined, signal: AbortSignal) => api.listOrgs({ prefix, limit: limit ?? DEFAULT_LIMIT, ...(cursor ? { cursor } : {}) }, signal),
+    [api, prefix, limit],
+  );
+  const list = usePagedList<OrgList>(fetchPage);
+  const { page, loading, pageNumber } = list;
 
   const search = (event: Event) => {
     event.preventDefault();
     const next = orgsHref({ prefix: input.trim(), limit });
-    if (next === window.location.hash) {
-      setCursors([undefined]);
-      setReload((n) => n + 1);
-    } else window.location.hash = next;
+    // The same search again starts again from its first page; another one is a new address (and a new screen).
+    if (next === window.location.hash) list.restart();
+    else window.location.hash = next;
   };
 
-  const go = (to: 'next' | 'previous') => {
-    moved.current = true;
-    if (to === 'previous') setCursors((list) => (list.length > 1 ? list.slice(0, -1) : list));
-    else if (page?.next_cursor) setCursors((list) => [...list, page.next_cursor ?? undefined]);
-  };
-
-  const pageNumber = cursors.length;
   return (
     <>
       <h1 tabIndex={-1}>Orgs</h1>
@@ -94,10 +62,10 @@ export function OrgsScreen({ api, prefix, limit }: Props) {
         </p>
       </form>
 
-      {error ? <ErrorMessage error={error} /> : null}
+      {list.error ? <ErrorMessage error={list.error} /> : null}
 
       <section aria-labelledby="org-results" aria-busy={loading}>
-        <h2 id="org-results" ref={results} tabIndex={-1}>
+        <h2 id="org-results" ref={list.resultsRef} tabIndex={-1}>
           {prefix ? (
             <>
               Orgs starting with <q>{prefix}</q>
@@ -141,15 +109,7 @@ export function OrgsScreen({ api, prefix, limit }: Props) {
         ) : loading ? (
           <p class="loading">Loading…</p>
         ) : null}
-        <nav class="pager" aria-label="Pages of orgs">
-          <button type="button" class="button" onClick={() => go('previous')} disabled={pageNumber === 1 || loading}>
-            Previous page
-          </button>
-          <span class="pager-page">Page {pageNumber}</span>
-          <button type="button" class="button" onClick={() => go('next')} disabled={!page?.next_cursor || loading}>
-            Next page
-          </button>
-        </nav>
+        <Pager label="Pages of orgs" list={list} />
       </section>
     </>
   );
