@@ -165,16 +165,28 @@ describe('one flag’s history across orgs', () => {
     await screenshot(page, 'flag-history');
   }, 60_000);
 
-  it("says so for a key no org ever changed and an org with no change, and shows the API's answer for one that cannot be a key", async () => {
-    const { page, problems } = await signedIn(ADA);
+  it("says so for a key no org ever changed and an org with no change, and shows the API's answer for a bad key or an unknown org", async () => {
+    const { page, problems } = await signedIn(ADA, { pollSeconds: 1 });
     await openHistory(page, '#/history/flags/no-such-flag');
     await page.getByText("No org's no-such-flag has changed yet.").waitFor();
+    await provision('history-quiet');
     await openHistory(page, '#/history/orgs/history-quiet');
     await page.getByText('No change in history-quiet yet.').waitFor();
 
     problems.allow(/status of 400/);
     await page.goto(`${ui.stack.url}/admin/#/history/flags/${"k".repeat(129)}`);
     expect(await page.getByRole('alert').textContent()).toContain('key must be at most 128 characters');
+
+    // A refusal is shown, and not asked for again while the page stays open.
+    problems.allow(/status of 404/);
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/history')) asked.push(request.url());
+    });
+    await page.goto(`${ui.stack.url}/admin/#/history/orgs/history-nobody`);
+    await page.getByRole('alert').filter({ hasText: "No org 'history-nobody'." }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(asked).toHaveLength(1);
   }, 60_000);
 });
 

@@ -1,6 +1,6 @@
 import './history.css';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ApiClient, FlagHistory, FlagRegistry, HistoryEntry, OrgHistory } from '../api.js';
+import { ApiError, type ApiClient, type FlagHistory, type FlagRegistry, type HistoryEntry, type OrgHistory } from '../api.js';
 import { ErrorMessage, Time } from '../components/common.js';
 import { Pager, usePagedList } from '../components/paging.js';
 import { flagHref, orgHistoryHref, orgHref } from '../router.js';
@@ -117,10 +117,11 @@ function Changes({ fetchPage, pollSeconds, show, heading, empty }: ChangesProps)
   const [notice, setNotice] = useState('');
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
   // Only the first page follows new changes: a person reading older ones is not disturbed.
-  const onOlderPage = useRef(false);
+  // Nor is a refusal (no such org, a bad key) asked again: waiting does not change it.
+  const paused = useRef(false);
   const list = usePagedList(fetchPage, {
     pollSeconds,
-    paused: () => onOlderPage.current,
+    paused: () => paused.current,
     onPolled: (before, after) => {
       if (!before) return;
       const seen = new Set(before.changes.map((change) => change.change_id));
@@ -130,7 +131,7 @@ function Changes({ fetchPage, pollSeconds, show, heading, empty }: ChangesProps)
       setNotice(added.length === 1 ? '1 new change.' : `${added.length} new changes.`);
     },
   });
-  onOlderPage.current = list.pageNumber > 1;
+  paused.current = list.pageNumber > 1 || (list.error instanceof ApiError && (list.error.status === 400 || list.error.status === 404));
   const changes = list.page?.changes ?? [];
 
   return (
