@@ -1,12 +1,12 @@
 import { ConflictError } from '../domain/errors.js';
 import { stackStatusDetailSchema } from '../domain/event-schemas.js';
 import { eventHandler } from '../events/consumer.js';
-import { appJobDeps } from '../shared/deps.js';
+import { appJobControl } from '../shared/deps.js';
 import { appJobLauncher } from '../shared/job-launcher.js';
 import { logger } from '../shared/powertools.js';
 import { startJob } from '../use-cases/jobs.js';
 
-const deps = appJobDeps({ launcher: appJobLauncher });
+const deps = appJobControl(appJobLauncher);
 
 /** Detail type of the events CloudFormation sends to the default bus when a stack's status changes. */
 export const STACK_STATUS_CHANGE = 'CloudFormation Stack Status Change';

@@ -3,12 +3,12 @@ import { jobIdPathSchema } from '../domain/schemas.js';
 import { adminOf, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { appJobDeps } from '../shared/deps.js';
+import { appJobControl } from '../shared/deps.js';
 import { appJobLauncher } from '../shared/job-launcher.js';
 import { logger } from '../shared/powertools.js';
 import { resumeJob } from '../use-cases/jobs.js';
 
-const deps = appJobDeps({ launcher: appJobLauncher });
+const deps = appJobControl(appJobLauncher);
 
 /** `POST /jobs/{job_id}/resume`: runs a job the engine gave up on again, from its last checkpoint. */
 export const handler = httpHandler(async (event) => {

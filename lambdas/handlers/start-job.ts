@@ -3,12 +3,12 @@ import { jobView } from '../domain/jobs.js';
 import { adminOf, optionalJsonBody, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { appJobDeps } from '../shared/deps.js';
+import { appJobControl } from '../shared/deps.js';
 import { appJobLauncher } from '../shared/job-launcher.js';
 import { logger } from '../shared/powertools.js';
 import { startJob } from '../use-cases/jobs.js';
 
-const deps = appJobDeps({ launcher: appJobLauncher });
+const deps = appJobControl(appJobLauncher);
 
 /** `POST /jobs/{type}`: an admin starts a job over all orgs; 202 with the job, whose progress `GET /jobs/{job_id}` shows. */
 export const handler = httpHandler(async (event) => {

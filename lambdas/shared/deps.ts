@@ -3,7 +3,7 @@ import { DynamoDbFlagStore } from '../adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../adapters/dynamodb-job-store.js';
 import type { ExportSink, JobLauncher } from '../domain/job-store.js';
 import type { Deps } from '../use-cases/flags.js';
-import type { JobDeps } from '../use-cases/jobs.js';
+import type { JobControlDeps, JobDeps } from '../use-cases/jobs.js';
 import { config } from './config.js';
 import { appRegistry } from './registry.js';
 
@@ -31,6 +31,24 @@ export function appDeps(): Deps {
 export interface JobParts {
   readonly launcher?: () => JobLauncher;
   readonly exports?: () => ExportSink;
+}
+
+let control: JobControlDeps | undefined;
+
+/**
+ * What the functions that start or resume jobs need (`appJobLauncher` as `launcher`): the
+ * registry, the job store and the launcher, built on first use as in {@link appJobDeps}; no flag
+ * store, so their bundles hold none.
+ */
+export function appJobControl(launcher: () => JobLauncher): JobControlDeps {
+  control ??= {
+    registry: appRegistry(),
+    jobs: appJobStore().jobs,
+    get launcher() {
+      return launcher();
+    },
+  };
+  return control;
 }
 
 let launcherOf: (() => JobLauncher) | undefined;

@@ -7,7 +7,7 @@ let launcher: JobLauncher | undefined;
 /**
  * The launcher of job runs (the Step Functions client), built on first use. Only the functions
  * that start jobs (they declare the `start-jobs` grant) import this module and pass it to
- * `appJobDeps`, so no other function bundles the Step Functions client.
+ * `appJobControl` (the local stack: `appJobDeps`), so no other function bundles the Step Functions client.
  */
 export function appJobLauncher(): JobLauncher {
   if (!launcher) {

@@ -33,6 +33,9 @@ export const ORG_CONCURRENCY = 16;
 
 const jobNotFound = (jobId: string) => new NotFoundError('job_not_found', `No job '${jobId}'.`);
 
+/** What starting and resuming a job needs: no flag store, so the functions that only do that load none. */
+export type JobControlDeps = Pick<JobDeps, 'registry' | 'jobs' | 'launcher'>;
+
 /** How many of the newest jobs are looked at for one already running. */
 const RUNNING_LOOKBACK = 25;
 
@@ -41,7 +44,7 @@ const RUNNING_LOOKBACK = 25;
  * already running for the same registry is not started twice (409 `job_running`).
  */
 export async function startJob(
-  deps: JobDeps,
+  deps: JobControlDeps,
   type: JobType,
   options: JobOptions,
   context: { actor: string; now: Date },
@@ -58,7 +61,7 @@ export async function startJob(
 }
 
 /** Starts the engine; if that fails, the job is marked failed (so it can be resumed) and the error rethrown. */
-async function launch(deps: JobDeps, job: Job, runName: string, now: Date): Promise<void> {
+async function launch(deps: JobControlDeps, job: Job, runName: string, now: Date): Promise<void> {
   try {
     await deps.launcher.start(job.id, runName);
   } catch (error) {
@@ -81,7 +84,7 @@ export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, cursor?: St
  * Runs a failed job again from its checkpoint. Only a job the engine gave up on part way can be
  * resumed; one that finished with failed orgs is done, and a new job picks those orgs up.
  */
-export async function resumeJob(deps: JobDeps, jobId: string, context: { actor: string; now: Date }): Promise<Job> {
+export async function resumeJob(deps: JobControlDeps, jobId: string, context: { actor: string; now: Date }): Promise<Job> {
   const job = await getJob(deps, jobId);
   const reachedEnd = job.pagesDone > 0 && job.cursor === undefined;
   if (job.status !== 'failed' || reachedEnd) {
@@ -102,7 +105,7 @@ export async function resumeJob(deps: JobDeps, jobId: string, context: { actor: 
  * Starts a new run of a job from its checkpoint, named `<job id>-r<n>`, once the job is marked
  * running again (on condition that it has not changed); undefined when it had changed.
  */
-async function relaunch(deps: JobDeps, job: Job, now: Date): Promise<Job | undefined> {
+async function relaunch(deps: JobControlDeps, job: Job, now: Date): Promise<Job | undefined> {
   const { failure: _failure, ...rest } = job;
   const next: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: now.toISOString() };
   if (!(await deps.jobs.save(next, job))) return undefined;
