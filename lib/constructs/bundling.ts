@@ -1,6 +1,10 @@
 import type { BuildOptions } from 'esbuild';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { PROJECT_ROOT } from '../project.js';
+
+/** The Lambda runtime of every function; bundles target its Node.js, and the cold-start bench imports them with it. */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
  * Packages replaced in every bundle by what the bundled code uses of them (paths from the project

@@ -5,7 +5,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import { DEFAULT_TIMEOUT_SECONDS, HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName, type TableAccess } from '../service/handlers.js';
 import { PROJECT_ROOT } from '../project.js';
-import { cdkBundling, FUNCTION_NODE_OPTIONS } from './bundling.js';
+import { cdkBundling, FUNCTION_NODE_OPTIONS, FUNCTION_RUNTIME } from './bundling.js';
 
 
 /** The DynamoDB actions each level of table access grants: the least each handler needs. */
@@ -86,7 +86,7 @@ export class ServiceFunction extends Construct {
       entry: handlerEntryPath(props.handler),
       handler: 'handler',
       description: declaration.description,
-      runtime: Runtime.NODEJS_24_X,
+      runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: config.functionMemoryMb,
       timeout: Duration.seconds(declaration.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),

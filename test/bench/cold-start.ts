@@ -5,8 +5,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { BUNDLE_FILE, esbuildBundling, FUNCTION_NODE_OPTIONS } from '../../lib/constructs/bundling.js';
+import { BUNDLE_FILE, esbuildBundling, FUNCTION_NODE_OPTIONS, FUNCTION_RUNTIME } from '../../lib/constructs/bundling.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../lib/service/handlers.js';
+import { functionNode, type FunctionNode } from './function-node.js';
 import { table } from './report.js';
 
 const run = promisify(execFile);
@@ -34,6 +35,8 @@ interface Sample {
 
 export interface ColdStartResult {
   readonly runs: number;
+  /** The Node.js that imported the bundles. */
+  readonly node: FunctionNode;
   readonly baseline: ColdStartRow;
   readonly functions: readonly ColdStartRow[];
 }
@@ -55,7 +58,7 @@ function functionEnv(name: string, dir: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${FUNCTION_RUNTIME.name}`,
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
     AWS_REGION: 'eu-west-1',
@@ -67,7 +70,7 @@ function functionEnv(name: string, dir: string): NodeJS.ProcessEnv {
     JOB_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:bench',
     EXPORT_BUCKET: 'org-feature-flags-bench-exports',
     EVENT_BUS_NAME: 'org-events-bench',
-    // The SDK warns on Node 20 only; Lambda runs Node 24, where it does not.
+    // The SDK warns on Node 20 only, which imports the bundles when Node.js 24 cannot be had.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
@@ -85,7 +88,7 @@ async function bundle(name: string, entry: string, root: string): Promise<Bundle
  * every top-level statement, the handler's module-level setup included), as Lambda's init does
  * before the first event. Node's own start is the same for every bundle and is left out.
  */
-async function importOnce(target: Bundle): Promise<Sample> {
+async function importOnce(node: FunctionNode, target: Bundle): Promise<Sample> {
   const script = `
     const cpu = process.cpuUsage();
     const start = performance.now();
@@ -94,7 +97,7 @@ async function importOnce(target: Bundle): Promise<Sample> {
     const used = process.cpuUsage(cpu);
     if (typeof module.handler !== 'function') throw new Error('the bundle exports no handler');
     process.stdout.write('\\nimport-ms ' + wall + ' ' + (used.user + used.system) / 1000 + '\\n');`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: target.env, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(node.execPath, ['--input-type=module', '-e', script], { env: target.env, maxBuffer: 16 * 1024 * 1024 });
   const line = stdout.split('\n').find((text) => text.startsWith('import-ms '));
   if (!line) throw new Error(`${target.name}: no import time in the output`);
   const [wallMs, cpuMs] = line.slice('import-ms '.length).split(' ').map(Number) as [number, number];
@@ -109,7 +112,8 @@ function median(values: readonly number[]): number {
 
 /**
  * Bundles every declared function (or those named) and the baseline with the stack's bundling options, then
- * imports each one `runs` times, one fresh process at a time. Each round imports every bundle
+ * imports each one `runs` times, one fresh process at a time, with the Node.js the functions run
+ * on in Lambda ({@link functionNode}). Each round imports every bundle
  * once, the order reversed every other round, so that the machine's load drifts over all alike;
  * one round is run first and not counted (the files' first read).
  */
@@ -118,6 +122,7 @@ export async function benchColdStart(
   log: (line: string) => void,
   names: readonly HandlerName[] = Object.keys(HANDLERS) as HandlerName[],
 ): Promise<ColdStartResult> {
+  const node = await functionNode(log);
   const root = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-cold-start-'));
   try {
     log(`[cold-start] bundling ${names.length} functions and the baseline`);
@@ -129,7 +134,7 @@ export async function benchColdStart(
     for (let round = 0; round <= runs; round++) {
       log(`[cold-start] ${round === 0 ? 'warm-up round' : `round ${round}/${runs}`}`);
       for (const target of round % 2 === 0 ? bundles : [...bundles].reverse()) {
-        const sample = await importOnce(target);
+        const sample = await importOnce(node, target);
         if (round > 0) samples.get(target)?.push(sample);
       }
     }
@@ -138,7 +143,7 @@ export async function benchColdStart(
       return { name: b.name, bundleBytes: b.bytes, importMs: median(taken.map((s) => s.wallMs)), cpuMs: median(taken.map((s) => s.cpuMs)) };
     });
     const [baseline, ...functions] = rows as [ColdStartRow, ...ColdStartRow[]];
-    return { runs, baseline, functions };
+    return { runs, node, baseline, functions };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -165,6 +170,8 @@ export function coldStartLines(result: ColdStartResult): string[] {
   const over = result.functions.filter((row) => cpuRatio(row) > RATIO_TARGET);
   const worst = result.functions.reduce((a, b) => (cpuRatio(b) > cpuRatio(a) ? b : a));
   return [
+    `imported with Node.js ${result.node.version}${result.node.fallbackReason ? ` (NOT the functions' Node.js: ${result.node.fallbackReason})` : ''}`,
+    '',
     ...table([['bundle', 'KB', 'import ms', 'ratio', 'CPU ms', 'CPU ratio'], cells(baseline), ...result.functions.map(cells)]),
     '',
     over.length === 0
