@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.data/', '.cache/', 'coverage/', 'ui/dist/'] },
+  { ignores: ['node_modules/', 'provider/dist/', 'cdk.out/', '.data/', '.cache/', 'coverage/', 'ui/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,6 +15,16 @@ export class BadRequestError extends ServiceError {
   readonly status = 400;
 }
 
+/** An evaluation request OFREP names an error code for; the evaluation routes answer it in OFREP's shape. */
+export class EvaluationRequestError extends BadRequestError {
+  constructor(
+    readonly errorCode: 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT',
+    message: string,
+  ) {
+    super(errorCode.toLowerCase(), message);
+  }
+}
+
 export class UnknownFlagError extends BadRequestError {
   constructor(key: string, validKeys: readonly string[]) {
     super('unknown_flag', `Unknown flag '${key}'. Valid keys: ${validKeys.join(', ')}.`, { valid_keys: [...validKeys] });

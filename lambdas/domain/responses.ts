@@ -305,6 +305,46 @@ export const jobSchema = component(
 
 export const jobListSchema = component('JobList', z.strictObject({ jobs: z.array(jobSchema).check(z.describe('Newest first.')), next_cursor: nextCursor }));
 
+// OpenFeature (OFREP)
+
+export const ofrepEvaluationSchema = component(
+  'OfrepEvaluation',
+  z
+    .strictObject({
+      key: z.string(),
+      value: z.boolean(),
+      reason: z.enum(['TARGETING_MATCH', 'DEFAULT']).check(z.describe('TARGETING_MATCH: the org has its own row; DEFAULT: no row yet, the registry default.')),
+      variant: z.enum(['on', 'off']),
+      metadata: z.strictObject({
+        is_default: z.boolean(),
+        source: mergedSource,
+        version,
+        registry_version: registryVersion,
+      }),
+    })
+    .check(z.describe('One flag evaluated for one org.')),
+);
+
+export const ofrepBulkEvaluationSchema = component(
+  'OfrepBulkEvaluation',
+  z.strictObject({
+    flags: z.array(ofrepEvaluationSchema).check(z.describe('Every flag the caller may see, in registry order (never an internal flag for an org token).')),
+    metadata: z.strictObject({ org_id: z.string(), registry_version: registryVersion }),
+  }),
+);
+
+const ofrepErrorCode = z.enum(['PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'FLAG_NOT_FOUND', 'GENERAL']);
+
+export const ofrepEvaluationFailureSchema = component(
+  'OfrepEvaluationFailure',
+  z.strictObject({ key: z.string(), errorCode: ofrepErrorCode, errorDetails: z.string() }).check(z.describe('An error of the single-flag evaluation, in OFREP\'s shape.')),
+);
+
+export const ofrepBulkFailureSchema = component(
+  'OfrepBulkFailure',
+  z.strictObject({ errorCode: ofrepErrorCode, errorDetails: z.string() }).check(z.describe('An error of the bulk evaluation, in OFREP\'s shape.')),
+);
+
 export const apiDescriptionSchema = component(
   'OpenApiDocument',
   z

@@ -12,18 +12,19 @@ export type RouteLogic = (event: HttpEvent, context: Context) => Promise<APIGate
 
 /**
  * Wraps route logic in the one middleware chain every HTTP handler uses: tracing, then the Lambda
- * context in the logs, then the error mapping, so that anything thrown inside becomes a JSON error.
+ * context in the logs, then the error mapping (`errors`: the API's, or the OpenFeature routes'), so
+ * that anything thrown inside becomes a JSON error.
  * The logic runs under the invocation's deadline (lambdas/shared/deadline.ts): shortly before the
  * function would time out, its DynamoDB calls are aborted and the answer is a 503.
  */
-export function httpHandler(logic: RouteLogic) {
+export function httpHandler(logic: RouteLogic, errors: (error: unknown, event: HttpEvent) => APIGatewayProxyStructuredResultV2 = errorResponse) {
   // middy's own early timeout would answer a 500 five milliseconds before the end; the deadline replaces it.
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: (request) => {
-        request.response = errorResponse(request.error);
+        request.response = errors(request.error, request.event);
       },
     })
     .handler((event, context) => withDeadline(context, () => logic(event, context)));

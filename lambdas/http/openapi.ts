@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RouteDeclaration, RouteErrors } from '../../lib/service/routes.js';
 import { SCOPES } from '../domain/caller.js';
-import { errorSchema, gatewayErrorSchema, responseComponents } from '../domain/responses.js';
+import { errorSchema, gatewayErrorSchema, ofrepBulkFailureSchema, ofrepEvaluationFailureSchema, responseComponents } from '../domain/responses.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -98,7 +98,24 @@ const SHARED_RESPONSES = {
   },
 };
 
-const sharedResponse = (name: keyof typeof SHARED_RESPONSES) => ({ $ref: `#/components/responses/${name}` });
+/** The OpenFeature evaluation routes' own answers where they differ from the API's (`lambdas/http/ofrep.ts`). */
+const OFREP_RESPONSES = {
+  OfrepForbidden: {
+    description: "The token has none of the route's scopes (the gateway, with its body), or is an org token without its org claim (no body)",
+    content: jsonContent([ref(gatewayErrorSchema, 'OfrepForbidden')]),
+  },
+  OfrepTooManyRequests: {
+    description: "DynamoDB is throttling or unreachable (`GENERAL`, with `Retry-After` in seconds), or the stage's rate limit (the gateway, without it)",
+    headers: stringHeaders({ 'Retry-After': 'Seconds to wait before retrying' }),
+    content: jsonContent([ref(ofrepEvaluationFailureSchema, 'OfrepTooManyRequests'), ref(ofrepBulkFailureSchema, 'OfrepTooManyRequests'), ref(gatewayErrorSchema, 'OfrepTooManyRequests')]),
+  },
+  OfrepInternalError: {
+    description: '`GENERAL`, with no detail; the cause is in the function log',
+    content: jsonContent([ref(ofrepEvaluationFailureSchema, 'OfrepInternalError'), ref(ofrepBulkFailureSchema, 'OfrepInternalError'), ref(gatewayErrorSchema, 'OfrepInternalError')]),
+  },
+};
+
+const sharedResponse = (name: keyof typeof SHARED_RESPONSES | keyof typeof OFREP_RESPONSES) => ({ $ref: `#/components/responses/${name}` });
 
 function responses(route: RouteDeclaration): JsonObject {
   const answers: JsonObject = {};
@@ -117,6 +134,17 @@ function responses(route: RouteDeclaration): JsonObject {
       ...(status === '503' ? { headers: stringHeaders({ 'Retry-After': 'Seconds to wait before retrying' }) } : {}),
       content: jsonContent(bodies.map((body) => ref(body, `${route.method} ${route.path} ${status}`))),
     };
+  }
+  if (route.protocol === 'ofrep') {
+    // A body over 16 KiB or not JSON is the route's own 400 PARSE_ERROR; only the gateway's limit is a 413.
+    Object.assign(answers, {
+      401: sharedResponse('Unauthorized'),
+      403: sharedResponse('OfrepForbidden'),
+      413: sharedResponse('PayloadTooLarge'),
+      429: sharedResponse('OfrepTooManyRequests'),
+      500: sharedResponse('OfrepInternalError'),
+    });
+    return answers;
   }
   if (route.scopes.length > 0) Object.assign(answers, { 401: sharedResponse('Unauthorized'), 403: sharedResponse('Forbidden') });
   if (route.request.body) Object.assign(answers, { 413: sharedResponse('PayloadTooLarge'), 415: sharedResponse('UnsupportedMediaType') });
@@ -176,7 +204,7 @@ export function openApiDocument(routes: readonly RouteDeclaration[]): OpenApiDoc
     paths,
     components: {
       schemas: schemaComponents(),
-      responses: SHARED_RESPONSES,
+      responses: { ...SHARED_RESPONSES, ...OFREP_RESPONSES },
       securitySchemes: {
         [SECURITY_SCHEME]: {
           type: 'http',

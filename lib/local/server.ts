@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { timeoutSecondsOf, type HandlerName } from '../service/handlers.js';
+import { corsHeaders } from '../service/cors.js';
 import type { RouteDeclaration } from '../service/routes.js';
 import type { LocalAdminUi } from './admin-ui.js';
 import { authorize, type LocalKeys } from './auth.js';
@@ -16,6 +17,8 @@ export type HttpTarget = (event: unknown, context: Context) => Promise<APIGatewa
 export interface LocalServerOptions {
   readonly port: number;
   readonly host?: string;
+  /** Origins whose pages may call the API (CORS); none when empty or absent. */
+  readonly corsAllowOrigins?: readonly string[];
   readonly routes: readonly RouteDeclaration[];
   readonly handlers: Readonly<Partial<Record<HandlerName, HttpTarget>>>;
   readonly keys: LocalKeys;
@@ -75,6 +78,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       return;
     }
     if (options.adminUi && (await options.adminUi.handle(req, res, url, body))) return;
+
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const preflight = method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    const cors = corsHeaders(origin, options.corsAllowOrigins ?? [], preflight);
+    if (preflight && Object.keys(cors).length > 0) {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
 
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) {

@@ -42,6 +42,11 @@ const settingsSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255).default('org-feature-flags'),
   ORG_EVENT_SOURCE: z.string().min(1).default(DEFAULT_ORG_EVENT_SOURCE),
   HOST: z.string().min(1).default('127.0.0.1'),
+  CORS_ALLOW_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.url(), z.literal('*')]))),
 });
 
 /** Settings of the local stack, from the environment (names as in the README). */
@@ -54,6 +59,8 @@ export interface LocalStackSettings {
   readonly tableName: string;
   readonly orgEventSource: string;
   readonly host: string;
+  /** Browser origins the API admits (CORS), as a stage's `corsAllowOrigins`; the admin UI is served from the API's own origin. */
+  readonly corsAllowOrigins: readonly string[];
 }
 
 /** Reads and validates the local stack's settings; throws naming each bad variable. */
@@ -71,6 +78,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env, args: readon
     tableName: s.TABLE_NAME,
     orgEventSource: s.ORG_EVENT_SOURCE,
     host: s.HOST,
+    corsAllowOrigins: s.CORS_ALLOW_ORIGINS,
   };
 }
 
@@ -145,6 +153,7 @@ export async function startLocalStack(settings: LocalStackSettings, log: (line: 
     const server = await startLocalServer({
       port,
       host: settings.host,
+      corsAllowOrigins: settings.corsAllowOrigins,
       routes: ROUTES,
       handlers: handlers as Record<HandlerName, HttpTarget>,
       keys,

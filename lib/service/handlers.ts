@@ -26,6 +26,8 @@ export const HANDLERS = {
   'list-flags': { entry: 'lambdas/handlers/list-flags.ts', tableAccess: 'none', description: 'The flag registry' },
   'get-org-flags': { entry: 'lambdas/handlers/get-org-flags.ts', tableAccess: 'read', description: "One org's merged flags" },
   openapi: { entry: 'lambdas/handlers/openapi.ts', tableAccess: 'none', description: "The API's OpenAPI document" },
+  'ofrep-evaluate-flag': { entry: 'lambdas/handlers/ofrep-evaluate-flag.ts', tableAccess: 'read', description: 'OpenFeature: one flag for one org' },
+  'ofrep-evaluate-flags': { entry: 'lambdas/handlers/ofrep-evaluate-flags.ts', tableAccess: 'read', description: "OpenFeature: an org's flags, with its ETag" },
   'list-orgs': { entry: 'lambdas/handlers/list-orgs.ts', tableAccess: 'read', tableIndexes: ['orgs'], description: 'Orgs by id prefix' },
   'list-flag-orgs': { entry: 'lambdas/handlers/list-flag-orgs.ts', tableAccess: 'read', tableIndexes: ['by-flag', 'orgs'], description: "Every org's state of one flag" },
   'get-org-flag': { entry: 'lambdas/handlers/get-org-flag.ts', tableAccess: 'read', description: 'One flag of one org' },

@@ -4,6 +4,7 @@ import * as responses from '../../lambdas/domain/responses.js';
 import { jobOptionsSchemas, jobTypePathSchema } from '../../lambdas/domain/job-schemas.js';
 import { byFlagQuerySchema, flagHistoryQuerySchema, listJobsQuerySchema, listOrgsQuerySchema, orgHistoryQuerySchema } from '../../lambdas/domain/query-schemas.js';
 import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../../lambdas/domain/schemas.js';
+import { evaluationRequestSchema } from '../../lambdas/domain/ofrep-schemas.js';
 import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../../lambdas/domain/write-schemas.js';
 import type { HandlerName } from './handlers.js';
 
@@ -45,6 +46,12 @@ export interface RouteDeclaration {
   readonly request: RouteRequest;
   readonly responses: readonly [RouteSuccess, ...RouteSuccess[]];
   readonly errors: RouteErrors;
+  /**
+   * `ofrep`: an OpenFeature evaluation route, whose errors take OFREP's shapes
+   * (`lambdas/http/ofrep.ts`): 401 and 403 without a body, 429 with `Retry-After` for a throttled
+   * dependency, 500 with `errorCode`.
+   */
+  readonly protocol?: 'ofrep';
 }
 
 const INVALID = 'invalid_request: a path or query parameter is malformed';
@@ -179,6 +186,49 @@ export const ROUTES: readonly RouteDeclaration[] = [
     request: { path: flagPathSchema, body: bulkSetBodySchema },
     responses: [{ status: 200, description: 'The result for each org', body: responses.bulkChangeSchema }],
     errors: { 400: 'invalid_request, malformed_json, or unknown_flag (with `valid_keys`)', 503: UNAVAILABLE },
+  },
+  {
+    method: 'POST',
+    path: '/ofrep/v1/evaluate/flags/{key}',
+    handler: 'ofrep-evaluate-flag',
+    scopes: ANY_ROLE,
+    protocol: 'ofrep',
+    summary: 'OpenFeature (OFREP): evaluate one flag for the org named by `context.targetingKey`',
+    request: { path: flagPathSchema, body: evaluationRequestSchema },
+    responses: [{ status: 200, description: 'The flag, evaluated for the org', body: responses.ofrepEvaluationSchema }],
+    errors: {
+      400: {
+        description:
+          'PARSE_ERROR: the body is not JSON; TARGETING_KEY_MISSING: no `context.targetingKey`; INVALID_CONTEXT: not an org id, no such org, or an org the token may not evaluate (the same answer)',
+        bodies: [responses.ofrepEvaluationFailureSchema],
+      },
+      404: { description: 'FLAG_NOT_FOUND: no such flag, or an internal flag asked for with an org token', bodies: [responses.ofrepEvaluationFailureSchema] },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/ofrep/v1/evaluate/flags',
+    handler: 'ofrep-evaluate-flags',
+    scopes: ANY_ROLE,
+    protocol: 'ofrep',
+    summary: "OpenFeature (OFREP): every flag the caller may see for the org named by `context.targetingKey`, with the answer's ETag",
+    request: { body: evaluationRequestSchema, headers: z.object({ 'if-none-match': z.optional(z.string()) }) },
+    responses: [
+      {
+        status: 200,
+        description: "The org's flags",
+        body: responses.ofrepBulkEvaluationSchema,
+        headers: { ETag: "Changes exactly when this answer does; send it back as `If-None-Match`" },
+      },
+      { status: 304, description: '`If-None-Match` names the current ETag: the answer has not changed (no body)', headers: { ETag: 'The current ETag' } },
+    ],
+    errors: {
+      400: {
+        description:
+          'PARSE_ERROR: the body is not JSON; TARGETING_KEY_MISSING: no `context.targetingKey`; INVALID_CONTEXT: not an org id, no such org, or an org the token may not evaluate (the same answer)',
+        bodies: [responses.ofrepBulkFailureSchema],
+      },
+    },
   },
   {
     method: 'GET',

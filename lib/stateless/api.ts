@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import type { HandlerName } from '../service/handlers.js';
+import { CORS } from '../service/cors.js';
 import { ROUTES, routeKey } from '../service/routes.js';
 
 /** Props of the {@link FlagApi}. */
@@ -22,9 +23,6 @@ export interface FlagApiProps {
   readonly corsAllowOrigins: readonly string[];
 }
 
-/** What a browser page may send and read across origins: the token, JSON bodies, and the version preconditions of OFREP and writes. */
-export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'if-match', 'if-none-match'];
-export const CORS_EXPOSE_HEADERS = ['etag'];
 
 /**
  * The HTTP API: every declared route, each behind the JWT authorizer with the route's scopes
@@ -50,9 +48,9 @@ export class FlagApi extends Construct {
             corsPreflight: {
               allowOrigins: [...props.corsAllowOrigins],
               allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-              allowHeaders: CORS_ALLOW_HEADERS,
-              exposeHeaders: CORS_EXPOSE_HEADERS,
-              maxAge: Duration.hours(1),
+              allowHeaders: [...CORS.allowHeaders],
+              exposeHeaders: [...CORS.exposeHeaders],
+              maxAge: Duration.seconds(CORS.maxAgeSeconds),
             },
           }
         : {}),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { CORS_ALLOW_HEADERS } from '../../lib/stateless/api.js';
+import { CORS } from '../../lib/service/cors.js';
 import { ASSET_CACHE_CONTROL, HSTS_MAX_AGE, PAGE_CACHE_CONTROL } from '../../lib/stateless/admin-ui.js';
 import { cspAllows, securityHeaderProblems } from '../../lib/smoke/admin-ui.js';
 import { uiSettingsSchema } from '../../ui/src/settings.js';
@@ -308,8 +308,8 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     const [, api] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
     const cors = api.Properties.CorsConfiguration;
     expect(cors.AllowOrigins.map((value: unknown) => text(value))).toEqual([...synth.config.corsAllowOrigins, `https://${domain}`]);
-    expect(cors.AllowHeaders).toEqual(CORS_ALLOW_HEADERS);
-    expect(CORS_ALLOW_HEADERS).toEqual(['authorization', 'content-type', 'if-match', 'if-none-match']);
+    expect(cors.AllowHeaders).toEqual(CORS.allowHeaders);
+    expect(CORS.allowHeaders).toEqual(['authorization', 'content-type', 'if-match', 'if-none-match']);
     expect(cors.ExposeHeaders).toEqual(['etag']);
   });
 

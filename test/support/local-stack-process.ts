@@ -23,9 +23,9 @@ export interface LocalStackProcess {
 
 /**
  * Starts `bin/local.ts` with its own ports and data directory and waits for `/health`; `root`
- * runs a copy of the project (see `copyProject`).
+ * runs a copy of the project (see `copyProject`); `env` adds settings.
  */
-export async function startLocalStackProcess(options: { dataDir?: string; root?: string } = {}): Promise<LocalStackProcess> {
+export async function startLocalStackProcess(options: { dataDir?: string; root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LocalStackProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'off-e2e-')));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -35,6 +35,7 @@ export async function startLocalStackProcess(options: { dataDir?: string; root?:
     DATA_DIR: dataDir,
     POWERTOOLS_LOG_LEVEL: 'WARN',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
   };
   delete env.TABLE_NAME;
   delete env.DYNAMODB_ENDPOINT;

@@ -3,6 +3,7 @@ import { createDocumentClient } from '../../../lambdas/adapters/dynamodb-client.
 import { DynamoDbFlagStore } from '../../../lambdas/adapters/dynamodb-flag-store.js';
 import type { Caller } from '../../../lambdas/domain/caller.js';
 import { DependencyUnavailableError } from '../../../lambdas/domain/errors.js';
+import { ofrepErrorResponse } from '../../../lambdas/http/ofrep.js';
 import { errorResponse } from '../../../lambdas/http/responses.js';
 import { getOrgFlags, provisionOrg, setOrgFlag } from '../../../lambdas/use-cases/flags.js';
 import { loadRegistry } from '../../../registry/index.js';
@@ -47,6 +48,18 @@ describe('the flag store is unreachable', () => {
     const body = JSON.parse(response.body ?? '') as { error: { code: string; message: string } };
     expect(body).toEqual({ error: { code: 'dependency_unavailable', message: expect.any(String) } });
     expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack|\.ts:\d+/);
+  });
+
+  test('the OpenFeature routes answer 429 with the same retry-after (OFREP clients back off on 429 only), in OFREP\'s shape', async () => {
+    const error = (await rejectionOf(getOrgFlags(deps, admin, uniqueOrgId()))) as DependencyUnavailableError;
+
+    for (const key of ['chat', undefined]) {
+      const response = ofrepErrorResponse(error, { pathParameters: key === undefined ? undefined : { key } });
+      expect(response.statusCode).toBe(429);
+      expect(response.headers?.['retry-after']).toBe(String(error.retryAfterSeconds));
+      expect(JSON.parse(response.body ?? '')).toEqual({ ...(key === undefined ? {} : { key }), errorCode: 'GENERAL', errorDetails: error.message });
+      expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack|\.ts:\d+/);
+    }
   });
 
   test('writes fail the same way: provisioning and setting a flag', async () => {

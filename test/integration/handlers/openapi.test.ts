@@ -8,6 +8,8 @@ import { handler as health } from '../../../lambdas/handlers/health.js';
 import { handler as listFlagOrgs } from '../../../lambdas/handlers/list-flag-orgs.js';
 import { handler as listFlags } from '../../../lambdas/handlers/list-flags.js';
 import { handler as listOrgs } from '../../../lambdas/handlers/list-orgs.js';
+import { handler as ofrepEvaluateFlag } from '../../../lambdas/handlers/ofrep-evaluate-flag.js';
+import { handler as ofrepEvaluateFlags } from '../../../lambdas/handlers/ofrep-evaluate-flags.js';
 import { handler as openapi } from '../../../lambdas/handlers/openapi.js';
 import { handler as provisionOrg } from '../../../lambdas/handlers/provision-org.js';
 import { handler as setOrgFlag } from '../../../lambdas/handlers/set-org-flag.js';
@@ -115,6 +117,19 @@ describe('the handlers answer as the served document describes', () => {
       { method: 'POST', path: '/feature-flags/{key}/orgs', pathParameters: { key: flag.key }, body: { org_ids: [orgId, uniqueOrgId()], enabled: flag.default_enabled } },
       200,
     );
+  });
+
+  test('the OpenFeature evaluation routes, with their errors', async () => {
+    const one = { method: 'POST' as const, path: '/ofrep/v1/evaluate/flags/{key}', pathParameters: { key: flag.key } };
+    await expectDocumented(ofrepEvaluateFlag, { ...one, role: 'org', orgId, body: { context: { targetingKey: orgId } } }, 200);
+    await expectDocumented(ofrepEvaluateFlag, { ...one, body: { context: {} } }, 400);
+    await expectDocumented(ofrepEvaluateFlag, { ...one, body: '{"context":' }, 400);
+    await expectDocumented(ofrepEvaluateFlag, { ...one, role: 'service', body: { context: { targetingKey: uniqueOrgId() } } }, 400);
+    await expectDocumented(ofrepEvaluateFlag, { ...one, pathParameters: { key: 'no-such-flag' }, body: { context: { targetingKey: orgId } } }, 404);
+    const all = { method: 'POST' as const, path: '/ofrep/v1/evaluate/flags' };
+    const answer = await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'service', body: { context: { targetingKey: orgId } } }, 200);
+    await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'service', body: { context: { targetingKey: orgId } }, headers: { 'if-none-match': String(answer.headers.etag) } }, 304);
+    await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'org', orgId, body: { context: { targetingKey: uniqueOrgId() } } }, 400);
   });
 
   test('every route but the job routes was checked here (those are checked in test/unit/domain/responses.test.ts)', () => {

@@ -12,11 +12,15 @@ describe('the service declarations', () => {
     for (const name of Object.keys(HANDLERS) as HandlerName[]) expect(existsSync(handlerEntryPath(name))).toBe(true);
   });
 
-  it('declare each route once, with only /health and /openapi.json open and writes for admins only', () => {
+  it('declare each route once, with only /health and /openapi.json open and writes for admins only (evaluations, read-only POSTs, for every role)', () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(ROUTES.filter((route) => route.scopes.length === 0).map(routeKey)).toEqual(['GET /health', 'GET /openapi.json']);
-    for (const route of ROUTES.filter((r) => r.method === 'POST')) expect(route.scopes).toEqual([SCOPES.admin]);
+    // OpenFeature's evaluations are POSTs that only read: any role may call them, and their functions may not write.
+    const evaluations = ROUTES.filter((route) => route.protocol === 'ofrep');
+    expect(evaluations.map(routeKey)).toEqual(['POST /ofrep/v1/evaluate/flags/{key}', 'POST /ofrep/v1/evaluate/flags']);
+    for (const route of evaluations) expect(HANDLERS[route.handler].tableAccess).toBe('read');
+    for (const route of ROUTES.filter((r) => r.method === 'POST' && r.protocol !== 'ofrep')) expect(route.scopes).toEqual([SCOPES.admin]);
   });
 
   it('give a function with no table access to every route that never touches the table', () => {
