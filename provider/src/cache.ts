@@ -18,8 +18,8 @@ export class LruCache<V> {
 
   /** The entry of `key`, now the most recently used; undefined when there is none. */
   get(key: string): V | undefined {
-    if (!this.map.has(key)) return undefined;
-    const value = this.map.get(key) as V;
+    const value = this.map.get(key);
+    if (value === undefined) return undefined;
     this.map.delete(key);
     this.map.set(key, value);
     return value;

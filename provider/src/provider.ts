@@ -13,6 +13,7 @@ import {
   type Provider,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
+import { setMaxListeners } from 'node:events';
 import { LruCache } from './cache.js';
 import { fetchOrgFlags, type OfrepClientOptions, type OrgFlag, type OrgFlagsResult, type TokenSource } from './ofrep-client.js';
 
@@ -52,7 +53,8 @@ export const DEFAULT_MAX_ORGS = 10_000;
 /** An org's flags as last received; `checkAt` is when to ask the service again. */
 interface FlagsEntry {
   readonly kind: 'flags';
-  readonly flags: ReadonlyMap<string, OrgFlag>;
+  /** Each flag's answer while the entry is fresh, built once when the flags arrive. */
+  readonly flags: ReadonlyMap<string, ResolutionDetails<JsonValue>>;
   readonly etag: string | undefined;
   checkAt: number;
   /** The last attempt to revalidate did not reach the service (or was not allowed to). */
@@ -92,7 +94,7 @@ export class OrgFeatureFlagsProvider implements Provider {
   private readonly inflight = new Map<string, Promise<Loaded>>();
   /** An invalidation waiting for the org's request under way to end (that request may predate the change). */
   private readonly queued = new Map<string, Promise<void>>();
-  private abort = new AbortController();
+  private abort = requestsController();
   /** Counts {@link onClose} calls, so that invalidations queued before one are dropped. */
   private generation = 0;
   /** No request before this time (epoch ms), from the service's last `Retry-After`. */
@@ -117,8 +119,22 @@ export class OrgFeatureFlagsProvider implements Provider {
   }
 
   /** The value of the boolean flag `flagKey` for the org named by `context.targetingKey`. */
-  async resolveBooleanEvaluation(flagKey: string, _defaultValue: boolean, context: EvaluationContext, logger?: Logger): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(flagKey: string, _defaultValue: boolean, context: EvaluationContext, logger?: Logger): Promise<ResolutionDetails<boolean>> {
     if (logger) this.sdkLogger = logger;
+    // The hot path: a cached, fresh org answers the answer built when its flags arrived.
+    const orgId = context.targetingKey;
+    const cached = typeof orgId === 'string' ? this.entries.get(orgId) : undefined;
+    if (cached?.kind === 'flags' && !cached.stale) {
+      const answer = cached.flags.get(flagKey);
+      if (typeof answer?.value === 'boolean') {
+        if (Date.now() >= cached.checkAt) void this.revalidate(orgId as string);
+        return Promise.resolve(answer as ResolutionDetails<boolean>);
+      }
+    }
+    return this.resolve(flagKey, context);
+  }
+
+  private async resolve(flagKey: string, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
     const orgId = context.targetingKey;
     if (typeof orgId !== 'string' || orgId === '') throw new TargetingKeyMissingError('the targeting key (the org id) is missing');
     const cached = this.entries.get(orgId);
@@ -180,7 +196,7 @@ export class OrgFeatureFlagsProvider implements Provider {
   async onClose(): Promise<void> {
     this.generation += 1;
     this.abort.abort();
-    this.abort = new AbortController();
+    this.abort = requestsController();
     this.queued.clear();
   }
 
@@ -240,7 +256,7 @@ export class OrgFeatureFlagsProvider implements Provider {
     switch (result.kind) {
       case 'ok': {
         this.reached();
-        const entry: FlagsEntry = { kind: 'flags', flags: result.flags, etag: result.etag, checkAt: now + this.ttlMs, stale: false };
+        const entry: FlagsEntry = { kind: 'flags', flags: freshAnswers(result.flags), etag: result.etag, checkAt: now + this.ttlMs, stale: false };
         this.entries.set(orgId, entry);
         if (known) this.announceChanges(orgId, known.flags, entry.flags);
         return entry;
@@ -297,7 +313,7 @@ export class OrgFeatureFlagsProvider implements Provider {
     this.logger.info('org-feature-flags: the service answers again');
   }
 
-  private announceChanges(orgId: string, before: ReadonlyMap<string, OrgFlag>, after: ReadonlyMap<string, OrgFlag>): void {
+  private announceChanges(orgId: string, before: ReadonlyMap<string, ResolutionDetails<JsonValue>>, after: ReadonlyMap<string, ResolutionDetails<JsonValue>>): void {
     const flagsChanged = [...new Set([...before.keys(), ...after.keys()])].filter((key) => !sameValue(before.get(key), after.get(key)));
     if (flagsChanged.length === 0) return;
     try {
@@ -313,20 +329,39 @@ export class OrgFeatureFlagsProvider implements Provider {
     const flag = entry.flags.get(flagKey);
     if (!flag) throw new FlagNotFoundError(`flag "${flagKey}" not found for org "${orgId}"`);
     if (typeof flag.value !== 'boolean') throw new TypeMismatchError(`flag "${flagKey}" of org "${orgId}" is not a boolean`);
-    return {
-      value: flag.value,
-      reason: entry.stale ? StandardResolutionReasons.STALE : (flag.reason ?? StandardResolutionReasons.UNKNOWN),
-      ...(flag.variant === undefined ? {} : { variant: flag.variant }),
-      flagMetadata: flag.metadata,
-    };
+    return (entry.stale ? { ...flag, reason: StandardResolutionReasons.STALE } : flag) as ResolutionDetails<boolean>;
   }
+}
+
+/** Each flag's fresh answer, as the SDK takes it. */
+function freshAnswers(flags: ReadonlyMap<string, OrgFlag>): Map<string, ResolutionDetails<JsonValue>> {
+  const answers = new Map<string, ResolutionDetails<JsonValue>>();
+  for (const [key, flag] of flags) {
+    answers.set(
+      key,
+      Object.freeze({
+        value: flag.value,
+        reason: flag.reason ?? StandardResolutionReasons.UNKNOWN,
+        ...(flag.variant === undefined ? {} : { variant: flag.variant }),
+        flagMetadata: flag.metadata,
+      }),
+    );
+  }
+  return answers;
+}
+
+/** The controller whose signal every request under way listens to: as many listeners as orgs being fetched at once. */
+function requestsController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function typeMismatch(flagKey: string): TypeMismatchError {
   return new TypeMismatchError(`flag "${flagKey}": every flag of org-feature-flags is a boolean`);
 }
 
-function sameValue(a: OrgFlag | undefined, b: OrgFlag | undefined): boolean {
+function sameValue(a: ResolutionDetails<JsonValue> | undefined, b: ResolutionDetails<JsonValue> | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.value === b.value || JSON.stringify(a.value) === JSON.stringify(b.value);
 }

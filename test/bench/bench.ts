@@ -20,8 +20,9 @@ import { benchSync, syncLines } from './sync.js';
 import { benchOperations, operationsLines } from './operations.js';
 import { benchColdStart, coldStartLines } from './cold-start.js';
 import { benchUi, uiLines } from './ui.js';
+import { benchOpenFeature, openFeatureLines } from './openfeature.js';
 
-const SECTIONS = ['http', 'operations', 'sync', 'cold-start', 'ui'] as const;
+const SECTIONS = ['http', 'operations', 'sync', 'openfeature', 'cold-start', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE =
@@ -152,6 +153,13 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
       printSection('Sync (local stack, DynamoDB Local in memory; orgs/s over the whole pass)', syncLines(passes));
       printSection('Memory after the sync benchmark', memoryLines(memory.slice(-1)));
     }
+
+    if (options.sections.has('openfeature')) {
+      printSection('OpenFeature: the provider package against the local stack (progress on stderr)', []);
+      const service = await signToken(await loadOrCreateKeys(stack.settings.dataDir), { role: 'service', subject: ACTOR });
+      const result = await benchOpenFeature(stack, http, service, (line) => process.stderr.write(`${line}\n`));
+      printSection('OpenFeature (provider in this process, local stack, DynamoDB Local in memory)', openFeatureLines(result));
+    }
   } finally {
     http.close();
     bare.destroy();
@@ -183,7 +191,7 @@ async function main(): Promise<number> {
     const result = await benchUi(options.uiRuns, (line) => process.stderr.write(`${line}\n`));
     printSection('Admin UI (Chromium, local stack from a copy of the project with a larger registry)', uiLines(result));
   }
-  if (!options.sections.has('http') && !options.sections.has('sync') && !options.sections.has('operations')) return 0;
+  if (!['http', 'sync', 'operations', 'openfeature'].some((section) => options.sections.has(section as Section))) return 0;
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bench-'));
   let stack: LocalStack;

@@ -31,7 +31,7 @@ const HISTORY_ENTRIES = 200;
 const BULK_ORGS = 100;
 
 /** Times `runs` sequential calls after a few unmeasured ones (DynamoDB Local is slow for a while after a batch load). */
-async function sample(name: string, runs: number, operation: (run: number) => Promise<void>, warmUpRuns = Math.min(5, runs)): Promise<Sample> {
+export async function sample(name: string, runs: number, operation: (run: number) => Promise<void>, warmUpRuns = Math.min(5, runs)): Promise<Sample> {
   for (let run = 0; run < warmUpRuns; run++) await operation(runs + run);
   const times: number[] = [];
   for (let run = 0; run < runs; run++) {

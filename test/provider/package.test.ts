@@ -61,4 +61,16 @@ describe('the built provider package', () => {
     expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name.startsWith('aws-cdk-lib') || name === 'constructs')).toEqual([]);
     expect(packages).toContain('@openfeature/server-sdk');
   });
+
+  it('fetches many orgs at once without a warning about listeners on its abort signal', async () => {
+    const script = `
+      import { OrgFeatureFlagsProvider } from '@org-feature-flags/openfeature-provider';
+      const answer = (org) => new Response(JSON.stringify({ flags: [{ key: 'chat', value: true, reason: 'TARGETING_MATCH', variant: 'on', metadata: {} }] }), { headers: { 'content-type': 'application/json', etag: '"' + org + '"' } });
+      const provider = new OrgFeatureFlagsProvider({ baseUrl: 'http://flags.invalid', token: 't', fetch: async (_url, init) => answer(JSON.parse(init.body).context.targetingKey) });
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => provider.resolveBooleanEvaluation('chat', false, { targetingKey: 'org-' + i })));
+      console.log(results.filter((r) => r.value === true).length, provider.stats().requests);`;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT });
+    expect(stdout.trim()).toBe('100 100');
+    expect(stderr).toBe('');
+  }, 60_000);
 });
