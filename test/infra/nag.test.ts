@@ -2,16 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { STAGE_NAMES, buildStage, removeSynthOutput } from '../support/cdk.js';
-
-/** The message of what `run` throws, or undefined when it does not throw. */
-function thrownBy(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-}
+import { thrownBy } from '../support/rejection.js';
 
 describe('cdk-nag AwsSolutions checks (registered by serviceApp)', () => {
   afterAll(removeSynthOutput);

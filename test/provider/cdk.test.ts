@@ -7,6 +7,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { FeatureFlagChangesQueue, type FeatureFlagChangesQueueProps } from '../../provider/src/cdk.js';
+import { thrownBy } from '../support/rejection.js';
 
 const BUS_NAME = 'org-feature-flags-prod';
 const outdirs: string[] = [];
@@ -29,16 +30,6 @@ function consumer(queue?: FeatureFlagChangesQueueProps['queue']): { app: App; st
 
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
-}
-
-/** The message of what `run` throws, or undefined when it does not throw. */
-function thrownBy(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
 }
 
 describe('FeatureFlagChangesQueue', () => {
