@@ -70,13 +70,23 @@ export async function fetchOrgFlags(options: OfrepClientOptions, orgId: string, 
     const token = typeof options.token === 'function' ? await untilAborted(Promise.resolve(options.token()), controller.signal) : options.token;
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' };
     if (etag !== undefined) headers['if-none-match'] = etag;
-    const response = await (options.fetch ?? fetch)(bulkEvaluationUrl(options.baseUrl), {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ context: { targetingKey: orgId } }),
-      signal: controller.signal,
-    });
-    return await readResponse(response);
+    const send = () =>
+      (options.fetch ?? fetch)(bulkEvaluationUrl(options.baseUrl), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ context: { targetingKey: orgId } }),
+        signal: controller.signal,
+      });
+    // A kept-alive connection the server closed as the request went out: fetch does not send a
+    // POST again by itself, and an evaluation changes nothing, so it is sent again (on another
+    // connection), up to CLOSED_CONNECTION_ATTEMPTS times in all.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await readResponse(await send());
+      } catch (error) {
+        if (attempt >= CLOSED_CONNECTION_ATTEMPTS || !isClosedConnection(error) || controller.signal.aborted) throw error;
+      }
+    }
   } catch (error) {
     if (timedOut) return { kind: 'failed', error: new Error(`request timed out after ${timeoutMs} ms`, { cause: error }) };
     return { kind: 'failed', error: error instanceof Error ? error : new Error(String(error)) };
@@ -84,6 +94,16 @@ export async function fetchOrgFlags(options: OfrepClientOptions, orgId: string, 
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+const CLOSED_CONNECTION_ATTEMPTS = 3;
+const CLOSED_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** Whether `fetch` failed because the connection was closed under the request (not refused, not timed out). */
+function isClosedConnection(error: unknown): boolean {
+  // Duck-typed: the error may come from another realm than this module's Error (a test VM, for one).
+  const cause = typeof error === 'object' && error !== null ? ((error as { cause?: { code?: unknown } }).cause ?? undefined) : undefined;
+  return typeof cause?.code === 'string' && CLOSED_CONNECTION_CODES.has(cause.code);
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts. */

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { bulkEvaluationUrl, DEFAULT_RETRY_AFTER_MS, fetchOrgFlags, parseRetryAfter, type OfrepClientOptions } from '../../provider/src/ofrep-client.js';
 import { REGISTRY_VERSION, TOKEN, startFakeService, type FakeService } from './ofrep-server.js';
@@ -126,6 +128,41 @@ describe('fetchOrgFlags', () => {
       'acme',
     );
     expect(result.kind === 'failed' && result.error.message).toBe('no token');
+  });
+
+  it('sends again when the server closes a kept-alive connection under the request, and only then', async () => {
+    // Each connection serves one request; a second request on it finds it closed, as when a
+    // server's keep-alive timeout ends just as the client reuses the connection.
+    let closed = 0;
+    const served = new WeakSet<object>();
+    const server: Server = createServer((req, res) => {
+      if (served.has(req.socket)) {
+        closed += 1;
+        req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"e"' }).end(JSON.stringify({ flags: [{ key: 'chat', value: true }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const kinds: string[] = [];
+      for (let i = 0; i < 6; i++) kinds.push((await fetchOrgFlags({ ...options, baseUrl }, 'acme')).kind);
+      expect(kinds).toEqual(Array(6).fill('ok'));
+      expect(closed).toBeGreaterThan(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // A refused connection is not sent again.
+    const calls: string[] = [];
+    const refused = await fetchOrgFlags(
+      { ...options, fetch: async (input) => (calls.push(String(input)), Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }))) },
+      'acme',
+    );
+    expect(refused.kind).toBe('failed');
+    expect(calls).toHaveLength(1);
   });
 
   it('uses the fetch given', async () => {
