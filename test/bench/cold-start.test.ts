@@ -14,6 +14,9 @@ describe('the cold-start section of the bench', () => {
       expect(row.importMs).toBeGreaterThan(0);
       expect(row.cpuMs).toBeGreaterThan(0);
     }
+    // Each function's ratios are the medians of its ratios to the baseline imported beside it.
+    expect([result.baseline.wallRatio, result.baseline.cpuRatio]).toEqual([1, 1]);
+    for (const row of result.functions) expect(row.cpuRatio).toBeGreaterThan(0);
     expect(result.node.version).toBe(result.node.fallbackReason ? process.version : `v${FUNCTION_NODE_VERSION}`);
     const lines = coldStartLines(result);
     expect(lines[0]).toBe(`imported with Node.js ${result.node.version}${result.node.fallbackReason ? ` (NOT the functions' Node.js: ${result.node.fallbackReason})` : ''}`);

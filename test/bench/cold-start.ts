@@ -26,6 +26,10 @@ export interface ColdStartRow {
   readonly importMs: number;
   /** CPU time the process spent on the import (user and system, all threads). */
   readonly cpuMs: number;
+  /** Median over the rounds of the import's wall-clock time over the baseline's, imported just before or after it. */
+  readonly wallRatio: number;
+  /** The same for CPU time. */
+  readonly cpuRatio: number;
 }
 
 interface Sample {
@@ -112,10 +116,12 @@ function median(values: readonly number[]): number {
 
 /**
  * Bundles every declared function (or those named) and the baseline with the stack's bundling options, then
- * imports each one `runs` times, one fresh process at a time, with the Node.js the functions run
- * on in Lambda ({@link functionNode}). Each round imports every bundle
- * once, the order reversed every other round, so that the machine's load drifts over all alike;
- * one round is run first and not counted (the files' first read).
+ * imports each function `runs` times, one fresh process at a time, with the Node.js the functions run
+ * on in Lambda ({@link functionNode}), each time right beside an import of the baseline (before it in
+ * one round, after it in the next), and takes each function's ratio to the baseline in its pair: a
+ * burst of load on this shared machine then weighs on both sides of a ratio alike, where medians
+ * taken apart let it fall on some functions and not on the baseline. The functions' order is reversed
+ * every other round; one round is run first and not counted (the files' first read).
  */
 export async function benchColdStart(
   runs: number,
@@ -126,38 +132,59 @@ export async function benchColdStart(
   const root = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-cold-start-'));
   try {
     log(`[cold-start] bundling ${names.length} functions and the baseline`);
-    const bundles = await Promise.all([
+    const [baseline, ...functions] = await Promise.all([
       bundle(BASELINE_NAME, BASELINE_ENTRY, root),
       ...names.map((name) => bundle(name, handlerEntryPath(name), root)),
     ]);
-    const samples = new Map<Bundle, Sample[]>(bundles.map((b) => [b, []]));
+    const baselineSamples: Sample[] = [];
+    const pairs = new Map<Bundle, { sample: Sample; baseline: Sample }[]>(functions.map((b) => [b, []]));
     for (let round = 0; round <= runs; round++) {
       log(`[cold-start] ${round === 0 ? 'warm-up round' : `round ${round}/${runs}`}`);
-      for (const target of round % 2 === 0 ? bundles : [...bundles].reverse()) {
-        const sample = await importOnce(node, target);
-        if (round > 0) samples.get(target)?.push(sample);
+      for (const target of round % 2 === 0 ? functions : [...functions].reverse()) {
+        const [first, second] = round % 2 === 0 ? [baseline!, target] : [target, baseline!];
+        const samples = new Map([
+          [first, await importOnce(node, first)],
+          [second, await importOnce(node, second)],
+        ]);
+        if (round === 0) continue;
+        baselineSamples.push(samples.get(baseline!)!);
+        pairs.get(target)?.push({ sample: samples.get(target)!, baseline: samples.get(baseline!)! });
       }
     }
-    const rows = bundles.map((b): ColdStartRow => {
-      const taken = samples.get(b) ?? [];
-      return { name: b.name, bundleBytes: b.bytes, importMs: median(taken.map((s) => s.wallMs)), cpuMs: median(taken.map((s) => s.cpuMs)) };
+    const baselineRow: ColdStartRow = {
+      name: baseline!.name,
+      bundleBytes: baseline!.bytes,
+      importMs: median(baselineSamples.map((s) => s.wallMs)),
+      cpuMs: median(baselineSamples.map((s) => s.cpuMs)),
+      wallRatio: 1,
+      cpuRatio: 1,
+    };
+    const rows = functions.map((b): ColdStartRow => {
+      const taken = pairs.get(b) ?? [];
+      return {
+        name: b.name,
+        bundleBytes: b.bytes,
+        importMs: median(taken.map((p) => p.sample.wallMs)),
+        cpuMs: median(taken.map((p) => p.sample.cpuMs)),
+        wallRatio: median(taken.map((p) => p.sample.wallMs / p.baseline.wallMs)),
+        cpuRatio: median(taken.map((p) => p.sample.cpuMs / p.baseline.cpuMs)),
+      };
     });
-    const [baseline, ...functions] = rows as [ColdStartRow, ...ColdStartRow[]];
-    return { runs, node, baseline, functions };
+    return { runs, node, baseline: baselineRow, functions: rows };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
 
 /**
- * The table: each function's bundle size, median import time (wall clock and CPU) and their ratios
- * to the baseline's, then the verdict. The verdict goes by the CPU ratio: on a shared machine the
+ * The table: each function's bundle size, median import time (wall clock and CPU) and the median
+ * of its paired ratios to the baseline's, then the verdict. The verdict goes by the CPU ratio: on a shared machine the
  * wall clock also counts the time the import waited for a core, which other work decides.
  */
 export function coldStartLines(result: ColdStartResult): string[] {
   const { baseline } = result;
-  const wallRatio = (row: ColdStartRow) => row.importMs / baseline.importMs;
-  const cpuRatio = (row: ColdStartRow) => row.cpuMs / baseline.cpuMs;
+  const wallRatio = (row: ColdStartRow) => row.wallRatio;
+  const cpuRatio = (row: ColdStartRow) => row.cpuRatio;
   const times = (value: number) => `${value.toFixed(2)}x`;
   const cells = (row: ColdStartRow) => [
     row.name,
