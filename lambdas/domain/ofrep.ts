@@ -56,19 +56,11 @@ export function bulkEvaluation(orgId: string, flags: readonly MergedFlag[], regi
 }
 
 /**
- * The bulk answer's entity tag: a hash of the answer itself, so it changes exactly when the answer
- * does (a row's value or version, the registry, which flags the caller may see), and two orgs with
- * the same flags still differ by the org id the answer names.
+ * The bulk answer's entity tag, from the answer as it is sent (its `JSON.stringify`): a hash of the
+ * answer itself, so it changes exactly when the answer does (a row's value or version, the
+ * registry, which flags the caller may see), and two orgs with the same flags still differ by the
+ * org id the answer names.
  */
-export function bulkEtag(answer: OfrepBulkEvaluation): string {
-  return `"${createHash('sha256').update(JSON.stringify(answer)).digest('base64url').slice(0, 27)}"`;
-}
-
-/** Whether an `If-None-Match` header names `etag` (or `*`); weak validators compare equal. */
-export function matchesIfNoneMatch(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
-  });
+export function bulkEtag(serializedAnswer: string): string {
+  return `"${createHash('sha256').update(serializedAnswer).digest('base64url').slice(0, 27)}"`;
 }

@@ -1,5 +1,5 @@
 import { orgFlagPathSchema } from '../domain/schemas.js';
-import { callerOf, header, parseInput } from '../http/request.js';
+import { callerOf, header, matchesIfNoneMatch, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json, notModified } from '../http/responses.js';
 import { appDeps } from '../shared/deps.js';
@@ -13,7 +13,6 @@ export const handler = httpHandler(async (event) => {
   const { org_id, key } = parseInput(orgFlagPathSchema, event.pathParameters ?? {});
   const body = await getOrgFlag(deps, caller, org_id, key);
   const etag = `"${body.flag.version}"`;
-  const ifNoneMatch = header(event, 'if-none-match');
-  if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*')) return notModified(etag);
+  if (matchesIfNoneMatch(header(event, 'if-none-match'), etag)) return notModified(etag);
   return json(200, body, { etag });
 });

@@ -1,8 +1,8 @@
-import { bulkEtag, bulkEvaluation, matchesIfNoneMatch } from '../domain/ofrep.js';
+import { bulkEtag, bulkEvaluation } from '../domain/ofrep.js';
 import { httpHandler } from '../http/handler.js';
 import { evaluationOrgId, ofrepErrorResponse } from '../http/ofrep.js';
-import { callerOf, header } from '../http/request.js';
-import { json, notModified } from '../http/responses.js';
+import { callerOf, header, matchesIfNoneMatch } from '../http/request.js';
+import { jsonText, notModified } from '../http/responses.js';
 import { appDeps } from '../shared/deps.js';
 import { getOrgFlags } from '../use-cases/flags.js';
 
@@ -16,8 +16,8 @@ export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
   const orgId = evaluationOrgId(event);
   const { body } = await getOrgFlags(deps, caller, orgId);
-  const answer = bulkEvaluation(orgId, body.flags, body.registry_version);
+  const answer = JSON.stringify(bulkEvaluation(orgId, body.flags, body.registry_version));
   const etag = bulkEtag(answer);
   if (matchesIfNoneMatch(header(event, 'if-none-match'), etag)) return notModified(etag);
-  return json(200, answer, { etag });
+  return jsonText(200, answer, { etag });
 }, ofrepErrorResponse);

@@ -76,6 +76,15 @@ export function staffOf(event: HttpEvent, action: string): Caller {
   return caller;
 }
 
+/** Whether an `If-None-Match` header names `etag` (or `*`); weak validators compare equal. */
+export function matchesIfNoneMatch(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
+}
+
 /** A request header (API Gateway lower-cases their names). */
 export function header(event: HttpEvent, name: string): string | undefined {
   return event.headers[name.toLowerCase()];

@@ -47,7 +47,7 @@ export class FlagApi extends Construct {
         ? {
             corsPreflight: {
               allowOrigins: [...props.corsAllowOrigins],
-              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+              allowMethods: CORS.allowMethods.map((method) => CorsHttpMethod[method]),
               allowHeaders: [...CORS.allowHeaders],
               exposeHeaders: [...CORS.exposeHeaders],
               maxAge: Duration.seconds(CORS.maxAgeSeconds),

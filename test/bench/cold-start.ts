@@ -141,14 +141,13 @@ export async function benchColdStart(
     for (let round = 0; round <= runs; round++) {
       log(`[cold-start] ${round === 0 ? 'warm-up round' : `round ${round}/${runs}`}`);
       for (const target of round % 2 === 0 ? functions : [...functions].reverse()) {
-        const [first, second] = round % 2 === 0 ? [baseline!, target] : [target, baseline!];
-        const samples = new Map([
-          [first, await importOnce(node, first)],
-          [second, await importOnce(node, second)],
-        ]);
+        const baselineFirst = round % 2 === 0;
+        const before = await importOnce(node, baselineFirst ? baseline! : target);
+        const after = await importOnce(node, baselineFirst ? target : baseline!);
         if (round === 0) continue;
-        baselineSamples.push(samples.get(baseline!)!);
-        pairs.get(target)?.push({ sample: samples.get(target)!, baseline: samples.get(baseline!)! });
+        const [baselineSample, sample] = baselineFirst ? [before, after] : [after, before];
+        baselineSamples.push(baselineSample);
+        pairs.get(target)?.push({ sample, baseline: baselineSample });
       }
     }
     const baselineRow: ColdStartRow = {
