@@ -132,3 +132,49 @@ export async function toggle(page: Page, key: string, how: 'click' | 'Space' = '
   await answered;
   await page.locator(`#flag-${key}[aria-busy="false"]`).waitFor();
 }
+
+/** A paged results section as it stood after one change of its DOM. */
+export interface ResultsState {
+  readonly heading: string;
+  readonly busy: boolean;
+  /** The rows' `data-*` ids, in order. */
+  readonly rows: readonly string[];
+}
+
+interface WatchedElement {
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): WatchedElement | null;
+  querySelectorAll(selector: string): Iterable<WatchedElement>;
+}
+declare const document: { querySelector(selector: string): WatchedElement | null };
+declare const window: { resultsSeen?: ResultsState[] };
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: WatchedElement, options: { subtree: boolean; childList: boolean; attributes: boolean; characterData: boolean }): void;
+}
+
+/**
+ * Records every state the results section `section` passes through from now on (heading, aria-busy,
+ * and the `rowId` attribute of each row), as the page draws it, and returns what it has seen so far.
+ */
+export async function watchResults(page: Page, section: string, rowId: string): Promise<() => Promise<ResultsState[]>> {
+  await page.evaluate(
+    ([selector, attribute]) => {
+      const element = document.querySelector(selector);
+      if (!element) throw new Error(`no ${selector}`);
+      const seen: ResultsState[] = [];
+      const record = () =>
+        seen.push({
+          heading: element.querySelector('h2')?.textContent ?? '',
+          busy: element.getAttribute('aria-busy') === 'true',
+          rows: [...element.querySelectorAll(`tbody tr[${attribute}]`)].map((row) => row.getAttribute(attribute) ?? ''),
+        });
+      record();
+      window.resultsSeen = seen;
+      new MutationObserver(record).observe(element, { subtree: true, childList: true, attributes: true, characterData: true });
+    },
+    [section, rowId] as const,
+  );
+  return () => page.evaluate(() => window.resultsSeen ?? []);
+}

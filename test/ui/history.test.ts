@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { PHONE, screenshot, scrollsHorizontally, type LocalSignIn } from '../support/browser.js';
 import { internalFlag, publicFlag } from '../support/flags.js';
 import { tokenFor } from '../support/local-stack-process.js';
-import { expectAccessible, switchOf, toggle, until, useUiHarness } from '../support/ui-harness.js';
+import { expectAccessible, switchOf, toggle, until, useUiHarness, watchResults } from '../support/ui-harness.js';
 
 /*
  * The history screens in Chromium: one org's changes (all flags or one) and one flag's across
@@ -126,7 +126,8 @@ describe('one org’s history', () => {
     expect(await ids()).toEqual(second);
     expect(await page.getByRole('status').textContent()).toBe('');
 
-    // Back on the first page, the newest change leads.
+    // Back on the first page, the newest change leads; the older page's rows are never shown as if they were the first page.
+    const seenStates = await watchResults(page, 'section[aria-labelledby="history-results"]', 'data-change');
     await page.getByRole('button', { name: 'Newer' }).click();
     await page.getByRole('heading', { name: 'Changes', exact: true }).waitFor();
     await page.locator('section[aria-busy="false"]').waitFor();
@@ -134,6 +135,8 @@ describe('one org’s history', () => {
     expect(newest).toHaveLength(25);
     expect(newest.slice(1)).toEqual(first.slice(0, 24));
     expect(first).not.toContain(newest[0]);
+    const settled = new Set((await seenStates()).filter((state) => !state.busy).map((state) => `${state.heading}: ${state.rows.length} rows`));
+    expect([...settled].sort()).toEqual(['Changes, page 2: 3 rows', 'Changes: 25 rows']);
 
     // The filter offers the registry's keys only; choosing one changes the address.
     const options = await page.getByLabel('Flag').locator('option').allTextContents();

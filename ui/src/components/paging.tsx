@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 /** What every paginated answer of the API carries. */
 interface Paged {
@@ -34,7 +34,6 @@ export function usePagedList<T extends Paged>(
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
   const [reloads, setReloads] = useState(0);
   const resultsRef = useRef<HTMLHeadingElement>(null);
   const moved = useRef(false);
@@ -44,10 +43,14 @@ export function usePagedList<T extends Paged>(
   optionsRef.current = options;
   const cursor = cursors[cursors.length - 1];
   const pageNumber = cursors.length;
+  // Loading until the request for the page now named has settled, from the very render that names it:
+  // the page before is never shown as settled under the new page's number or heading.
+  const request = useMemo(() => ({ fetchPage, cursor, reloads }), [fetchPage, cursor, reloads]);
+  const [settled, setSettled] = useState<typeof request | null>(null);
+  const loading = settled !== request;
 
   useEffect(() => {
     const controller = new AbortController();
-    setLoading(true);
     fetchPage(cursor, controller.signal)
       .then((answer) => {
         setPage(answer);
@@ -58,14 +61,14 @@ export function usePagedList<T extends Paged>(
       })
       .finally(() => {
         if (controller.signal.aborted) return;
-        setLoading(false);
+        setSettled(request);
         if (moved.current) {
           moved.current = false;
           resultsRef.current?.focus();
         }
       });
     return () => controller.abort();
-  }, [fetchPage, cursor, reloads]);
+  }, [request]);
 
   const { pollSeconds } = options;
   useEffect(() => {
