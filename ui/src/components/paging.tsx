@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { usePolling } from './polling.js';
 
 /** What every paginated answer of the API carries. */
 interface Paged {
@@ -70,36 +71,23 @@ export function usePagedList<T extends Paged>(
     return () => controller.abort();
   }, [request]);
 
-  const { pollSeconds } = options;
-  useEffect(() => {
-    if (!pollSeconds) return;
-    const controller = new AbortController();
-    let polling = false;
-    const poll = async () => {
-      if (polling || document.visibilityState !== 'visible' || optionsRef.current.paused?.()) return;
-      polling = true;
+  const poll = useCallback(
+    async (signal: AbortSignal) => {
+      if (optionsRef.current.paused?.()) return;
       try {
-        const answer = await fetchPage(cursor, controller.signal);
-        if (controller.signal.aborted || optionsRef.current.paused?.()) return;
+        const answer = await fetchPage(cursor, signal);
+        if (signal.aborted || optionsRef.current.paused?.()) return;
         optionsRef.current.onPolled?.(pageRef.current, answer, pageNumber);
         setPage(answer);
         setError(null);
       } catch (caught) {
         // A failed poll keeps the page as it is; the error shows until a poll succeeds.
-        if (!controller.signal.aborted) setError(caught);
-      } finally {
-        polling = false;
+        if (!signal.aborted) setError(caught);
       }
-    };
-    const timer = window.setInterval(() => void poll(), pollSeconds * 1000);
-    const onVisible = () => void poll();
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      controller.abort();
-      window.clearInterval(timer);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [fetchPage, cursor, pageNumber, pollSeconds]);
+    },
+    [fetchPage, cursor, pageNumber],
+  );
+  usePolling(poll, options.pollSeconds);
 
   const next = useCallback(() => {
     const nextCursor = pageRef.current?.next_cursor;

@@ -2,6 +2,7 @@ import { memo } from 'preact/compat';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, SessionExpiredError, VersionConflictError, type ApiClient, type MergedFlag, type OrgFlags } from '../api.js';
 import { ErrorMessage, Time, who } from '../components/common.js';
+import { usePolling } from '../components/polling.js';
 import { flagHref, orgHistoryHref, orgsHref } from '../router.js';
 
 interface Props {
@@ -86,24 +87,8 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
     return () => controller.abort();
   }, [load]);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    let polling = false;
-    const poll = async () => {
-      if (polling || missing.current || document.visibilityState !== 'visible') return;
-      polling = true;
-      await load(controller.signal, false);
-      polling = false;
-    };
-    const timer = window.setInterval(() => void poll(), pollSeconds * 1000);
-    const onVisible = () => void poll();
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      controller.abort();
-      window.clearInterval(timer);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [load, pollSeconds]);
+  const poll = useCallback((signal: AbortSignal) => (missing.current ? Promise.resolve() : load(signal, false)), [load]);
+  usePolling(poll, pollSeconds);
 
   const write = useCallback(
     async (flag: MergedFlag, enabled: boolean) => {
