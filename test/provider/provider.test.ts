@@ -105,10 +105,11 @@ describe('stale-while-revalidate', () => {
     const target = provider({ ttlMs: 50 });
     await evaluate(target, 'acme');
     await delay(80);
-    service.delayMs = 300;
+    // Far longer than the evaluations may take, so that a loaded machine cannot blur the two.
+    service.delayMs = 1_500;
     const start = performance.now();
     const results = await Promise.all(Array.from({ length: 50 }, () => evaluate(target, 'acme')));
-    expect(performance.now() - start).toBeLessThan(100);
+    expect(performance.now() - start).toBeLessThan(500);
     expect(results.every((result) => result.value === true && result.reason === 'TARGETING_MATCH')).toBe(true);
     await waitFor(() => target.stats().notModified === 1);
     expect(service.requests).toHaveLength(2);
