@@ -32,8 +32,11 @@ export interface FakeCall {
   readonly abandoned: boolean;
 }
 
-/** How to answer one request: a JSON answer (after an optional delay), or none at all. */
-export type FakeAnswer = { readonly status: number; readonly body: unknown; readonly delayMs?: number } | { readonly hang: true };
+/** How to answer one request: a JSON answer (after an optional delay), none at all, or the answer of another endpoint. */
+export type FakeAnswer =
+  | { readonly status: number; readonly body: unknown; readonly delayMs?: number }
+  | { readonly hang: true }
+  | { readonly forwardTo: string };
 
 /** Chooses the answer to a request; `index` counts the requests of the same operation, from 0. */
 export type Responder = (call: FakeCall, index: number) => FakeAnswer;
@@ -80,6 +83,8 @@ export const answer = {
   },
   /** Accepts the request and never answers. */
   hang: (): FakeAnswer => ({ hang: true }),
+  /** What the DynamoDB at `endpoint` (DynamoDB Local) answers to the same request. */
+  forward: (endpoint: string): FakeAnswer => ({ forwardTo: endpoint }),
   /** The given answer, `delayMs` after the request arrived. */
   delayed: (delayMs: number, then: FakeAnswer): FakeAnswer => ({ ...then, delayMs }),
 };
@@ -109,6 +114,13 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
         perOperation.set(call.operation, index + 1);
         const chosen = respond(call, index);
         if ('hang' in chosen) return;
+        if ('forwardTo' in chosen) {
+          forward(chosen.forwardTo, req, body).then(
+            (upstream) => res.writeHead(upstream.status, upstream.headers).end(upstream.text),
+            () => res.destroy(),
+          );
+          return;
+        }
         const timer = setTimeout(() => {
           timers.delete(timer);
           if (!res.destroyed) send(res, chosen.status, chosen.body);
@@ -145,6 +157,22 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   if (typeof type === 'string') headers['x-amzn-errortype'] = type.slice(ERROR_PREFIX.length);
   res.writeHead(status, headers);
   res.end(JSON.stringify(body));
+}
+
+/** Sends the request on to `endpoint` as the client sent it (signature included) and reads the answer. */
+async function forward(endpoint: string, req: IncomingMessage, body: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  const headers: Record<string, string> = {};
+  for (const name of ['authorization', 'content-type', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const upstream = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
+  const answered: Record<string, string> = {};
+  for (const name of ['content-type', 'x-amzn-requestid', 'x-amzn-errortype']) {
+    const value = upstream.headers.get(name);
+    if (value) answered[name] = value;
+  }
+  return { status: upstream.status, headers: answered, text: await upstream.text() };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
