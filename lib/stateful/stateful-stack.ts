@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -6,11 +6,12 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import { FLAG_TABLE, type KeyAttribute } from '../service/table.js';
 import { DevUserPool, type JwtTrust } from './dev-user-pool.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 
 /** Props of the {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
@@ -65,12 +66,7 @@ export class StatefulStack extends Stack {
       this.eventBus = bus;
     }
 
-    this.deadLetterQueue = new Queue(this, 'EventDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'EventDeadLetterQueue', { receives: 'dead-letter queue of OrgCreated deliveries', removalPolicy });
     const busName = this.eventBus.eventBusName;
     this.deadLetterQueue.addToResourcePolicy(
       new PolicyStatement({
@@ -85,10 +81,6 @@ export class StatefulStack extends Stack {
         },
       }),
     );
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of OrgCreated deliveries; a DLQ of a DLQ would only move the problem.',
-    });
 
     // The exports are the only copy of the rows an orphan cleanup deleted (point-in-time recovery
     // covers 35 days only), so the bucket is kept in every stage, whatever retainData says.

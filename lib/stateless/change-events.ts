@@ -1,13 +1,14 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventSourceMapping, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamConsumerDeclaration } from '../service/streams.js';
 import { notifyingAlarm } from './alarms.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 
 /** How far behind the stream the publisher may fall (its iterator age) before the alarm fires. */
 export const ITERATOR_AGE_ALARM_MS = 60_000;
@@ -41,16 +42,7 @@ export class ChangeEvents extends Construct {
     const { consumer } = props;
     if (!props.table.tableStreamArn) throw new Error('ChangeEvents: the flag table has no stream');
 
-    this.failureQueue = new Queue(this, 'FailureQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the change-event publisher; a DLQ of a DLQ would only move the problem.',
-    });
+    this.failureQueue = new DeadLetterQueue(this, 'FailureQueue', { receives: 'on-failure destination of the change-event publisher' });
 
     this.mapping = new EventSourceMapping(this, 'StreamMapping', {
       target: props.publisher,

@@ -4,7 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import {
   Choice,
   Condition,
@@ -23,6 +23,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import type { JobMachineDeclaration } from '../service/jobs.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 
 /** Names of the states of the job state machine, as its definition (and the tests) spell them. */
 export const JOB_STATES = {
@@ -184,16 +185,7 @@ export class AfterDeploySync extends Construct {
     const stack = Stack.of(this);
     const maxEventAge = Duration.seconds(DEPLOY_SYNC_DELIVERY.maxEventAgeSeconds);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the after-deploy sync; a DLQ of a DLQ would only move the problem.',
-    });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', { receives: 'dead-letter queue of the after-deploy sync' });
 
     props.target.configureAsyncInvoke({
       retryAttempts: DEPLOY_SYNC_DELIVERY.lambdaRetryAttempts,
