@@ -23,7 +23,6 @@ export interface FlagApiProps {
   readonly corsAllowOrigins: readonly string[];
 }
 
-
 /**
  * The HTTP API: every declared route, each behind the JWT authorizer with the route's scopes
  * (only routes that declare no scope are open), stage throttling, CORS for the admin UI and

@@ -1,3 +1,5 @@
+import { isRecord } from './json.js';
+
 /** `detail-type` of the event org-feature-flags publishes for every committed change of a flag. */
 export const FEATURE_FLAG_CHANGED = 'FeatureFlagChanged';
 
@@ -21,10 +23,6 @@ export function orgIdOfChange(event: unknown): string | undefined {
   const detail = value.detail;
   if (!isRecord(detail)) return undefined;
   return typeof detail.org_id === 'string' && detail.org_id !== '' ? detail.org_id : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** What change notifications act on: an `OrgFeatureFlagsProvider`, or anything with its `invalidate`. */

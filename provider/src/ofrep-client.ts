@@ -1,4 +1,5 @@
 import type { FlagMetadata, JsonValue } from '@openfeature/server-sdk';
+import { isRecord } from './json.js';
 
 /** A bearer token, or a function giving the current one (called before every request, so it may refresh it). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -180,10 +181,6 @@ function flagMetadata(value: unknown): FlagMetadata {
     if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') metadata[key] = item;
   }
   return metadata;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function stringField(value: unknown, key: string): string | undefined {

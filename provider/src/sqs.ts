@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@openfeature/server-sdk';
 import { orgIdOfChange, type Invalidatable } from './changes.js';
@@ -25,12 +26,11 @@ export interface InvalidateFromSqsOptions {
  * so the answer has no failures; return it from the handler (with `reportBatchItemFailures` on, or not).
  */
 export async function invalidateFromSqsEvent(provider: Invalidatable, event: SqsEventLike, options: InvalidateFromSqsOptions = {}): Promise<SqsBatchResponse> {
-  const logger = options.logger ?? console;
-  const orgIds = orgIdsOf(
+  await invalidateOrgsOf(
+    provider,
     event.Records.map((record) => ({ id: record.messageId, body: record.body })),
-    logger,
+    options.logger ?? console,
   );
-  await Promise.all([...orgIds].map((orgId) => provider.invalidate(orgId)));
   return { batchItemFailures: [] };
 }
 
@@ -68,11 +68,11 @@ export async function pollQueue(provider: Invalidatable, options: PollQueueOptio
       );
       const messages = (received.Messages ?? []).filter((message): message is Message & { ReceiptHandle: string } => message.ReceiptHandle !== undefined);
       if (messages.length > 0) {
-        const orgIds = orgIdsOf(
+        await invalidateOrgsOf(
+          provider,
           messages.map((message) => ({ id: message.MessageId ?? '?', body: message.Body ?? '' })),
           logger,
         );
-        await Promise.all([...orgIds].map((orgId) => provider.invalidate(orgId)));
         const deleted = await client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: queueUrl,
@@ -88,30 +88,19 @@ export async function pollQueue(provider: Invalidatable, options: PollQueueOptio
       if (signal.aborted) break;
       backoffMs = backoffMs === 0 ? POLL_BACKOFF_MS.first : Math.min(backoffMs * 2, POLL_BACKOFF_MS.max);
       logger.error(`org-feature-flags: polling the change queue failed; trying again in ${backoffMs} ms`, error);
-      await sleep(backoffMs, signal);
+      // An abort ends the wait early (and the loop with it).
+      await delay(backoffMs, undefined, { signal }).catch(() => undefined);
     }
   }
 }
 
-/** The orgs named by the `FeatureFlagChanged` events among `messages`, each once; other messages are logged. */
-function orgIdsOf(messages: ReadonlyArray<{ id: string; body: string }>, logger: Logger): Set<string> {
+/** Invalidates, once each, the orgs named by the `FeatureFlagChanged` events among `messages`; other messages are logged. */
+async function invalidateOrgsOf(provider: Invalidatable, messages: ReadonlyArray<{ id: string; body: string }>, logger: Logger): Promise<void> {
   const orgIds = new Set<string>();
   for (const message of messages) {
     const orgId = orgIdOfChange(message.body);
     if (orgId === undefined) logger.warn(`org-feature-flags: message ${message.id} is not a FeatureFlagChanged event; skipped`);
     else orgIds.add(orgId);
   }
-  return orgIds;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  await Promise.all([...orgIds].map((orgId) => provider.invalidate(orgId)));
 }

@@ -52,7 +52,8 @@ export function usePagedList<T extends Paged>(
 
   useEffect(() => {
     const controller = new AbortController();
-    fetchPage(cursor, controller.signal)
+    request
+      .fetchPage(request.cursor, controller.signal)
       .then((answer) => {
         setPage(answer);
         setError(null);
