@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import eslintConfigPrettier from 'eslint-config-prettier/flat';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -51,4 +52,6 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The admin UI runs in the browser.' }] }],
     },
   },
+  // Prettier formats; eslint's own formatting rules are off.
+  eslintConfigPrettier,
 );
