@@ -31,13 +31,15 @@ export default tseslint.config(
             "Use `import * as z from 'zod/mini'` in code bundled into the functions: classic zod is not tree-shakable and its schemas are costly to build, which slows every cold start.",
         },
         {
-          selector: "ImportExpression[source.value=/^zod(\\/(v3|v4|v4\\/classic|classic))?$/]",
+          selector: 'ImportExpression[source.value=/^zod(\\/(v3|v4|v4\\/classic|classic))?$/]',
           message:
             "Use `import * as z from 'zod/mini'` in code bundled into the functions: classic zod is not tree-shakable and its schemas are costly to build, which slows every cold start.",
         },
         {
-          selector: "ImportDeclaration[source.value='zod/mini'][importKind!='type'] > :matches(ImportDefaultSpecifier, ImportSpecifier[importKind!='type'])",
-          message: "Use `import * as z from 'zod/mini'`: esbuild tree-shakes the namespace import, while the `z` export carries all of zod and every locale (about 420 KB).",
+          selector:
+            "ImportDeclaration[source.value='zod/mini'][importKind!='type'] > :matches(ImportDefaultSpecifier, ImportSpecifier[importKind!='type'])",
+          message:
+            "Use `import * as z from 'zod/mini'`: esbuild tree-shakes the namespace import, while the `z` export carries all of zod and every locale (about 420 KB).",
         },
       ],
     },
@@ -49,7 +51,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename'],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The admin UI runs in the browser.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'The admin UI runs in the browser.' }] },
+      ],
     },
   },
   // Prettier formats; eslint's own formatting rules are off.

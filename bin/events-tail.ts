@@ -12,13 +12,24 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 try {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, 'no-follow': { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean', default: false }, 'no-follow': { type: 'boolean', default: false } },
+    strict: true,
+  });
   const file = path.join(localSettings().dataDir, EVENT_LOG_FILE);
   const stop = new AbortController();
   process.on('SIGINT', () => stop.abort());
   process.on('SIGTERM', () => stop.abort());
-  if (!values.json) process.stderr.write(`Events put on the local bus (${file})${values['no-follow'] ? '' : ', following; Ctrl+C to stop'}:\n`);
-  await tailEventLog(file, { follow: !values['no-follow'], json: values.json, write: (line) => process.stdout.write(`${line}\n`), signal: stop.signal });
+  if (!values.json)
+    process.stderr.write(
+      `Events put on the local bus (${file})${values['no-follow'] ? '' : ', following; Ctrl+C to stop'}:\n`,
+    );
+  await tailEventLog(file, {
+    follow: !values['no-follow'],
+    json: values.json,
+    write: (line) => process.stdout.write(`${line}\n`),
+    signal: stop.signal,
+  });
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
   process.exit(2);

@@ -10,7 +10,9 @@ let check: boolean;
 try {
   ({ check } = parseArgs({ options: { check: { type: 'boolean', default: false } }, strict: true }).values);
 } catch (error) {
-  process.stderr.write(`flags:types: ${error instanceof Error ? error.message : String(error)}\nUsage: ${FLAG_TYPES_COMMAND} [-- --check]\n`);
+  process.stderr.write(
+    `flags:types: ${error instanceof Error ? error.message : String(error)}\nUsage: ${FLAG_TYPES_COMMAND} [-- --check]\n`,
+  );
   process.exit(2);
 }
 

@@ -4,7 +4,9 @@ import { runFlagsCommand, type Output } from '../lib/flags-cli/run.js';
 const NAMES: readonly FlagsCommandName[] = ['sync', 'orphans', 'report'];
 const [given, ...args] = process.argv.slice(2);
 if (!NAMES.includes(given as FlagsCommandName)) {
-  process.stderr.write(`Usage: tsx bin/flags.ts <${NAMES.join('|')}> [options]; or npm run flags:sync, flags:orphans, flags:report\n`);
+  process.stderr.write(
+    `Usage: tsx bin/flags.ts <${NAMES.join('|')}> [options]; or npm run flags:sync, flags:orphans, flags:report\n`,
+  );
   process.exit(2);
 }
 const name = given as FlagsCommandName;

@@ -17,7 +17,14 @@ try {
   process.exit(2);
 }
 const today = new Date().toISOString().slice(0, 10);
-const result = await syncLedgerFile({ path: join(PROJECT_ROOT, LEDGER_FILE), check, flags: FLAGS, retired: RETIRED, ledger: LEDGER, today });
+const result = await syncLedgerFile({
+  path: join(PROJECT_ROOT, LEDGER_FILE),
+  check,
+  flags: FLAGS,
+  retired: RETIRED,
+  ledger: LEDGER,
+  today,
+});
 for (const line of result.output) process.stdout.write(`${line}\n`);
 for (const line of result.errors) process.stderr.write(`${line}\n`);
 process.exitCode = result.status;

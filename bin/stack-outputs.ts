@@ -26,7 +26,12 @@ function fail(status: 1 | 2, message: string): never {
 let values: Record<string, string | boolean | undefined>;
 try {
   ({ values } = parseArgs({
-    options: { file: { type: 'string' }, stack: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      file: { type: 'string' },
+      stack: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
     allowPositionals: false,
   }));
@@ -55,7 +60,11 @@ if (!stackOutputs) fail(1, `no stack ${stack} in ${file}; stacks: ${Object.keys(
 const matches = Object.entries(stackOutputs).filter(([name]) => name.includes(key));
 const [match] = matches;
 if (!match || matches.length > 1) {
-  const found = matches.length === 0 ? 'no output' : `${matches.length} outputs (${matches.map(([name]) => name).join(', ')})`;
-  fail(1, `${found} of ${stack} with a key containing '${key}'; keys: ${Object.keys(stackOutputs).join(', ') || 'none'}`);
+  const found =
+    matches.length === 0 ? 'no output' : `${matches.length} outputs (${matches.map(([name]) => name).join(', ')})`;
+  fail(
+    1,
+    `${found} of ${stack} with a key containing '${key}'; keys: ${Object.keys(stackOutputs).join(', ') || 'none'}`,
+  );
 }
 process.stdout.write(`${match[1]}\n`);

@@ -50,7 +50,9 @@ export function checkRegistry(
   retired.forEach((entry, index) => {
     const parsed = retiredFlagSchema.safeParse(entry);
     if (!parsed.success) {
-      errors.push(`retired #${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      errors.push(
+        `retired #${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
       return;
     }
     if (retiredKeys.has(parsed.data.key)) errors.push(`retired key '${parsed.data.key}': listed twice`);
@@ -60,7 +62,9 @@ export function checkRegistry(
 
   for (const key of retiredInLedger(ledger)) {
     if (seen.has(key) && !retiredKeys.has(key)) {
-      errors.push(`flag '${key}': registry/ledger.ts records the key as retired, so it cannot be reused: give the flag a new key and keep the retired entry in registry/retired.ts`);
+      errors.push(
+        `flag '${key}': registry/ledger.ts records the key as retired, so it cannot be reused: give the flag a new key and keep the retired entry in registry/retired.ts`,
+      );
     }
   }
 

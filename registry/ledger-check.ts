@@ -6,7 +6,11 @@ export const LEDGER_COMMAND = 'npm run registry:ledger';
 
 const isoDate = retiredFlagSchema.shape.retired;
 
-export const ledgerEntrySchema = z.strictObject({ key: flagKeySchema, first_seen: isoDate, retired: z.optional(isoDate) });
+export const ledgerEntrySchema = z.strictObject({
+  key: flagKeySchema,
+  first_seen: isoDate,
+  retired: z.optional(isoDate),
+});
 
 /** One key that was ever in the registry: when it first appeared and, once retired, when it was retired. */
 export type LedgerEntry = Readonly<z.infer<typeof ledgerEntrySchema>>;
@@ -29,14 +33,20 @@ export function retiredInLedger(ledger: readonly LedgerEntry[]): ReadonlySet<str
 }
 
 /** Checks the ledger against the registry: every key is recorded, none vanished, none came back. */
-export function checkLedger(flags: readonly LedgerFlag[], retired: readonly LedgerRetired[], ledger: readonly unknown[]): string[] {
+export function checkLedger(
+  flags: readonly LedgerFlag[],
+  retired: readonly LedgerRetired[],
+  ledger: readonly unknown[],
+): string[] {
   const errors: string[] = [];
   const entries = new Map<string, LedgerEntry>();
   ledger.forEach((raw, index) => {
     const parsed = ledgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
       const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`);
-      errors.push(`${LEDGER_FILE} entry #${index + 1}: ${[...new Set(reasons)].join('; ')}; the file is generated: restore it from git and ${RUN_COMMAND}`);
+      errors.push(
+        `${LEDGER_FILE} entry #${index + 1}: ${[...new Set(reasons)].join('; ')}; the file is generated: restore it from git and ${RUN_COMMAND}`,
+      );
       return;
     }
     const entry = parsed.data;
@@ -52,13 +62,19 @@ export function checkLedger(flags: readonly LedgerFlag[], retired: readonly Ledg
   for (const entry of entries.values()) {
     if (entry.retired !== undefined) {
       if (flagKeys.has(entry.key)) {
-        errors.push(`flag '${entry.key}' was retired on ${entry.retired} and is in registry/flags.ts again: a retired key can never come back; give the flag a new key`);
+        errors.push(
+          `flag '${entry.key}' was retired on ${entry.retired} and is in registry/flags.ts again: a retired key can never come back; give the flag a new key`,
+        );
       }
       if (!retiredKeys.has(entry.key)) {
-        errors.push(`retired key '${entry.key}' (retired on ${entry.retired}) is missing from registry/retired.ts: retired keys stay listed; put its entry back`);
+        errors.push(
+          `retired key '${entry.key}' (retired on ${entry.retired}) is missing from registry/retired.ts: retired keys stay listed; put its entry back`,
+        );
       }
     } else if (!flagKeys.has(entry.key) && !retiredKeys.has(entry.key)) {
-      errors.push(`key '${entry.key}' left the registry without being retired: move it to registry/retired.ts with the date and the reason`);
+      errors.push(
+        `key '${entry.key}' left the registry without being retired: move it to registry/retired.ts with the date and the reason`,
+      );
     }
   }
 
@@ -68,7 +84,8 @@ export function checkLedger(flags: readonly LedgerFlag[], retired: readonly Ledg
   for (const { key } of retired) {
     const entry = entries.get(key);
     if (entry === undefined) errors.push(`retired key '${key}' is not in ${LEDGER_FILE}: ${RUN_COMMAND}`);
-    else if (entry.retired === undefined) errors.push(`retired key '${key}' is not marked retired in ${LEDGER_FILE}: ${RUN_COMMAND}`);
+    else if (entry.retired === undefined)
+      errors.push(`retired key '${key}' is not marked retired in ${LEDGER_FILE}: ${RUN_COMMAND}`);
   }
   return errors;
 }
@@ -118,7 +135,9 @@ export function renderLedger(ledger: readonly LedgerEntry[]): string {
     "import type { LedgerEntry } from './ledger-check.js';",
     '',
     '/** Every key that was ever in the registry, in first-seen order. Keys are never removed or reused. */',
-    lines.length === 0 ? 'export const LEDGER: readonly LedgerEntry[] = [];' : ['export const LEDGER: readonly LedgerEntry[] = [', ...lines, '];'].join('\n'),
+    lines.length === 0
+      ? 'export const LEDGER: readonly LedgerEntry[] = [];'
+      : ['export const LEDGER: readonly LedgerEntry[] = [', ...lines, '];'].join('\n'),
     '',
   ].join('\n');
 }

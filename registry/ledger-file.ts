@@ -21,9 +21,17 @@ export interface LedgerCommandResult {
 }
 
 /** Brings the ledger file up to date with the registry, or with `check` only reports what that would do. */
-export async function syncLedgerFile({ path, check, flags, retired, ledger, today }: LedgerCommand): Promise<LedgerCommandResult> {
+export async function syncLedgerFile({
+  path,
+  check,
+  flags,
+  retired,
+  ledger,
+  today,
+}: LedgerCommand): Promise<LedgerCommandResult> {
   const registryErrors = checkRegistry(flags, retired, today, ledger).errors;
-  if (registryErrors.length > 0) return { status: 1, output: [], errors: ['the registry is invalid:', ...registryErrors] };
+  if (registryErrors.length > 0)
+    return { status: 1, output: [], errors: ['the registry is invalid:', ...registryErrors] };
 
   const update = updateLedger(ledger, flags, retired, today);
   const text = renderLedger(update.ledger);
@@ -35,7 +43,9 @@ export async function syncLedgerFile({ path, check, flags, retired, ledger, toda
   const name = relative(process.cwd(), path) || path;
   const byKey = new Map(update.ledger.map((entry) => [entry.key, entry]));
   const output = [
-    ...update.added.map((key) => `${check ? 'would add' : 'added'} '${key}' (first seen ${byKey.get(key)?.first_seen})`),
+    ...update.added.map(
+      (key) => `${check ? 'would add' : 'added'} '${key}' (first seen ${byKey.get(key)?.first_seen})`,
+    ),
     ...update.retired.map((key) => `${check ? 'would mark' : 'marked'} '${key}' retired (${byKey.get(key)?.retired})`),
   ];
   if (!changed) output.push('ledger is up to date');

@@ -14,13 +14,19 @@ const isoDate = z.string().check(
 
 export const flagKeySchema = z
   .string()
-  .check(z.minLength(1), z.maxLength(64), z.regex(FLAG_KEY_PATTERN, 'must be lowercase kebab-case (a-z, 0-9, single dashes)'));
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(FLAG_KEY_PATTERN, 'must be lowercase kebab-case (a-z, 0-9, single dashes)'),
+  );
 
 /** A flag is either temporary, with a date by which it should be gone, or marked permanent. */
 export const flagDefinitionSchema = z
   .strictObject({
     key: flagKeySchema,
-    description: z.string({ error: 'description is required' }).check(z.trim(), z.minLength(1, 'description is required')),
+    description: z
+      .string({ error: 'description is required' })
+      .check(z.trim(), z.minLength(1, 'description is required')),
     default_enabled: z.boolean({ error: 'default_enabled must be true or false' }),
     internal_only: z.boolean({ error: 'internal_only must be true or false' }),
     owner: z.string({ error: 'owner is required' }).check(z.trim(), z.minLength(1, 'owner is required')),
@@ -31,10 +37,18 @@ export const flagDefinitionSchema = z
   .check(
     z.superRefine((flag, context) => {
       if (flag.cleanup_after === undefined && flag.permanent === undefined) {
-        context.addIssue({ code: 'custom', path: ['cleanup_after'], message: 'a temporary flag needs cleanup_after; otherwise set permanent: true' });
+        context.addIssue({
+          code: 'custom',
+          path: ['cleanup_after'],
+          message: 'a temporary flag needs cleanup_after; otherwise set permanent: true',
+        });
       }
       if (flag.cleanup_after !== undefined && flag.permanent !== undefined) {
-        context.addIssue({ code: 'custom', path: ['permanent'], message: 'set either cleanup_after or permanent: true, not both' });
+        context.addIssue({
+          code: 'custom',
+          path: ['permanent'],
+          message: 'set either cleanup_after or permanent: true, not both',
+        });
       }
     }),
   );

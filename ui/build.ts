@@ -81,7 +81,12 @@ export async function buildUi(options: UiBuildOptions): Promise<UiBuildResult> {
   for (const file of [...outputs, { path: 'index.html', contents: new TextEncoder().encode(html) }]) {
     await writeFile(path.join(outDir, file.path), file.contents);
     const kind = file.path.endsWith('.js') ? 'js' : file.path.endsWith('.css') ? 'css' : 'html';
-    files.push({ path: file.path, kind, bytes: file.contents.byteLength, gzipBytes: gzipSync(file.contents, { level: 9 }).byteLength });
+    files.push({
+      path: file.path,
+      kind,
+      bytes: file.contents.byteLength,
+      gzipBytes: gzipSync(file.contents, { level: 9 }).byteLength,
+    });
   }
   const jsCssGzipBytes = files.filter((file) => file.kind !== 'html').reduce((sum, file) => sum + file.gzipBytes, 0);
   return { mode: options.mode, outDir, files, jsCssGzipBytes, withinBudget: jsCssGzipBytes <= UI_BUDGET_GZIP_BYTES };
@@ -94,7 +99,10 @@ export function formatBuildReport(result: UiBuildResult): string {
   const relative = path.relative(process.cwd(), result.outDir);
   return [
     `Admin UI (${result.mode}) in ${relative.startsWith('..') ? result.outDir : relative || '.'}`,
-    ...result.files.map((file) => `  ${file.path.padEnd(width)}  ${kb(file.bytes).padStart(9)}  ${kb(file.gzipBytes).padStart(9)} gzipped`),
+    ...result.files.map(
+      (file) =>
+        `  ${file.path.padEnd(width)}  ${kb(file.bytes).padStart(9)}  ${kb(file.gzipBytes).padStart(9)} gzipped`,
+    ),
     `  JS + CSS gzipped: ${kb(result.jsCssGzipBytes)} of ${kb(UI_BUDGET_GZIP_BYTES)}${result.withinBudget ? '' : ' - OVER BUDGET'}`,
   ].join('\n');
 }
@@ -104,7 +112,8 @@ async function main(): Promise<void> {
     options: { mode: { type: 'string', default: 'aws' }, out: { type: 'string' } },
     allowPositionals: false,
   });
-  if (values.mode !== 'aws' && values.mode !== 'local') throw new Error(`--mode must be aws or local, not '${values.mode}'.`);
+  if (values.mode !== 'aws' && values.mode !== 'local')
+    throw new Error(`--mode must be aws or local, not '${values.mode}'.`);
   const result = await buildUi({ mode: values.mode, outDir: values.out ?? path.join(UI_ROOT, 'dist') });
   process.stdout.write(`${formatBuildReport(result)}\n`);
   if (!result.withinBudget) process.exitCode = 1;

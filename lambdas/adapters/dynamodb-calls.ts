@@ -16,7 +16,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 export function translateDynamoDbError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = (error as { code?: string }).code;
-  if (THROTTLING.has(error.name)) return new DependencyUnavailableError('The flag store is throttling requests; retry shortly.', 1);
+  if (THROTTLING.has(error.name))
+    return new DependencyUnavailableError('The flag store is throttling requests; retry shortly.', 1);
   if (UNAVAILABLE.has(error.name) || (code !== undefined && NETWORK_CODES.has(code))) {
     return new DependencyUnavailableError('The flag store is unavailable; retry shortly.', 2);
   }
@@ -50,19 +51,35 @@ export async function conditionally(call: Promise<unknown>): Promise<boolean> {
  * still counts as written by this call. Restoring an exported item is not such a write: pass
  * `fresh: false`, and an identical item found there counts as already present.
  */
-export async function putIfAbsent(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>, { fresh = true } = {}): Promise<boolean> {
+export async function putIfAbsent(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  { fresh = true } = {},
+): Promise<boolean> {
   try {
     await guard(
-      client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+      client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return fresh && error.Item !== undefined && sameItem(unmarshall(error.Item), item);
+    if (error instanceof ConditionalCheckFailedException)
+      return fresh && error.Item !== undefined && sameItem(unmarshall(error.Item), item);
     throw error;
   }
 }
 
 function sameItem(stored: Record<string, unknown>, written: Record<string, unknown>): boolean {
   const defined = Object.entries(written).filter(([, value]) => value !== undefined);
-  return defined.length === Object.keys(stored).length && defined.every(([name, value]) => JSON.stringify(stored[name]) === JSON.stringify(value));
+  return (
+    defined.length === Object.keys(stored).length &&
+    defined.every(([name, value]) => JSON.stringify(stored[name]) === JSON.stringify(value))
+  );
 }

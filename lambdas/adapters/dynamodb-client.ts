@@ -19,7 +19,9 @@ export const DYNAMODB_CALL_LIMITS = {
 
 /** The SDK's handler, with every attempt carrying the abort signal of the invocation's deadline. */
 class DeadlineHttpHandler extends NodeHttpHandler {
-  override handle(...[request, options = {}]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+  override handle(
+    ...[request, options = {}]: Parameters<NodeHttpHandler['handle']>
+  ): ReturnType<NodeHttpHandler['handle']> {
     return super.handle(request, { ...options, abortSignal: options.abortSignal ?? deadlineSignal() });
   }
 }

@@ -1,4 +1,8 @@
-import { TransactionCanceledException, TransactionConflictException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import {
+  TransactionCanceledException,
+  TransactionConflictException,
+  type CancellationReason,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -13,7 +17,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import pMap from 'p-map';
 import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
-import type { FlagChange, FlagChangeOutcome, FlagStore, HistoryPage, HistoryPosition, OrgState, StorePage } from '../domain/flag-store.js';
+import type {
+  FlagChange,
+  FlagChangeOutcome,
+  FlagStore,
+  HistoryPage,
+  HistoryPosition,
+  OrgState,
+  StorePage,
+} from '../domain/flag-store.js';
 import { changeIdOf, type HistoryEntry } from '../domain/history.js';
 import type { FleetStore, OrgSnapshot, StoreCursor, StoredItem } from '../domain/job-store.js';
 import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
@@ -35,11 +47,13 @@ const BY_FLAG_INDEX = 'by-flag';
 const flagHistoryPartition = (key: string) => `CHANGES#${key}`;
 
 /** Waits a little, with jitter, before retrying a transaction that collided with another: 10–30 ms, then doubling. */
-const backOff = (retry: number) => new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** retry));
+const backOff = (retry: number) =>
+  new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** retry));
 /** Cancellation reasons that mean DynamoDB is throttling: answered 503, never retried as contention. */
 const THROTTLING_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 /** The transaction collided with another one on the same item: worth retrying. */
-const collided = (reasons: readonly CancellationReason[]) => reasons.some((reason) => reason.Code === 'TransactionConflict');
+const collided = (reasons: readonly CancellationReason[]) =>
+  reasons.some((reason) => reason.Code === 'TransactionConflict');
 const unexpectedCancellation = (reasons: readonly CancellationReason[]) =>
   new Error(`Transaction cancelled: ${reasons.map((reason) => reason.Code ?? 'None').join(', ')}`);
 
@@ -101,13 +115,18 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async listOrgs(limit: number, cursor?: StoreCursor): Promise<{ orgs: OrgRecord[]; next?: StoreCursor }> {
-    const page = await this.queryOrgs({ Limit: limit, ExclusiveStartKey: cursor as Record<string, unknown> | undefined });
+    const page = await this.queryOrgs({
+      Limit: limit,
+      ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+    });
     const orgs = (page.Items ?? []).map(toOrgRecord);
     return page.LastEvaluatedKey ? { orgs, next: page.LastEvaluatedKey } : { orgs };
   }
 
   /** One page of the `orgs` index. */
-  private queryOrgs(page: Pick<QueryCommandInput, 'Select' | 'Limit' | 'ExclusiveStartKey'>): Promise<QueryCommandOutput> {
+  private queryOrgs(
+    page: Pick<QueryCommandInput, 'Select' | 'Limit' | 'ExclusiveStartKey'>,
+  ): Promise<QueryCommandOutput> {
     return guard(
       this.client.send(
         new QueryCommand({
@@ -162,7 +181,9 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number> {
-    const written = await pMap(rows, (row) => putIfAbsent(this.client, this.tableName, flagItem(row)), { concurrency: ROW_PUT_CONCURRENCY });
+    const written = await pMap(rows, (row) => putIfAbsent(this.client, this.tableName, flagItem(row)), {
+      concurrency: ROW_PUT_CONCURRENCY,
+    });
     return written.filter(Boolean).length;
   }
 
@@ -190,7 +211,10 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
         updatedBy: change.actor,
         ...(change.actorEmail ? { updatedByEmail: change.actorEmail } : {}),
       };
-      const reasons = await this.transact([{ Update: this.flipRow(change, state) }, { Put: this.historyEntry(change, state, !change.enabled) }]);
+      const reasons = await this.transact([
+        { Update: this.flipRow(change, state) },
+        { Put: this.historyEntry(change, state, !change.enabled) },
+      ]);
       if (!reasons) return { kind: 'changed', row: state, previousEnabled: !change.enabled };
       if (reasons[0]?.Code !== 'ConditionalCheckFailed') {
         if (collided(reasons)) continue;
@@ -199,22 +223,34 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
       const old = reasons[0].Item ? toFlagRow(unmarshall(reasons[0].Item as never)) : undefined;
       if (!old) {
         if (!(await this.getOrg(change.orgId))) return { kind: 'org_not_found' };
-        if (change.expectedVersion !== undefined && change.expectedVersion !== 0) return { kind: 'version_conflict', current: undefined };
+        if (change.expectedVersion !== undefined && change.expectedVersion !== 0)
+          return { kind: 'version_conflict', current: undefined };
         const created = await this.createRow(change, state);
         if (created) return created;
         continue;
       }
-      if (change.expectedVersion !== undefined && old.version !== change.expectedVersion) return { kind: 'version_conflict', current: old };
+      if (change.expectedVersion !== undefined && old.version !== change.expectedVersion)
+        return { kind: 'version_conflict', current: old };
       if (old.enabled === change.enabled) return { kind: 'unchanged', row: old };
       version = Math.max(version, old.version + 1);
     }
-    throw new ConflictError('concurrent_change', `Flag '${change.key}' of org '${change.orgId}' is being changed concurrently; retry.`);
+    throw new ConflictError(
+      'concurrent_change',
+      `Flag '${change.key}' of org '${change.orgId}' is being changed concurrently; retry.`,
+    );
   }
 
   private flipRow(change: FlagChange, state: FlagState) {
-    const sets = ['#enabled = :enabled', '#version = :version', '#source = :source', '#updated_at = :at', '#updated_by = :by'];
+    const sets = [
+      '#enabled = :enabled',
+      '#version = :version',
+      '#source = :source',
+      '#updated_at = :at',
+      '#updated_by = :by',
+    ];
     if (change.enabled) sets.push('#enabled_at = :at');
-    const update = `SET ${sets.join(', ')}${state.updatedByEmail ? ', #email = :email' : ''} ${state.updatedByEmail ? '' : 'REMOVE #email'}`.trim();
+    const update =
+      `SET ${sets.join(', ')}${state.updatedByEmail ? ', #email = :email' : ''} ${state.updatedByEmail ? '' : 'REMOVE #email'}`.trim();
     const conditions = ['attribute_exists(pk)', '#enabled <> :enabled', '#version < :version'];
     if (change.expectedVersion !== undefined) conditions.push('#version = :expected');
     return {
@@ -246,9 +282,19 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
 
   /** The org has no row for this flag yet (added after the org was provisioned): create it. */
   private async createRow(change: FlagChange, state: FlagState): Promise<FlagChangeOutcome | undefined> {
-    const row: FlagRow = { ...state, createdAt: state.updatedAt, ...(state.enabled ? { enabledAt: state.updatedAt } : {}) };
+    const row: FlagRow = {
+      ...state,
+      createdAt: state.updatedAt,
+      ...(state.enabled ? { enabledAt: state.updatedAt } : {}),
+    };
     const reasons = await this.transact([
-      { ConditionCheck: { TableName: this.tableName, Key: orgKey(change.orgId), ConditionExpression: 'attribute_exists(pk)' } },
+      {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: orgKey(change.orgId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
       { Put: { TableName: this.tableName, Item: flagItem(row), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: this.historyEntry(change, state, change.registryDefault) },
     ]);
@@ -287,12 +333,22 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   async getFlag(orgId: string, key: string): Promise<{ row: FlagRow | undefined; orgExists: boolean }> {
-    const result = await guard(this.client.send(new GetCommand({ TableName: this.tableName, Key: flagKey(orgId, key), ConsistentRead: true })));
+    const result = await guard(
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: flagKey(orgId, key), ConsistentRead: true })),
+    );
     if (result.Item) return { row: toFlagRow(result.Item), orgExists: true };
     return { row: undefined, orgExists: (await this.getOrg(orgId)) !== undefined };
   }
 
-  async findOrgs({ prefix, after, limit }: { prefix?: string; after?: string; limit: number }): Promise<StorePage<OrgRecord>> {
+  async findOrgs({
+    prefix,
+    after,
+    limit,
+  }: {
+    prefix?: string;
+    after?: string;
+    limit: number;
+  }): Promise<StorePage<OrgRecord>> {
     const page = await guard(
       this.client.send(
         new QueryCommand({
@@ -325,7 +381,17 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     return { items: (page.Items ?? []).map(toFlagRow), more: page.LastEvaluatedKey !== undefined };
   }
 
-  async orgHistory({ orgId, key, after, limit }: { orgId: string; key?: string; after?: HistoryPosition; limit: number }) {
+  async orgHistory({
+    orgId,
+    key,
+    after,
+    limit,
+  }: {
+    orgId: string;
+    key?: string;
+    after?: HistoryPosition;
+    limit: number;
+  }) {
     return this.historyPage({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -346,14 +412,22 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
       ExpressionAttributeValues: { ':changes': partition },
       ScanIndexForward: false,
       Limit: limit,
-      ...(after?.gsi1sk ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk, gsi1pk: partition, gsi1sk: after.gsi1sk } } : {}),
+      ...(after?.gsi1sk
+        ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk, gsi1pk: partition, gsi1sk: after.gsi1sk } }
+        : {}),
     });
   }
 
   private async historyPage(input: QueryCommandInput): Promise<HistoryPage> {
     const page = await guard(this.client.send(new QueryCommand(input)));
     const last = page.LastEvaluatedKey;
-    const next = last ? { pk: String(last.pk), sk: String(last.sk), ...(typeof last.gsi1sk === 'string' ? { gsi1sk: last.gsi1sk } : {}) } : undefined;
+    const next = last
+      ? {
+          pk: String(last.pk),
+          sk: String(last.sk),
+          ...(typeof last.gsi1sk === 'string' ? { gsi1sk: last.gsi1sk } : {}),
+        }
+      : undefined;
     return { items: (page.Items ?? []).map(toHistoryEntry), ...(next ? { next } : {}) };
   }
 
@@ -362,7 +436,9 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
    * TransactionConflictException as the reason `TransactionConflict`). Throttling, thrown or as a
    * reason, is a DependencyUnavailableError (503).
    */
-  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<CancellationReason[] | undefined> {
+  private async transact(
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+  ): Promise<CancellationReason[] | undefined> {
     try {
       await guard(this.client.send(new TransactWriteCommand({ TransactItems: items })));
       return undefined;
@@ -376,8 +452,6 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
       return reasons;
     }
   }
-
-
 }
 
 /** The org record as stored. */
@@ -435,7 +509,9 @@ function toOrgRecord(item: Item): OrgRecord {
     provisionedAt: String(item.provisioned_at),
     registryVersion: String(item.registry_version),
     provisionedBy: String(item.provisioned_by),
-    ...(typeof item.synced_registry_version === 'string' ? { syncedRegistryVersion: item.synced_registry_version } : {}),
+    ...(typeof item.synced_registry_version === 'string'
+      ? { syncedRegistryVersion: item.synced_registry_version }
+      : {}),
     ...(typeof item.synced_at === 'string' ? { syncedAt: item.synced_at } : {}),
   };
 }

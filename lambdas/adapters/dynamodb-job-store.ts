@@ -9,7 +9,10 @@ import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 const JOBS_PK = 'JOBS';
 
 /** The shape of a position in the job listing, for checking a cursor before it reaches the store. */
-export const jobCursorSchema = z.strictObject({ pk: z.literal(JOBS_PK), sk: z.string().check(z.regex(JOB_ID_PATTERN)) });
+export const jobCursorSchema = z.strictObject({
+  pk: z.literal(JOBS_PK),
+  sk: z.string().check(z.regex(JOB_ID_PATTERN)),
+});
 const jobKey = (jobId: string) => ({ pk: JOBS_PK, sk: jobId });
 
 /** Jobs on the flag table: one item per job, rewritten at each checkpoint. */
@@ -26,7 +29,9 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<Job | undefined> {
-    const result = await guard(this.client.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })));
+    const result = await guard(
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })),
+    );
     return result.Item ? fromItem(result.Item) : undefined;
   }
 
@@ -91,7 +96,8 @@ function toItem(job: Job): Record<string, unknown> {
 }
 
 function fromItem(item: Record<string, unknown>): Job {
-  const optional = <K extends string, V>(name: K, value: V | undefined) => (value === undefined ? {} : ({ [name]: value } as Record<K, V>));
+  const optional = <K extends string, V>(name: K, value: V | undefined) =>
+    value === undefined ? {} : ({ [name]: value } as Record<K, V>);
   return {
     id: String(item.job_id),
     type: item.job_type as Job['type'],

@@ -18,7 +18,9 @@ export class EventBridgePublisher implements ChangePublisher {
     private readonly eventBusName: string,
     endpoint?: string,
   ) {
-    this.client = tracer.captureAWSv3Client(new EventBridgeClient({ maxAttempts: 3, ...(endpoint ? { endpoint } : {}) }));
+    this.client = tracer.captureAWSv3Client(
+      new EventBridgeClient({ maxAttempts: 3, ...(endpoint ? { endpoint } : {}) }),
+    );
   }
 
   async publish(events: readonly ChangeEvent[]): Promise<PublishOutcome> {
@@ -26,15 +28,25 @@ export class EventBridgePublisher implements ChangePublisher {
       const batch = events.slice(start, start + PUT_EVENTS_BATCH);
       let entries;
       try {
-        ({ Entries: entries } = await this.client.send(new PutEventsCommand({ Entries: batch.map((event) => this.entry(event)) })));
+        ({ Entries: entries } = await this.client.send(
+          new PutEventsCommand({ Entries: batch.map((event) => this.entry(event)) }),
+        ));
       } catch (error) {
-        return { published: start, error: `PutEvents failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` };
+        return {
+          published: start,
+          error: `PutEvents failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        };
       }
       for (let index = 0; index < batch.length; index++) {
         const result = entries?.[index];
         if (!result?.EventId || result.ErrorCode) {
-          const reason = result?.ErrorCode ? `${result.ErrorCode}: ${result.ErrorMessage ?? ''}` : 'no event id in the response';
-          return { published: start + index, error: `PutEvents refused the entry of change ${batch[index]?.detail.change_id} (${reason})` };
+          const reason = result?.ErrorCode
+            ? `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`
+            : 'no event id in the response';
+          return {
+            published: start + index,
+            error: `PutEvents refused the entry of change ${batch[index]?.detail.change_id} (${reason})`,
+          };
         }
       }
     }

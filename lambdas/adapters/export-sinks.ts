@@ -45,7 +45,11 @@ export class S3ExportSink implements ExportSink {
     const response = await this.client().fetch(`${this.endpoint}/${key}`, {
       method: 'PUT',
       body,
-      headers: { 'content-type': 'application/x-ndjson', 'if-none-match': '*', 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') },
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'if-none-match': '*',
+        'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+      },
       signal: deadlineSignal(),
     });
     if (!response.ok) {
@@ -66,9 +70,21 @@ export class S3ExportSink implements ExportSink {
 
   /** A signer with the function's current credentials (Lambda sets them in the environment). */
   private client(): AwsClient {
-    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = this.env;
-    if (!accessKeyId || !secretAccessKey) throw new Error('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
-    return new AwsClient({ accessKeyId, secretAccessKey, sessionToken, service: 's3', region: this.region, retries: UPLOAD_ATTEMPTS - 1 });
+    const {
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_SESSION_TOKEN: sessionToken,
+    } = this.env;
+    if (!accessKeyId || !secretAccessKey)
+      throw new Error('No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)');
+    return new AwsClient({
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      service: 's3',
+      region: this.region,
+      retries: UPLOAD_ATTEMPTS - 1,
+    });
   }
 }
 

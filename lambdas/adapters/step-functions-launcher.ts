@@ -24,7 +24,13 @@ export class StepFunctionsLauncher implements JobLauncher {
   async start(jobId: string, runName: string): Promise<void> {
     const input: JobRunInput = { job_id: jobId };
     try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: runName, input: JSON.stringify(input) }));
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: runName,
+          input: JSON.stringify(input),
+        }),
+      );
     } catch (error) {
       // A retried start of the same run: it is running already.
       if (!(error instanceof ExecutionAlreadyExists)) throw error;

@@ -15,9 +15,7 @@ export type Role = keyof typeof SCOPES;
  * is kept beside it for display only.
  */
 export type Caller = (
-  | { readonly role: 'admin' }
-  | { readonly role: 'service' }
-  | { readonly role: 'org'; readonly orgId: string }
+  { readonly role: 'admin' } | { readonly role: 'service' } | { readonly role: 'org'; readonly orgId: string }
 ) & { readonly id: string; readonly email?: string };
 
 /** The token claim that binds an org token to its org. */

@@ -61,7 +61,10 @@ const historyItemSchema = z.object({
 /** A change record of the table's stream, its images already converted from DynamoDB's attribute format. */
 export interface ChangeRecord {
   readonly eventName: string;
-  readonly dynamodb: { readonly Keys: Readonly<Record<string, unknown>>; readonly NewImage?: Readonly<Record<string, unknown>> };
+  readonly dynamodb: {
+    readonly Keys: Readonly<Record<string, unknown>>;
+    readonly NewImage?: Readonly<Record<string, unknown>>;
+  };
 }
 
 /** What one stream record means for publishing: an event, nothing (not a history entry), or a malformed entry. */
@@ -85,7 +88,10 @@ export function changeOf(record: ChangeRecord): ChangeInput {
   const parsed = historyItemSchema.safeParse(record.dynamodb.NewImage ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`).join('; ');
-    return { kind: 'malformed', reason: `history entry ${String(record.dynamodb.Keys.pk)} ${String(record.dynamodb.Keys.sk)} is malformed: ${issues}` };
+    return {
+      kind: 'malformed',
+      reason: `history entry ${String(record.dynamodb.Keys.pk)} ${String(record.dynamodb.Keys.sk)} is malformed: ${issues}`,
+    };
   }
   const item = parsed.data;
   const detail: FeatureFlagChangedDetail = {
@@ -101,7 +107,10 @@ export function changeOf(record: ChangeRecord): ChangeInput {
     changed_at: item.changed_at,
     request_id: item.request_id,
   };
-  return { kind: 'event', event: { source: CHANGE_EVENT_SOURCE, detailType: FEATURE_FLAG_CHANGED, time: new Date(item.changed_at), detail } };
+  return {
+    kind: 'event',
+    event: { source: CHANGE_EVENT_SOURCE, detailType: FEATURE_FLAG_CHANGED, time: new Date(item.changed_at), detail },
+  };
 }
 
 /** How far a publish got: events are published in order, so everything before `published` went out. */

@@ -27,7 +27,9 @@ export class EvaluationRequestError extends BadRequestError {
 
 export class UnknownFlagError extends BadRequestError {
   constructor(key: string, validKeys: readonly string[]) {
-    super('unknown_flag', `Unknown flag '${key}'. Valid keys: ${validKeys.join(', ')}.`, { valid_keys: [...validKeys] });
+    super('unknown_flag', `Unknown flag '${key}'. Valid keys: ${validKeys.join(', ')}.`, {
+      valid_keys: [...validKeys],
+    });
   }
 }
 

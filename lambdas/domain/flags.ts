@@ -99,7 +99,13 @@ export function mergeFlag(flag: FlagDefinition, row: FlagState | undefined): Mer
 }
 
 /** Explicit rows holding each flag's registry default at `now`. */
-function defaultRows(flags: readonly FlagDefinition[], orgId: string, now: Date, actor: string, source: FlagSource): FlagRow[] {
+function defaultRows(
+  flags: readonly FlagDefinition[],
+  orgId: string,
+  now: Date,
+  actor: string,
+  source: FlagSource,
+): FlagRow[] {
   const at = now.toISOString();
   return flags.map((flag) => ({
     orgId,
@@ -120,7 +126,13 @@ export function provisionedRows(registry: Registry, orgId: string, now: Date, ac
 }
 
 /** The rows a sync gives an org: one per registry flag it has no row for, holding the default now. */
-export function missingRows(registry: Registry, rows: readonly FlagRow[], orgId: string, now: Date, actor: string): FlagRow[] {
+export function missingRows(
+  registry: Registry,
+  rows: readonly FlagRow[],
+  orgId: string,
+  now: Date,
+  actor: string,
+): FlagRow[] {
   const held = new Set(rows.map((row) => row.key));
   return defaultRows(
     registry.flags.filter((flag) => !held.has(flag.key)),

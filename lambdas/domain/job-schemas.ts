@@ -22,7 +22,10 @@ export const jobOptionsSchemas = {
   }),
   report: z.strictObject({
     /** A flag on for every org is stale when its latest `enabled_at` is older than this many days. */
-    stale_days: z._default(z.number({ error: 'stale_days must be a number' }).check(z.int(), z.minimum(1), z.maximum(3650)), DEFAULT_STALE_DAYS),
+    stale_days: z._default(
+      z.number({ error: 'stale_days must be a number' }).check(z.int(), z.minimum(1), z.maximum(3650)),
+      DEFAULT_STALE_DAYS,
+    ),
   }),
 } as const satisfies Record<JobType, z.ZodMiniType>;
 

@@ -113,12 +113,19 @@ export function addCounts(a: JobCounts, b: Partial<JobCounts>): JobCounts {
 export const JOB_ID_PATTERN = new RegExp(`^\\d{8}T\\d{6}Z-(${JOB_TYPES.join('|')})-[0-9a-f]{6}$`);
 
 export function newJobId(type: JobType, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${stamp}-${type}-${randomBytes(3).toString('hex')}`;
 }
 
 /** A new job, before its first page. */
-export function newJob(type: JobType, options: JobOptions, context: { registryVersion: string; actor: string; now: Date }): Job {
+export function newJob(
+  type: JobType,
+  options: JobOptions,
+  context: { registryVersion: string; actor: string; now: Date },
+): Job {
   const at = context.now.toISOString();
   return {
     id: newJobId(type, context.now),
@@ -154,7 +161,12 @@ export function jobView(job: Job) {
       orgs_total: total,
       orgs_done: job.counts.orgs_seen,
       pages_done: job.pagesDone,
-      percent: finished && job.status === 'succeeded' ? 100 : total ? Math.min(99, Math.floor((job.counts.orgs_seen / total) * 100)) : 0,
+      percent:
+        finished && job.status === 'succeeded'
+          ? 100
+          : total
+            ? Math.min(99, Math.floor((job.counts.orgs_seen / total) * 100))
+            : 0,
     },
     counts: job.counts,
     errors: job.errors,

@@ -46,13 +46,25 @@ export function evaluation(flag: MergedFlag, registryVersion: string): OfrepEval
     value: flag.user_enabled,
     reason: flag.is_default ? REASON_REGISTRY_DEFAULT : REASON_ROW,
     variant: flag.user_enabled ? 'on' : 'off',
-    metadata: { is_default: flag.is_default, source: flag.source, version: flag.version, registry_version: registryVersion },
+    metadata: {
+      is_default: flag.is_default,
+      source: flag.source,
+      version: flag.version,
+      registry_version: registryVersion,
+    },
   };
 }
 
 /** The bulk answer for one org: its flags in registry order. */
-export function bulkEvaluation(orgId: string, flags: readonly MergedFlag[], registryVersion: string): OfrepBulkEvaluation {
-  return { flags: flags.map((flag) => evaluation(flag, registryVersion)), metadata: { org_id: orgId, registry_version: registryVersion } };
+export function bulkEvaluation(
+  orgId: string,
+  flags: readonly MergedFlag[],
+  registryVersion: string,
+): OfrepBulkEvaluation {
+  return {
+    flags: flags.map((flag) => evaluation(flag, registryVersion)),
+    metadata: { org_id: orgId, registry_version: registryVersion },
+  };
 }
 
 /**

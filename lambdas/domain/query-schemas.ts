@@ -4,13 +4,20 @@ import { flagKeySchema } from './schemas.js';
 
 /** `limit` (1-200, 50 unless given) and `cursor` of a paginated GET; one instance for every query. */
 const page = {
-  limit: z._default(z.coerce.number({ error: 'limit must be a number' }).check(z.int(), z.minimum(1, 'limit must be 1-200'), z.maximum(200, 'limit must be 1-200')), 50),
+  limit: z._default(
+    z.coerce
+      .number({ error: 'limit must be a number' })
+      .check(z.int(), z.minimum(1, 'limit must be 1-200'), z.maximum(200, 'limit must be 1-200')),
+    50,
+  ),
   cursor: z.optional(z.string().check(z.minLength(1))),
 };
 
 /** Query of `GET /orgs`: orgs by id, optionally only those whose id starts with `prefix`. */
 export const listOrgsQuerySchema = z.strictObject({
-  prefix: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'prefix must be 1-64 characters of letters, digits, - and _'))),
+  prefix: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'prefix must be 1-64 characters of letters, digits, - and _')),
+  ),
   ...page,
 });
 
@@ -33,6 +40,9 @@ export const flagHistoryQuerySchema = z.strictObject({ ...page });
 
 /** Query of `GET /jobs`. */
 export const listJobsQuerySchema = z.strictObject({
-  limit: z._default(z.coerce.number({ error: 'limit must be a number' }).check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  limit: z._default(
+    z.coerce.number({ error: 'limit must be a number' }).check(z.int(), z.minimum(1), z.maximum(100)),
+    20,
+  ),
   cursor: z.optional(z.string().check(z.minLength(1))),
 });

@@ -73,7 +73,12 @@ function tallyOf(state: FleetReportState, key: string): FlagTally {
 }
 
 /** Adds one org's rows to the report (mutates and returns `state`). */
-export function addOrgToReport(state: FleetReportState, registry: Registry, orgId: string, rows: readonly FlagRow[]): FleetReportState {
+export function addOrgToReport(
+  state: FleetReportState,
+  registry: Registry,
+  orgId: string,
+  rows: readonly FlagRow[],
+): FleetReportState {
   state.orgs += 1;
   const byKey = new Map(rows.map((row) => [row.key, row]));
   for (const flag of registry.flags) {
@@ -85,7 +90,8 @@ export function addOrgToReport(state: FleetReportState, registry: Registry, orgI
       tally.on += 1;
       if (tally.on_orgs.length < REPORT_ORG_SAMPLE) tally.on_orgs.push(orgId);
       const since = row?.enabledAt;
-      if (since && (tally.latest_enabled_at === null || since > tally.latest_enabled_at)) tally.latest_enabled_at = since;
+      if (since && (tally.latest_enabled_at === null || since > tally.latest_enabled_at))
+        tally.latest_enabled_at = since;
     } else {
       tally.off += 1;
       if (tally.off_orgs.length < REPORT_ORG_SAMPLE) tally.off_orgs.push(orgId);
@@ -97,17 +103,25 @@ export function addOrgToReport(state: FleetReportState, registry: Registry, orgI
   return state;
 }
 
-const isPastDue = (flag: FlagDefinition, today: string) => flag.cleanup_after !== undefined && flag.cleanup_after < today;
+const isPastDue = (flag: FlagDefinition, today: string) =>
+  flag.cleanup_after !== undefined && flag.cleanup_after < today;
 
-function flagReport(flag: FlagDefinition, tally: FlagTally | undefined, today: string, staleBefore: string): FlagReport {
+function flagReport(
+  flag: FlagDefinition,
+  tally: FlagTally | undefined,
+  today: string,
+  staleBefore: string,
+): FlagReport {
   const on = tally?.on ?? 0;
   const off = tally?.off ?? 0;
-  const state: FlagReport['state'] = on + off === 0 ? 'no_orgs' : off === 0 ? 'on_everywhere' : on === 0 ? 'off_everywhere' : 'mixed';
+  const state: FlagReport['state'] =
+    on + off === 0 ? 'no_orgs' : off === 0 ? 'on_everywhere' : on === 0 ? 'off_everywhere' : 'mixed';
   const temporary = flag.permanent !== true;
   const findings: StaleFinding[] = [];
   if (isPastDue(flag, today)) findings.push('past_cleanup_date');
   const latest = tally?.latest_enabled_at ?? null;
-  if (temporary && state === 'on_everywhere' && latest !== null && latest < staleBefore) findings.push('on_everywhere_long_ago');
+  if (temporary && state === 'on_everywhere' && latest !== null && latest < staleBefore)
+    findings.push('on_everywhere_long_ago');
   if (temporary && state === 'off_everywhere') findings.push('off_everywhere');
   let heldBackBy: FlagReport['held_back_by'] = null;
   if (state === 'mixed' && tally) {

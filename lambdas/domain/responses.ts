@@ -16,38 +16,71 @@ function component<S extends z.core.$ZodType>(id: string, schema: S): S {
 }
 
 const timestamp = z.iso.datetime();
-const version = z.number().check(z.int(), z.nonnegative(), z.describe('Strictly increasing per row; compare for equality only. 0 when the org has no row.'));
-const nextCursor = z.nullable(z.string()).check(z.describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.'));
-const registryVersion = z.string().check(z.describe("Content hash of the flag registry in force."));
+const version = z
+  .number()
+  .check(
+    z.int(),
+    z.nonnegative(),
+    z.describe('Strictly increasing per row; compare for equality only. 0 when the org has no row.'),
+  );
+const nextCursor = z
+  .nullable(z.string())
+  .check(z.describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.'));
+const registryVersion = z.string().check(z.describe('Content hash of the flag registry in force.'));
 const flagSource = z.enum(['provisioned', 'synced', 'admin']);
 const mergedSource = z.enum([...flagSource.options, 'registry_default']);
 
 // Errors
 
 const errorDetail = z.looseObject({
-  code: z.string().check(z.describe('Stable, machine-readable: `invalid_request`, `unknown_flag`, `org_not_found`, `version_conflict`, ...')),
+  code: z
+    .string()
+    .check(
+      z.describe(
+        'Stable, machine-readable: `invalid_request`, `unknown_flag`, `org_not_found`, `version_conflict`, ...',
+      ),
+    ),
   message: z.string(),
-  issues: z.optional(z.array(z.strictObject({ field: z.nullable(z.string()), message: z.string() }))).check(z.describe('`invalid_request`: each bad field.')),
+  issues: z
+    .optional(z.array(z.strictObject({ field: z.nullable(z.string()), message: z.string() })))
+    .check(z.describe('`invalid_request`: each bad field.')),
   valid_keys: z.optional(z.array(z.string())).check(z.describe('`unknown_flag`: the keys of the registry.')),
   job_id: z.optional(z.string()).check(z.describe('`job_running`: the job already running.')),
 });
 
-export const errorSchema = component('Error', z.strictObject({ error: errorDetail }).check(z.describe('Every error the service itself answers.')));
+export const errorSchema = component(
+  'Error',
+  z.strictObject({ error: errorDetail }).check(z.describe('Every error the service itself answers.')),
+);
 
 export const gatewayErrorSchema = component(
   'GatewayError',
   z
     .strictObject({
-      message: z.string().check(z.describe('API Gateway\'s own text: `Unauthorized`, `Forbidden`, `Too Many Requests`.')),
-      error: z.optional(z.strictObject({ code: z.string(), message: z.string() })).check(z.describe('Added by the local gateway only.')),
+      message: z
+        .string()
+        .check(z.describe("API Gateway's own text: `Unauthorized`, `Forbidden`, `Too Many Requests`.")),
+      error: z
+        .optional(z.strictObject({ code: z.string(), message: z.string() }))
+        .check(z.describe('Added by the local gateway only.')),
     })
-    .check(z.describe('An answer of API Gateway itself (or of the local gateway, which adds `error`), before any function runs.')),
+    .check(
+      z.describe(
+        'An answer of API Gateway itself (or of the local gateway, which adds `error`), before any function runs.',
+      ),
+    ),
 );
 
 // Registry and flags
 
-export const flagDefinitionComponent = component('FlagDefinition', flagDefinitionSchema.check(z.describe('One flag of the registry.')));
-export const retiredFlagComponent = component('RetiredFlag', retiredFlagSchema.check(z.describe('A key that was once a flag; never reused.')));
+export const flagDefinitionComponent = component(
+  'FlagDefinition',
+  flagDefinitionSchema.check(z.describe('One flag of the registry.')),
+);
+export const retiredFlagComponent = component(
+  'RetiredFlag',
+  retiredFlagSchema.check(z.describe('A key that was once a flag; never reused.')),
+);
 
 export const mergedFlagSchema = component(
   'MergedFlag',
@@ -59,14 +92,18 @@ export const mergedFlagSchema = component(
       user_enabled: z.boolean().check(z.describe('The same state as `feature_flag_value`.')),
       internal_only: z.boolean().check(z.describe('From the registry, always.')),
       from_registry: z.literal(true),
-      is_default: z.boolean().check(z.describe('True when the org has no row for the flag: the value is the registry default.')),
+      is_default: z
+        .boolean()
+        .check(z.describe('True when the org has no row for the flag: the value is the registry default.')),
       source: mergedSource,
       version,
       updated_at: z.nullable(timestamp),
-      updated_by: z.nullable(z.string()).check(z.describe('Stable subject of whoever wrote the row last, or the writing process.')),
+      updated_by: z
+        .nullable(z.string())
+        .check(z.describe('Stable subject of whoever wrote the row last, or the writing process.')),
       updated_by_email: z.nullable(z.string()),
     })
-    .check(z.describe('One registry flag of one org: the registry definition merged with the org\'s row.')),
+    .check(z.describe("One registry flag of one org: the registry definition merged with the org's row.")),
 );
 
 export const versionConflictSchema = component(
@@ -80,10 +117,15 @@ export const versionConflictSchema = component(
         current: z.nullable(mergedFlagSchema).check(z.describe('The flag as it stands now.')),
       }),
     })
-    .check(z.describe('A write named a version (`version` in the body: 409; `If-Match`: 412) that the row no longer has.')),
+    .check(
+      z.describe('A write named a version (`version` in the body: 409; `If-Match`: 412) that the row no longer has.'),
+    ),
 );
 
-export const healthSchema = component('Health', z.strictObject({ status: z.literal('ok'), registry_version: registryVersion }));
+export const healthSchema = component(
+  'Health',
+  z.strictObject({ status: z.literal('ok'), registry_version: registryVersion }),
+);
 
 export const flagRegistrySchema = component(
   'FlagRegistry',
@@ -103,7 +145,9 @@ export const orgFlagsSchema = component(
     registry_version: registryVersion,
     provisioned_registry_version: z.string(),
     synced_registry_version: z.nullable(z.string()).check(z.describe('null until a sync visited the org.')),
-    flags: z.array(mergedFlagSchema).check(z.describe('Every registry flag the caller may see, once, in registry order.')),
+    flags: z
+      .array(mergedFlagSchema)
+      .check(z.describe('Every registry flag the caller may see, once, in registry order.')),
   }),
 );
 
@@ -131,7 +175,10 @@ export const orgSummarySchema = component(
   }),
 );
 
-export const orgListSchema = component('OrgList', z.strictObject({ orgs: z.array(orgSummarySchema), next_cursor: nextCursor }));
+export const orgListSchema = component(
+  'OrgList',
+  z.strictObject({ orgs: z.array(orgSummarySchema), next_cursor: nextCursor }),
+);
 
 export const flagOrgStateSchema = component(
   'FlagOrgState',
@@ -191,9 +238,15 @@ export const historyEntrySchema = component(
 
 const changes = z.array(historyEntrySchema).check(z.describe('Newest first.'));
 
-export const orgHistorySchema = component('OrgHistory', z.strictObject({ org_id: z.string(), changes, next_cursor: nextCursor }));
+export const orgHistorySchema = component(
+  'OrgHistory',
+  z.strictObject({ org_id: z.string(), changes, next_cursor: nextCursor }),
+);
 
-export const flagHistorySchema = component('FlagHistory', z.strictObject({ key: z.string(), changes, next_cursor: nextCursor }));
+export const flagHistorySchema = component(
+  'FlagHistory',
+  z.strictObject({ key: z.string(), changes, next_cursor: nextCursor }),
+);
 
 // Bulk change
 
@@ -217,7 +270,13 @@ export const bulkChangeSchema = component(
       key: z.string(),
       enabled: z.boolean(),
       request_id: z.string(),
-      counts: z.strictObject({ changed: bulkCount, unchanged: bulkCount, org_not_found: bulkCount, conflict: bulkCount, error: bulkCount }),
+      counts: z.strictObject({
+        changed: bulkCount,
+        unchanged: bulkCount,
+        org_not_found: bulkCount,
+        conflict: bulkCount,
+        error: bulkCount,
+      }),
       results: z.array(bulkResultSchema).check(z.describe('One per org id, in the order given.')),
     })
     .check(z.describe('Each org an ordinary audited write; one org failing does not stop the others.')),
@@ -248,7 +307,9 @@ const staleReportSchema = component(
         latest_enabled_at: z.nullable(timestamp),
         state: z.enum(['on_everywhere', 'off_everywhere', 'mixed', 'no_orgs']),
         findings: z.array(z.enum(['past_cleanup_date', 'on_everywhere_long_ago', 'off_everywhere'])),
-        held_back_by: z.nullable(z.strictObject({ value: z.boolean(), orgs_count: count, org_ids: z.array(z.string()) })),
+        held_back_by: z.nullable(
+          z.strictObject({ value: z.boolean(), orgs_count: count, org_ids: z.array(z.string()) }),
+        ),
       }),
     ),
     past_due: z.array(z.string()),
@@ -277,13 +338,22 @@ export const jobSchema = component(
       job_id: z.string(),
       type: z.enum(JOB_TYPES),
       status: z.enum(['running', 'succeeded', 'failed']),
-      options: z.strictObject({ dry_run: z.optional(z.boolean()), force: z.optional(z.boolean()), stale_days: z.optional(z.number().check(z.int())) }),
+      options: z.strictObject({
+        dry_run: z.optional(z.boolean()),
+        force: z.optional(z.boolean()),
+        stale_days: z.optional(z.number().check(z.int())),
+      }),
       registry_version: z.string(),
       created_at: timestamp,
       created_by: z.string(),
       updated_at: timestamp,
       finished_at: z.nullable(timestamp),
-      progress: z.strictObject({ orgs_total: z.nullable(count), orgs_done: count, pages_done: count, percent: z.number().check(z.int(), z.minimum(0), z.maximum(100)) }),
+      progress: z.strictObject({
+        orgs_total: z.nullable(count),
+        orgs_done: count,
+        pages_done: count,
+        percent: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
+      }),
       counts: z.strictObject({
         orgs_seen: count,
         orgs_changed: count,
@@ -295,7 +365,9 @@ export const jobSchema = component(
         rows_exported: count,
         rows_deleted: count,
       }),
-      errors: z.array(z.strictObject({ org_id: z.nullable(z.string()), message: z.string(), at: timestamp })).check(z.describe('The first ten.')),
+      errors: z
+        .array(z.strictObject({ org_id: z.nullable(z.string()), message: z.string(), at: timestamp }))
+        .check(z.describe('The first ten.')),
       failure: z.nullable(z.string()).check(z.describe('Why the engine gave up, when it did.')),
       resumes: count,
       result: z.nullable(jobResultSchema).check(z.describe('Once the job finished.')),
@@ -303,7 +375,10 @@ export const jobSchema = component(
     .check(z.describe('A job over all orgs.')),
 );
 
-export const jobListSchema = component('JobList', z.strictObject({ jobs: z.array(jobSchema).check(z.describe('Newest first.')), next_cursor: nextCursor }));
+export const jobListSchema = component(
+  'JobList',
+  z.strictObject({ jobs: z.array(jobSchema).check(z.describe('Newest first.')), next_cursor: nextCursor }),
+);
 
 // OpenFeature (OFREP)
 
@@ -313,7 +388,9 @@ export const ofrepEvaluationSchema = component(
     .strictObject({
       key: z.string(),
       value: z.boolean(),
-      reason: z.enum(['TARGETING_MATCH', 'DEFAULT']).check(z.describe('TARGETING_MATCH: the org has its own row; DEFAULT: no row yet, the registry default.')),
+      reason: z
+        .enum(['TARGETING_MATCH', 'DEFAULT'])
+        .check(z.describe('TARGETING_MATCH: the org has its own row; DEFAULT: no row yet, the registry default.')),
       variant: z.enum(['on', 'off']),
       metadata: z.strictObject({
         is_default: z.boolean(),
@@ -328,7 +405,9 @@ export const ofrepEvaluationSchema = component(
 export const ofrepBulkEvaluationSchema = component(
   'OfrepBulkEvaluation',
   z.strictObject({
-    flags: z.array(ofrepEvaluationSchema).check(z.describe('Every flag the caller may see, in registry order (never an internal flag for an org token).')),
+    flags: z
+      .array(ofrepEvaluationSchema)
+      .check(z.describe('Every flag the caller may see, in registry order (never an internal flag for an org token).')),
     metadata: z.strictObject({ org_id: z.string(), registry_version: registryVersion }),
   }),
 );
@@ -337,12 +416,16 @@ const ofrepErrorCode = z.enum(['PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_
 
 export const ofrepEvaluationFailureSchema = component(
   'OfrepEvaluationFailure',
-  z.strictObject({ key: z.string(), errorCode: ofrepErrorCode, errorDetails: z.string() }).check(z.describe('An error of the single-flag evaluation, in OFREP\'s shape.')),
+  z
+    .strictObject({ key: z.string(), errorCode: ofrepErrorCode, errorDetails: z.string() })
+    .check(z.describe("An error of the single-flag evaluation, in OFREP's shape.")),
 );
 
 export const ofrepBulkFailureSchema = component(
   'OfrepBulkFailure',
-  z.strictObject({ errorCode: ofrepErrorCode, errorDetails: z.string() }).check(z.describe('An error of the bulk evaluation, in OFREP\'s shape.')),
+  z
+    .strictObject({ errorCode: ofrepErrorCode, errorDetails: z.string() })
+    .check(z.describe("An error of the bulk evaluation, in OFREP's shape.")),
 );
 
 export const apiDescriptionSchema = component(

@@ -21,13 +21,11 @@ export const ifMatchSchema = z.pipe(
 
 /** Body of `POST /feature-flags/{key}/orgs`: set one flag for up to 100 orgs. */
 export const bulkSetBodySchema = z.strictObject({
-  org_ids: z
-    .array(orgIdSchema, { error: 'org_ids must be an array of org ids' })
-    .check(
-      z.minLength(1, 'org_ids must name at least one org'),
-      z.maxLength(MAX_BULK_ORGS, `org_ids must name at most ${MAX_BULK_ORGS} orgs`),
-      z.refine((ids) => new Set(ids).size === ids.length, 'org_ids must not repeat an org'),
-    ),
+  org_ids: z.array(orgIdSchema, { error: 'org_ids must be an array of org ids' }).check(
+    z.minLength(1, 'org_ids must name at least one org'),
+    z.maxLength(MAX_BULK_ORGS, `org_ids must name at most ${MAX_BULK_ORGS} orgs`),
+    z.refine((ids) => new Set(ids).size === ids.length, 'org_ids must not repeat an org'),
+  ),
   enabled: z.boolean({ error: 'enabled must be a boolean' }),
 });
 

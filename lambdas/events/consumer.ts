@@ -54,7 +54,9 @@ export const EventBridgeSchema = z.object({
 
 function eventSchema<D extends z.core.$ZodType>(detailType: string, detail: D) {
   return z.extend(EventBridgeSchema, {
-    'detail-type': EventBridgeSchema.shape['detail-type'].check(z.refine((t) => t === detailType, `detail-type must be ${detailType}`)),
+    'detail-type': EventBridgeSchema.shape['detail-type'].check(
+      z.refine((t) => t === detailType, `detail-type must be ${detailType}`),
+    ),
     detail,
   });
 }
@@ -65,7 +67,10 @@ function rejectionReason(error: unknown): string {
   const issues = error.cause;
   if (Array.isArray(issues) && issues.length > 0) {
     return `malformed event: ${issues
-      .map((issue: { path?: unknown[]; message?: string }) => `${(issue.path ?? []).join('.') || 'event'}: ${issue.message}`)
+      .map(
+        (issue: { path?: unknown[]; message?: string }) =>
+          `${(issue.path ?? []).join('.') || 'event'}: ${issue.message}`,
+      )
       .join('; ')}`;
   }
   return error.message;

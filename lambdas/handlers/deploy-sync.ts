@@ -19,7 +19,12 @@ export const STACK_STATUS_CHANGE = 'CloudFormation Stack Status Change';
 export const handler = eventHandler(STACK_STATUS_CHANGE, stackStatusDetailSchema, async (event) => {
   const stack = event.detail['stack-id'];
   try {
-    const job = await startJob(deps, 'sync', { dry_run: false, force: false }, { actor: `deploy:${stack.split('/')[1] ?? stack}`, now: new Date() });
+    const job = await startJob(
+      deps,
+      'sync',
+      { dry_run: false, force: false },
+      { actor: `deploy:${stack.split('/')[1] ?? stack}`, now: new Date() },
+    );
     logger.info('Sync started after deploy', { job_id: job.id, stack, status: event.detail['status-details'].status });
   } catch (error) {
     if (!(error instanceof ConflictError && error.code === 'job_running')) throw error;

@@ -18,10 +18,13 @@ export const handler = httpHandler(async (event) => {
   const { body, orphanKeys } = await getOrgFlags(deps, caller, org_id);
   const fresh = orphanWarnings.fresh(orphanKeys.map((key) => `${org_id}/${key}`));
   if (fresh.length > 0) {
-    logger.warn('Org has rows for keys not in the registry (ignored; `npm run flags:orphans` reports and removes them)', {
-      org_id,
-      orphan_keys: fresh.map((entry) => entry.slice(org_id.length + 1)),
-    });
+    logger.warn(
+      'Org has rows for keys not in the registry (ignored; `npm run flags:orphans` reports and removes them)',
+      {
+        org_id,
+        orphan_keys: fresh.map((entry) => entry.slice(org_id.length + 1)),
+      },
+    );
   }
   return json(200, body);
 });

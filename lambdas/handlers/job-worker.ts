@@ -27,8 +27,21 @@ export const handler = taskHandler(jobTaskSchema, async (task): Promise<JobStepO
     task.action === 'run'
       ? await runJobPage(deps, task.job_id, now)
       : { job: await failJob(deps, task.job_id, engineFailure(task.error), now), done: true };
-  if (done) logger.info('Job finished', { job_id: job.id, type: job.type, status: job.status, counts: job.counts, failure: job.failure });
-  return { done, status: job.status, orgs_done: job.counts.orgs_seen, orgs_total: job.orgsTotal ?? null, counts: job.counts };
+  if (done)
+    logger.info('Job finished', {
+      job_id: job.id,
+      type: job.type,
+      status: job.status,
+      counts: job.counts,
+      failure: job.failure,
+    });
+  return {
+    done,
+    status: job.status,
+    orgs_done: job.counts.orgs_seen,
+    orgs_total: job.orgsTotal ?? null,
+    counts: job.counts,
+  };
 });
 
 function engineFailure(error: { Error?: string; Cause?: string } | undefined): string {

@@ -17,7 +17,12 @@ export const handler = httpHandler(async (event) => {
   const { key } = parseInput(flagPathSchema, event.pathParameters ?? {});
   const { enabled, limit, cursor } = parseInput(byFlagQuerySchema, event.queryStringParameters ?? {});
   const cursors = queryCursor(`by-flag:${key}:${enabled ?? ''}`, position);
-  const page = await flagAcrossOrgs(deps, caller, { key, ...(enabled === undefined ? {} : { enabled }), ...cursors.read(cursor), limit });
+  const page = await flagAcrossOrgs(deps, caller, {
+    key,
+    ...(enabled === undefined ? {} : { enabled }),
+    ...cursors.read(cursor),
+    limit,
+  });
   return json(200, {
     key,
     flag: page.definition,

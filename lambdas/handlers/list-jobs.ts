@@ -15,7 +15,11 @@ const QUERY = 'jobs';
 export const handler = httpHandler(async (event) => {
   adminOf(event, 'read jobs');
   const { limit, cursor } = parseInput(listJobsQuerySchema, event.queryStringParameters ?? {});
-  const page = await listJobs(deps, limit, cursor === undefined ? undefined : decodeCursor(QUERY, cursor, jobCursorSchema));
+  const page = await listJobs(
+    deps,
+    limit,
+    cursor === undefined ? undefined : decodeCursor(QUERY, cursor, jobCursorSchema),
+  );
   return json(200, {
     jobs: page.jobs.map(jobView),
     next_cursor: page.next ? encodeCursor(QUERY, page.next as CursorKey) : null,

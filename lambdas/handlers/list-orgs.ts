@@ -17,5 +17,8 @@ export const handler = httpHandler(async (event) => {
   const { prefix, limit, cursor } = parseInput(listOrgsQuerySchema, event.queryStringParameters ?? {});
   const cursors = queryCursor(`orgs:${prefix ?? ''}`, position);
   const page = await listOrgs(deps, { ...(prefix ? { prefix } : {}), ...cursors.read(cursor), limit });
-  return json(200, { orgs: page.items, next_cursor: cursors.write(page.next === undefined ? undefined : { after: page.next }) });
+  return json(200, {
+    orgs: page.items,
+    next_cursor: cursors.write(page.next === undefined ? undefined : { after: page.next }),
+  });
 });

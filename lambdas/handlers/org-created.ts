@@ -13,5 +13,8 @@ const deps = appDeps();
  */
 export const handler = eventHandler(ORG_CREATED, orgCreatedDetailSchema, async (event) => {
   const result = await provisionOrg(deps, event.detail.org_id, { actor: `event:${event.source}`, now: new Date() });
-  logger.info(result.provisioned ? 'Org provisioned' : 'Org already provisioned; event ignored', { ...result, event_id: event.id });
+  logger.info(result.provisioned ? 'Org provisioned' : 'Org already provisioned; event ignored', {
+    ...result,
+    event_id: event.id,
+  });
 });

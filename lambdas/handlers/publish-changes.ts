@@ -4,7 +4,8 @@ import { logger } from '../shared/powertools.js';
 import { streamHandler, type StreamRecordInput } from '../streams/handler.js';
 import { publishChanges } from '../use-cases/change-events.js';
 
-const toChange = (input: StreamRecordInput): ChangeInput => (input.ok ? changeOf(input.record) : { kind: 'malformed', reason: input.reason });
+const toChange = (input: StreamRecordInput): ChangeInput =>
+  input.ok ? changeOf(input.record) : { kind: 'malformed', reason: input.reason };
 
 /**
  * Publishes `FeatureFlagChanged` for each history entry inserted in the flag table, read from the
@@ -13,7 +14,12 @@ const toChange = (input: StreamRecordInput): ChangeInput => (input.ok ? changeOf
  */
 export const handler = streamHandler(async (records) => {
   const result = await publishChanges({ publisher: appChangePublisher() }, records.map(toChange));
-  for (const event of result.published) logger.debug('Change published', { change_id: event.detail.change_id, org_id: event.detail.org_id, key: event.detail.key });
+  for (const event of result.published)
+    logger.debug('Change published', {
+      change_id: event.detail.change_id,
+      org_id: event.detail.org_id,
+      key: event.detail.key,
+    });
   if (result.failure) {
     logger.error('Change events not published; the records from the first failure on are retried', {
       published: result.published.length,

@@ -19,7 +19,10 @@ export const handler = httpHandler(async (event) => {
   const raw = header(event, 'if-match');
   const ifMatch = raw === undefined ? undefined : parseInput(ifMatchSchema, raw);
   if (ifMatch !== undefined && body.version !== undefined && ifMatch !== body.version) {
-    throw new BadRequestError('invalid_request', `If-Match names version ${ifMatch} but the body names ${body.version}; send one.`);
+    throw new BadRequestError(
+      'invalid_request',
+      `If-Match names version ${ifMatch} but the body names ${body.version}; send one.`,
+    );
   }
   const result = await setOrgFlag(deps, caller, ifMatch === undefined ? body : { ...body, version: ifMatch }, {
     requestId: event.requestContext.requestId,
@@ -27,7 +30,13 @@ export const handler = httpHandler(async (event) => {
     ...(ifMatch === undefined ? {} : { precondition: 'if-match' as const }),
   });
   if (result.changed) {
-    logger.info('Flag changed', { org_id: body.org_id, key: body.key, enabled: body.enabled, by: caller.id, version: result.flag.version });
+    logger.info('Flag changed', {
+      org_id: body.org_id,
+      key: body.key,
+      enabled: body.enabled,
+      by: caller.id,
+      version: result.flag.version,
+    });
   }
   return json(200, result, { etag: `"${result.flag.version}"` });
 });

@@ -12,9 +12,13 @@ const envelopeSchema = z.strictObject({
 });
 
 const seal = (query: string, key: CursorKey) =>
-  createHash('sha256').update(JSON.stringify([query, Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))])).digest('base64url').slice(0, 22);
+  createHash('sha256')
+    .update(JSON.stringify([query, Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]))
+    .digest('base64url')
+    .slice(0, 22);
 
-const badCursor = () => new BadRequestError('invalid_cursor', 'The cursor is not one this query returned; start again without it.');
+const badCursor = () =>
+  new BadRequestError('invalid_cursor', 'The cursor is not one this query returned; start again without it.');
 
 /**
  * An opaque `next_cursor`: the store position, the query it belongs to, and a checksum over both.
@@ -28,7 +32,11 @@ export function encodeCursor(query: string, key: CursorKey): string {
  * Reads a cursor back. A cursor of another query, an altered one, or one whose position does not
  * fit `keySchema` (the shape this query's positions have) is a 400 `invalid_cursor`.
  */
-export function decodeCursor<S extends z.core.$ZodType<CursorKey>>(query: string, cursor: string, keySchema: S): z.infer<S> {
+export function decodeCursor<S extends z.core.$ZodType<CursorKey>>(
+  query: string,
+  cursor: string,
+  keySchema: S,
+): z.infer<S> {
   let envelope: z.infer<typeof envelopeSchema>;
   try {
     envelope = envelopeSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
@@ -44,8 +52,14 @@ export function decodeCursor<S extends z.core.$ZodType<CursorKey>>(query: string
 /** The cursors of one query: `read` turns a request's cursor into a store position, `write` a position into `next_cursor`. */
 export function queryCursor<S extends z.core.$ZodType<CursorKey>>(query: string, keySchema: S) {
   return {
-    read: (cursor: string | undefined): z.infer<S> | undefined => (cursor === undefined ? undefined : decodeCursor(query, cursor, keySchema)),
+    read: (cursor: string | undefined): z.infer<S> | undefined =>
+      cursor === undefined ? undefined : decodeCursor(query, cursor, keySchema),
     write: (key: Readonly<{ [name: string]: string | number | undefined }> | undefined): string | null =>
-      key === undefined ? null : encodeCursor(query, Object.fromEntries(Object.entries(key).filter(([, value]) => value !== undefined)) as CursorKey),
+      key === undefined
+        ? null
+        : encodeCursor(
+            query,
+            Object.fromEntries(Object.entries(key).filter(([, value]) => value !== undefined)) as CursorKey,
+          ),
   };
 }

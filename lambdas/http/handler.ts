@@ -17,7 +17,10 @@ export type RouteLogic = (event: HttpEvent, context: Context) => Promise<APIGate
  * The logic runs under the invocation's deadline (lambdas/shared/deadline.ts): shortly before the
  * function would time out, its DynamoDB calls are aborted and the answer is a 503.
  */
-export function httpHandler(logic: RouteLogic, errors: (error: unknown, event: HttpEvent) => APIGatewayProxyStructuredResultV2 = errorResponse) {
+export function httpHandler(
+  logic: RouteLogic,
+  errors: (error: unknown, event: HttpEvent) => APIGatewayProxyStructuredResultV2 = errorResponse,
+) {
   // middy's own early timeout would answer a 500 five milliseconds before the end; the deadline replaces it.
   return middy<HttpEvent, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
     .use(captureLambdaHandler(tracer))

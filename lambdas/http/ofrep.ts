@@ -1,6 +1,14 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { DependencyUnavailableError, EvaluationRequestError, ForbiddenError, NotFoundError, ServiceError, UnauthorizedError, UnknownFlagError } from '../domain/errors.js';
+import {
+  DependencyUnavailableError,
+  EvaluationRequestError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceError,
+  UnauthorizedError,
+  UnknownFlagError,
+} from '../domain/errors.js';
 import type { OfrepErrorCode } from '../domain/ofrep.js';
 import { evaluationRequestSchema } from '../domain/ofrep-schemas.js';
 import { logger } from '../shared/powertools.js';
@@ -17,14 +25,18 @@ export function evaluationOrgId(event: HttpEvent): string {
   try {
     body = jsonBody(event);
   } catch (error) {
-    if (error instanceof ServiceError && error.status < 500) throw new EvaluationRequestError('PARSE_ERROR', error.message);
+    if (error instanceof ServiceError && error.status < 500)
+      throw new EvaluationRequestError('PARSE_ERROR', error.message);
     throw error;
   }
   const parsed = z.safeParse(evaluationRequestSchema, body);
   if (parsed.success) return parsed.data.context.targetingKey;
   const context = isObject(body) ? (body.context ?? {}) : undefined;
   if (isObject(context) && (context.targetingKey === undefined || context.targetingKey === '')) {
-    throw new EvaluationRequestError('TARGETING_KEY_MISSING', 'context.targetingKey is required: the id of the org to evaluate the flags for.');
+    throw new EvaluationRequestError(
+      'TARGETING_KEY_MISSING',
+      'context.targetingKey is required: the id of the org to evaluate the flags for.',
+    );
   }
   throw new EvaluationRequestError('INVALID_CONTEXT', z.prettifyError(parsed.error));
 }
@@ -34,7 +46,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** An OFREP error body; the single-flag route names its key in each. */
-function failure(status: number, errorCode: OfrepErrorCode, errorDetails: string, key: string | undefined, headers: Record<string, string> = {}) {
+function failure(
+  status: number,
+  errorCode: OfrepErrorCode,
+  errorDetails: string,
+  key: string | undefined,
+  headers: Record<string, string> = {},
+) {
   return json(status, { ...(key === undefined ? {} : { key }), errorCode, errorDetails }, headers);
 }
 
@@ -46,10 +64,14 @@ function failure(status: number, errorCode: OfrepErrorCode, errorDetails: string
  * is 429 with `Retry-After` (the status OFREP clients back off on); another client error keeps its
  * status with `GENERAL`; anything else is 500 `GENERAL` with no detail, logged in full.
  */
-export function ofrepErrorResponse(error: unknown, event: Pick<HttpEvent, 'pathParameters'>): APIGatewayProxyStructuredResultV2 {
+export function ofrepErrorResponse(
+  error: unknown,
+  event: Pick<HttpEvent, 'pathParameters'>,
+): APIGatewayProxyStructuredResultV2 {
   const key = event.pathParameters?.key;
   if (error instanceof EvaluationRequestError) return failure(400, error.errorCode, error.message, key);
-  if (error instanceof UnauthorizedError) return { statusCode: 401, headers: { 'www-authenticate': 'Bearer', 'cache-control': 'no-store' } };
+  if (error instanceof UnauthorizedError)
+    return { statusCode: 401, headers: { 'www-authenticate': 'Bearer', 'cache-control': 'no-store' } };
   if (error instanceof ForbiddenError) return { statusCode: 403, headers: { 'cache-control': 'no-store' } };
   if (error instanceof NotFoundError && error.code === 'org_not_found') {
     return failure(400, 'INVALID_CONTEXT', `context.targetingKey: ${error.message}`, key);

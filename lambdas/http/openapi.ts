@@ -2,7 +2,13 @@ import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RouteDeclaration, RouteErrors } from '../../lib/service/routes.js';
 import { SCOPES } from '../domain/caller.js';
-import { errorSchema, gatewayErrorSchema, ofrepBulkFailureSchema, ofrepEvaluationFailureSchema, responseComponents } from '../domain/responses.js';
+import {
+  errorSchema,
+  gatewayErrorSchema,
+  ofrepBulkFailureSchema,
+  ofrepEvaluationFailureSchema,
+  responseComponents,
+} from '../domain/responses.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -45,10 +51,13 @@ const jsonContent = (schemas: readonly JsonObject[]) => ({
 });
 
 const stringHeaders = (headers: Readonly<Record<string, string>>) =>
-  Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+  Object.fromEntries(
+    Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+  );
 
 /** `if-match` → `If-Match`: how the API description names a header (HTTP header names are case-insensitive). */
-const headerName = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+const headerName = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
 
 function parameters(route: RouteDeclaration): JsonObject[] {
   const { request } = route;
@@ -101,21 +110,33 @@ const SHARED_RESPONSES = {
 /** The OpenFeature evaluation routes' own answers where they differ from the API's (`lambdas/http/ofrep.ts`). */
 const OFREP_RESPONSES = {
   OfrepForbidden: {
-    description: "The token has none of the route's scopes (the gateway, with its body), or is an org token without its org claim (no body)",
+    description:
+      "The token has none of the route's scopes (the gateway, with its body), or is an org token without its org claim (no body)",
     content: jsonContent([ref(gatewayErrorSchema, 'OfrepForbidden')]),
   },
   OfrepTooManyRequests: {
-    description: "DynamoDB is throttling or unreachable (`GENERAL`, with `Retry-After` in seconds), or the stage's rate limit (the gateway, without it)",
+    description:
+      "DynamoDB is throttling or unreachable (`GENERAL`, with `Retry-After` in seconds), or the stage's rate limit (the gateway, without it)",
     headers: stringHeaders({ 'Retry-After': 'Seconds to wait before retrying' }),
-    content: jsonContent([ref(ofrepEvaluationFailureSchema, 'OfrepTooManyRequests'), ref(ofrepBulkFailureSchema, 'OfrepTooManyRequests'), ref(gatewayErrorSchema, 'OfrepTooManyRequests')]),
+    content: jsonContent([
+      ref(ofrepEvaluationFailureSchema, 'OfrepTooManyRequests'),
+      ref(ofrepBulkFailureSchema, 'OfrepTooManyRequests'),
+      ref(gatewayErrorSchema, 'OfrepTooManyRequests'),
+    ]),
   },
   OfrepInternalError: {
     description: '`GENERAL`, with no detail; the cause is in the function log',
-    content: jsonContent([ref(ofrepEvaluationFailureSchema, 'OfrepInternalError'), ref(ofrepBulkFailureSchema, 'OfrepInternalError'), ref(gatewayErrorSchema, 'OfrepInternalError')]),
+    content: jsonContent([
+      ref(ofrepEvaluationFailureSchema, 'OfrepInternalError'),
+      ref(ofrepBulkFailureSchema, 'OfrepInternalError'),
+      ref(gatewayErrorSchema, 'OfrepInternalError'),
+    ]),
   },
 };
 
-const sharedResponse = (name: keyof typeof SHARED_RESPONSES | keyof typeof OFREP_RESPONSES) => ({ $ref: `#/components/responses/${name}` });
+const sharedResponse = (name: keyof typeof SHARED_RESPONSES | keyof typeof OFREP_RESPONSES) => ({
+  $ref: `#/components/responses/${name}`,
+});
 
 function responses(route: RouteDeclaration): JsonObject {
   const answers: JsonObject = {};
@@ -123,12 +144,15 @@ function responses(route: RouteDeclaration): JsonObject {
     answers[success.status] = {
       description: success.description,
       ...(success.headers ? { headers: stringHeaders(success.headers) } : {}),
-      ...(success.body ? { content: jsonContent([ref(success.body, `${route.method} ${route.path} ${success.status}`)]) } : {}),
+      ...(success.body
+        ? { content: jsonContent([ref(success.body, `${route.method} ${route.path} ${success.status}`)]) }
+        : {}),
     };
   }
   for (const [status, declared] of Object.entries(route.errors) as [string, RouteErrors[keyof RouteErrors]][]) {
     if (declared === undefined) continue;
-    const { description, bodies } = typeof declared === 'string' ? { description: declared, bodies: [errorSchema] } : declared;
+    const { description, bodies } =
+      typeof declared === 'string' ? { description: declared, bodies: [errorSchema] } : declared;
     answers[status] = {
       description,
       ...(status === '503' ? { headers: stringHeaders({ 'Retry-After': 'Seconds to wait before retrying' }) } : {}),
@@ -146,14 +170,17 @@ function responses(route: RouteDeclaration): JsonObject {
     });
     return answers;
   }
-  if (route.scopes.length > 0) Object.assign(answers, { 401: sharedResponse('Unauthorized'), 403: sharedResponse('Forbidden') });
-  if (route.request.body) Object.assign(answers, { 413: sharedResponse('PayloadTooLarge'), 415: sharedResponse('UnsupportedMediaType') });
+  if (route.scopes.length > 0)
+    Object.assign(answers, { 401: sharedResponse('Unauthorized'), 403: sharedResponse('Forbidden') });
+  if (route.request.body)
+    Object.assign(answers, { 413: sharedResponse('PayloadTooLarge'), 415: sharedResponse('UnsupportedMediaType') });
   Object.assign(answers, { 429: sharedResponse('TooManyRequests'), 500: sharedResponse('InternalError') });
   return answers;
 }
 
 /** `list-flag-orgs` → `listFlagOrgs`. */
-const operationId = (route: RouteDeclaration) => route.handler.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+const operationId = (route: RouteDeclaration) =>
+  route.handler.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function operation(route: RouteDeclaration): JsonObject {
   const { body, bodyOptional } = route.request;
@@ -162,14 +189,20 @@ function operation(route: RouteDeclaration): JsonObject {
     summary: route.summary,
     security: route.scopes.map((scope) => ({ [SECURITY_SCHEME]: [scope] })),
     ...(parameters(route).length > 0 ? { parameters: parameters(route) } : {}),
-    ...(body ? { requestBody: { required: !bodyOptional, content: { [JSON_MEDIA]: { schema: jsonSchema(body, 'input') } } } } : {}),
+    ...(body
+      ? { requestBody: { required: !bodyOptional, content: { [JSON_MEDIA]: { schema: jsonSchema(body, 'input') } } } }
+      : {}),
     responses: responses(route),
   };
 }
 
 /** The named schemas every `$ref` points to, without the `$schema` and `$id` zod puts on each. */
 function schemaComponents(): JsonObject {
-  const { schemas } = z.toJSONSchema(responseComponents, { ...jsonSchemaOptions, io: 'output', uri: (id) => `${COMPONENT_PATH}${id}` }) as {
+  const { schemas } = z.toJSONSchema(responseComponents, {
+    ...jsonSchemaOptions,
+    io: 'output',
+    uri: (id) => `${COMPONENT_PATH}${id}`,
+  }) as {
     schemas: Record<string, JsonObject>;
   };
   return Object.fromEntries(
@@ -189,7 +222,8 @@ export function openApiDocument(routes: readonly RouteDeclaration[]): OpenApiDoc
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routes) {
     const id = operationId(route);
-    if (ids.has(id)) throw new Error(`Two routes are served by the handler ${route.handler}; operation ids must be unique`);
+    if (ids.has(id))
+      throw new Error(`Two routes are served by the handler ${route.handler}; operation ids must be unique`);
     ids.add(id);
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
   }

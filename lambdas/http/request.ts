@@ -1,7 +1,13 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { callerFromToken, type Caller } from '../domain/caller.js';
-import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import {
+  BadRequestError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../domain/errors.js';
 
 /** The HTTP API event of a route behind the JWT authorizer (payload format 2.0). */
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -33,9 +39,13 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown)
     field: issue.path.join('.') || null,
     message: issue.message,
   }));
-  throw new BadRequestError('invalid_request', issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '), {
-    issues,
-  });
+  throw new BadRequestError(
+    'invalid_request',
+    issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '),
+    {
+      issues,
+    },
+  );
 }
 
 /** The request's JSON body: 415 if not JSON, 413 if too large, 400 if it does not parse. */
@@ -43,7 +53,10 @@ export function jsonBody(event: HttpEvent): unknown {
   const contentType = event.headers['content-type'];
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
-    throw new UnsupportedMediaTypeError('unsupported_media_type', "The body must be JSON, sent with 'Content-Type: application/json'.");
+    throw new UnsupportedMediaTypeError(
+      'unsupported_media_type',
+      "The body must be JSON, sent with 'Content-Type: application/json'.",
+    );
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
   if (raw.byteLength > MAX_BODY_BYTES) {

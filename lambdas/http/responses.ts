@@ -9,12 +9,20 @@ const BASE_HEADERS = {
 };
 
 /** A JSON response with the service's standard headers. */
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return jsonText(statusCode, JSON.stringify(body), headers);
 }
 
 /** {@link json} for a body serialized already (when the text itself is needed, as for an ETag). */
-export function jsonText(statusCode: number, text: string, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function jsonText(
+  statusCode: number,
+  text: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: text };
 }
 

@@ -41,7 +41,9 @@ export interface EventsConfig {
 export function eventsConfig(env: NodeJS.ProcessEnv = process.env): EventsConfig {
   const parsed = eventsEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return { eventBusName: parsed.data.EVENT_BUS_NAME, eventBridgeEndpoint: parsed.data.EVENTBRIDGE_ENDPOINT };
 }
@@ -51,7 +53,9 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
   if (cached && env === process.env) return cached;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const result = {
     tableName: parsed.data.TABLE_NAME,

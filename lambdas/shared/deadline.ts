@@ -9,7 +9,8 @@ export const DEADLINE_MARGIN_MS = 1_000;
 const invocationSignal = new AsyncLocalStorage<AbortSignal>();
 
 /** The error of an invocation that reached its deadline: a 503 with `Retry-After` over HTTP, a retry elsewhere. */
-export const deadlineExceeded = (): Error => new DependencyUnavailableError('A dependency did not answer in time; retry shortly.', 2);
+export const deadlineExceeded = (): Error =>
+  new DependencyUnavailableError('A dependency did not answer in time; retry shortly.', 2);
 
 /** The abort signal of the invocation this code runs for, when it runs under {@link withDeadline}. */
 export function deadlineSignal(): AbortSignal | undefined {
@@ -22,7 +23,10 @@ export function deadlineSignal(): AbortSignal | undefined {
  * DynamoDB call made inside `work` carries is aborted, so no call is left running, and this rejects
  * with {@link deadlineExceeded} at once, without waiting for `work` to notice.
  */
-export async function withDeadline<T>(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, work: () => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   if (typeof context?.getRemainingTimeInMillis !== 'function') return work();
   const controller = new AbortController();
   // Every DynamoDB call in flight listens to the signal, and a page of a job makes many at once.

@@ -69,11 +69,13 @@ export function appJobDeps(parts: JobParts = {}): JobDeps {
     fleet: new DynamoDbFlagStore(documentClient(), config().tableName),
     jobs: appJobStore().jobs,
     get launcher() {
-      if (!launcherOf) throw new Error('This function cannot start jobs: appJobDeps was given no launcher (appJobLauncher)');
+      if (!launcherOf)
+        throw new Error('This function cannot start jobs: appJobDeps was given no launcher (appJobLauncher)');
       return launcherOf();
     },
     get exports() {
-      if (!exportsOf) throw new Error('This function cannot export rows: appJobDeps was given no export sink (appExportSink)');
+      if (!exportsOf)
+        throw new Error('This function cannot export rows: appJobDeps was given no export sink (appExportSink)');
       return exportsOf();
     },
   };

@@ -15,7 +15,11 @@ const image = z.pipe(
     try {
       return unmarshall(attributes as unknown as Record<string, AttributeValue>) as Record<string, unknown>;
     } catch (error) {
-      context.issues.push({ code: 'custom', input: attributes, message: `not an item in DynamoDB's attribute format (${(error as Error).message})` });
+      context.issues.push({
+        code: 'custom',
+        input: attributes,
+        message: `not an item in DynamoDB's attribute format (${(error as Error).message})`,
+      });
       return z.NEVER;
     }
   }),
@@ -36,13 +40,17 @@ const streamRecordSchema = z.object({
 export type StreamRecord = z.output<typeof streamRecordSchema>;
 
 /** One record of a batch: parsed, or why it could not be. */
-export type StreamRecordInput = { readonly ok: true; readonly record: StreamRecord } | { readonly ok: false; readonly reason: string };
+export type StreamRecordInput =
+  { readonly ok: true; readonly record: StreamRecord } | { readonly ok: false; readonly reason: string };
 
 /** Parses one record as Lambda delivers it from a DynamoDB stream. */
 export function parseStreamRecord(raw: unknown): StreamRecordInput {
   const parsed = z.safeParse(streamRecordSchema, raw);
   if (parsed.success) return { ok: true, record: parsed.data };
-  return { ok: false, reason: `malformed stream record: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; ')}` };
+  return {
+    ok: false,
+    reason: `malformed stream record: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; ')}`,
+  };
 }
 
 /**
@@ -65,6 +73,10 @@ export function streamHandler(logic: (records: readonly StreamRecordInput[], con
     .handler(async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
       const records = event.Records ?? [];
       const handled = await logic(records.map(parseStreamRecord), context);
-      return { batchItemFailures: records.slice(handled).map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' })) };
+      return {
+        batchItemFailures: records
+          .slice(handled)
+          .map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' })),
+      };
     });
 }

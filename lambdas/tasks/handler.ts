@@ -13,7 +13,10 @@ import { logger, tracer } from '../shared/powertools.js';
  * state machine's retry and catch rules take it. The task runs under the invocation's deadline
  * (lambdas/shared/deadline.ts), so it fails with a logged error rather than time out.
  */
-export function taskHandler<S extends z.core.$ZodType, R>(input: S, logic: (input: z.infer<S>, context: Context) => Promise<R>) {
+export function taskHandler<S extends z.core.$ZodType, R>(
+  input: S,
+  logic: (input: z.infer<S>, context: Context) => Promise<R>,
+) {
   return middy()
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))

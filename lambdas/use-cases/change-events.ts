@@ -15,7 +15,10 @@ export interface PublishChangesResult {
  * record that is malformed or whose event the bus refused, so that nothing after it is handled
  * before it: a retry starts there, and a consumer may see a change again, never miss one.
  */
-export async function publishChanges(deps: { readonly publisher: ChangePublisher }, changes: readonly ChangeInput[]): Promise<PublishChangesResult> {
+export async function publishChanges(
+  deps: { readonly publisher: ChangePublisher },
+  changes: readonly ChangeInput[],
+): Promise<PublishChangesResult> {
   const malformed = changes.findIndex((change) => change.kind === 'malformed');
   const end = malformed < 0 ? changes.length : malformed;
   const events: ChangeEvent[] = [];
@@ -30,9 +33,15 @@ export async function publishChanges(deps: { readonly publisher: ChangePublisher
   const outcome = events.length > 0 ? await deps.publisher.publish(events) : { published: 0 };
   if (outcome.published < events.length) {
     const handled = positions[outcome.published] ?? 0;
-    return { handled, published: events.slice(0, outcome.published), skipped: skipped(handled), failure: outcome.error ?? 'the event was not published' };
+    return {
+      handled,
+      published: events.slice(0, outcome.published),
+      skipped: skipped(handled),
+      failure: outcome.error ?? 'the event was not published',
+    };
   }
   const failed = changes[end];
-  if (failed?.kind === 'malformed') return { handled: end, published: events, skipped: skipped(end), failure: failed.reason };
+  if (failed?.kind === 'malformed')
+    return { handled: end, published: events, skipped: skipped(end), failure: failed.reason };
   return { handled: changes.length, published: events, skipped: skipped(changes.length) };
 }

@@ -1,7 +1,14 @@
 import type { FlagDefinition, Registry } from '../../registry/index.js';
 import { canSeeOrg, seesInternalFlags, type Caller } from '../domain/caller.js';
 import pMap from 'p-map';
-import { ConflictError, ForbiddenError, PreconditionFailedError, ServiceError, UnknownFlagError, orgNotFound } from '../domain/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  PreconditionFailedError,
+  ServiceError,
+  UnknownFlagError,
+  orgNotFound,
+} from '../domain/errors.js';
 import type { FlagChangeOutcome, FlagStore } from '../domain/flag-store.js';
 import { mergeFlag, mergeOrgFlags, provisionedRows, type MergedFlag } from '../domain/flags.js';
 import type { BulkSetBody, SetFlagBody } from '../domain/write-schemas.js';
@@ -60,7 +67,11 @@ export interface ChangeContext {
 
 function registryFlag(registry: Registry, key: string): FlagDefinition {
   const definition = registry.byKey.get(key);
-  if (!definition) throw new UnknownFlagError(key, registry.flags.map((flag) => flag.key));
+  if (!definition)
+    throw new UnknownFlagError(
+      key,
+      registry.flags.map((flag) => flag.key),
+    );
   return definition;
 }
 
@@ -69,7 +80,15 @@ function requireAdmin(caller: Caller): void {
 }
 
 /** Applies one person's change to one org's flag through the one audited write path. */
-function applyChange(store: FlagStore, caller: Caller, definition: FlagDefinition, orgId: string, enabled: boolean, expectedVersion: number | undefined, context: ChangeContext) {
+function applyChange(
+  store: FlagStore,
+  caller: Caller,
+  definition: FlagDefinition,
+  orgId: string,
+  enabled: boolean,
+  expectedVersion: number | undefined,
+  context: ChangeContext,
+) {
   return store.applyChange({
     orgId,
     key: definition.key,
@@ -98,14 +117,28 @@ export async function setOrgFlag(
       throw orgNotFound(body.org_id);
     case 'version_conflict': {
       const message = `Flag '${body.key}' of org '${body.org_id}' is at version ${outcome.current?.version ?? 0}, not ${body.version ?? 0}.`;
-      const details = { current_version: outcome.current?.version ?? 0, current: mergeFlag(definition, outcome.current) };
-      if (context.precondition === 'if-match') throw new PreconditionFailedError('precondition_failed', message, details);
+      const details = {
+        current_version: outcome.current?.version ?? 0,
+        current: mergeFlag(definition, outcome.current),
+      };
+      if (context.precondition === 'if-match')
+        throw new PreconditionFailedError('precondition_failed', message, details);
       throw new ConflictError('version_conflict', message, details);
     }
     case 'unchanged':
-      return { org_id: body.org_id, changed: false, previous_enabled: outcome.row.enabled, flag: mergeFlag(definition, outcome.row) };
+      return {
+        org_id: body.org_id,
+        changed: false,
+        previous_enabled: outcome.row.enabled,
+        flag: mergeFlag(definition, outcome.row),
+      };
     case 'changed':
-      return { org_id: body.org_id, changed: true, previous_enabled: outcome.previousEnabled, flag: mergeFlag(definition, outcome.row) };
+      return {
+        org_id: body.org_id,
+        changed: true,
+        previous_enabled: outcome.previousEnabled,
+        flag: mergeFlag(definition, outcome.row),
+      };
   }
 }
 
@@ -120,13 +153,34 @@ export const BULK_CONCURRENCY = 10;
 function bulkResult(orgId: string, outcome: FlagChangeOutcome): BulkResult {
   switch (outcome.kind) {
     case 'changed':
-      return { org_id: orgId, result: 'changed', version: outcome.row.version, previous_enabled: outcome.previousEnabled };
+      return {
+        org_id: orgId,
+        result: 'changed',
+        version: outcome.row.version,
+        previous_enabled: outcome.previousEnabled,
+      };
     case 'unchanged':
-      return { org_id: orgId, result: 'unchanged', version: outcome.row.version, previous_enabled: outcome.row.enabled };
+      return {
+        org_id: orgId,
+        result: 'unchanged',
+        version: outcome.row.version,
+        previous_enabled: outcome.row.enabled,
+      };
     case 'org_not_found':
-      return { org_id: orgId, result: 'org_not_found', error: { code: 'org_not_found', message: orgNotFound(orgId).message } };
+      return {
+        org_id: orgId,
+        result: 'org_not_found',
+        error: { code: 'org_not_found', message: orgNotFound(orgId).message },
+      };
     case 'version_conflict':
-      return { org_id: orgId, result: 'conflict', error: { code: 'version_conflict', message: `Flag changed meanwhile (version ${outcome.current?.version ?? 0}).` } };
+      return {
+        org_id: orgId,
+        result: 'conflict',
+        error: {
+          code: 'version_conflict',
+          message: `Flag changed meanwhile (version ${outcome.current?.version ?? 0}).`,
+        },
+      };
   }
 }
 

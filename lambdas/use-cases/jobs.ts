@@ -50,7 +50,9 @@ export async function startJob(
   context: { actor: string; now: Date },
 ): Promise<Job> {
   const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
-  const running = recent.find((job) => job.type === type && job.status === 'running' && job.registryVersion === deps.registry.version);
+  const running = recent.find(
+    (job) => job.type === type && job.status === 'running' && job.registryVersion === deps.registry.version,
+  );
   if (running) {
     throw new ConflictError('job_running', `A ${type} job is already running: ${running.id}.`, { job_id: running.id });
   }
@@ -65,8 +67,18 @@ async function launch(deps: JobControlDeps, job: Job, runName: string, now: Date
   try {
     await deps.launcher.start(job.id, runName);
   } catch (error) {
-    await deps.jobs.save({ ...job, status: 'failed', failure: `The job engine could not be started: ${messageOf(error)}`, updatedAt: now.toISOString() }, job);
-    throw error instanceof DependencyUnavailableError ? error : new DependencyUnavailableError('The job engine could not be started; retry shortly.', 5);
+    await deps.jobs.save(
+      {
+        ...job,
+        status: 'failed',
+        failure: `The job engine could not be started: ${messageOf(error)}`,
+        updatedAt: now.toISOString(),
+      },
+      job,
+    );
+    throw error instanceof DependencyUnavailableError
+      ? error
+      : new DependencyUnavailableError('The job engine could not be started; retry shortly.', 5);
   }
 }
 
@@ -84,7 +96,11 @@ export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, cursor?: St
  * Runs a failed job again from its checkpoint. Only a job the engine gave up on part way can be
  * resumed; one that finished with failed orgs is done, and a new job picks those orgs up.
  */
-export async function resumeJob(deps: JobControlDeps, jobId: string, context: { actor: string; now: Date }): Promise<Job> {
+export async function resumeJob(
+  deps: JobControlDeps,
+  jobId: string,
+  context: { actor: string; now: Date },
+): Promise<Job> {
   const job = await getJob(deps, jobId);
   const reachedEnd = job.pagesDone > 0 && job.cursor === undefined;
   if (job.status !== 'failed' || reachedEnd) {
@@ -97,7 +113,8 @@ export async function resumeJob(deps: JobControlDeps, jobId: string, context: { 
     );
   }
   const resumed = await relaunch(deps, job, context.now);
-  if (!resumed) throw new ConflictError('job_not_resumable', `Job ${jobId} changed while it was being resumed; look at it again.`);
+  if (!resumed)
+    throw new ConflictError('job_not_resumable', `Job ${jobId} changed while it was being resumed; look at it again.`);
   return resumed;
 }
 
@@ -157,7 +174,9 @@ export async function runJobPage(deps: JobDeps, jobId: string, now: Date): Promi
     updatedAt: now.toISOString(),
     ...work.carry,
   };
-  const next: Job = page.next ? { ...progressed, cursor: page.next } : { ...progressed, ...finished(deps, progressed, now) };
+  const next: Job = page.next
+    ? { ...progressed, cursor: page.next }
+    : { ...progressed, ...finished(deps, progressed, now) };
 
   if (await deps.jobs.save(next, job)) return { done: next.status !== 'running', job: next };
   const current = await getJob(deps, jobId);
@@ -172,7 +191,9 @@ function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
     result: resultOf(deps, job, now),
     // The report is in the result now; the tallies it was built from need not be kept.
     reportState: undefined,
-    ...(failedOrgs > 0 ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` } : {}),
+    ...(failedOrgs > 0
+      ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` }
+      : {}),
   };
 }
 
@@ -221,7 +242,10 @@ async function eachOrg<T extends object>(
         return await work(org);
       } catch (error) {
         if (error instanceof DependencyUnavailableError) throw error;
-        const failed: OrgOutcome = { counts: { orgs_failed: 1 }, error: { org_id: org.orgId, message: messageOf(error), at: now.toISOString() } };
+        const failed: OrgOutcome = {
+          counts: { orgs_failed: 1 },
+          error: { org_id: org.orgId, message: messageOf(error), at: now.toISOString() },
+        };
         return failed as Partial<T> & OrgOutcome;
       }
     },
@@ -258,11 +282,14 @@ const orphanPage: PageWorker = async (deps, job, orgs, page, now) => {
   const found = await eachOrg(orgs, now, async (org) => {
     const snapshot = await fleet.getOrgSnapshot(org.orgId);
     const orphans = orphanRows(registry, snapshot.rows);
-    const items = orphans.map((row) => snapshot.stored.get(row.key)).filter((item): item is StoredItem => item !== undefined);
+    const items = orphans
+      .map((row) => snapshot.stored.get(row.key))
+      .filter((item): item is StoredItem => item !== undefined);
     return { orphans, items, counts: { orgs_changed: orphans.length > 0 ? 1 : 0, orphan_rows: orphans.length } };
   });
   const byKey = { ...job.orphansByKey };
-  for (const row of found.outcomes.flatMap((outcome) => outcome.orphans ?? [])) byKey[row.key] = (byKey[row.key] ?? 0) + 1;
+  for (const row of found.outcomes.flatMap((outcome) => outcome.orphans ?? []))
+    byKey[row.key] = (byKey[row.key] ?? 0) + 1;
   const carry = { orphansByKey: byKey };
   const items = found.outcomes.flatMap((outcome) => outcome.items ?? []);
   if (dryRun || items.length === 0) return { ...found.work, carry };
@@ -275,7 +302,10 @@ const orphanPage: PageWorker = async (deps, job, orgs, page, now) => {
         return { deleted: await fleet.deleteRowIfUnchanged(row.orgId, row.key, row.version) };
       } catch (error) {
         if (error instanceof DependencyUnavailableError) throw error;
-        return { deleted: false, error: { org_id: row.orgId, message: `row ${row.key}: ${messageOf(error)}`, at: now.toISOString() } };
+        return {
+          deleted: false,
+          error: { org_id: row.orgId, message: `row ${row.key}: ${messageOf(error)}`, at: now.toISOString() },
+        };
       }
     },
     { concurrency: ORG_CONCURRENCY },
@@ -293,7 +323,11 @@ const orphanPage: PageWorker = async (deps, job, orgs, page, now) => {
 };
 
 const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
-  const read = await eachOrg(orgs, now, async (org) => ({ org, rows: (await deps.fleet.getOrgSnapshot(org.orgId)).rows, counts: {} }));
+  const read = await eachOrg(orgs, now, async (org) => ({
+    org,
+    rows: (await deps.fleet.getOrgSnapshot(org.orgId)).rows,
+    counts: {},
+  }));
   const state = structuredClone(job.reportState ?? emptyReportState());
   for (const outcome of read.outcomes) {
     if (outcome.org && outcome.rows) addOrgToReport(state, deps.registry, outcome.org.orgId, outcome.rows);
@@ -308,7 +342,10 @@ const PAGE_WORK: Readonly<Record<JobType, PageWorker>> = {
 };
 
 /** Writes the items of an orphan export back, each only where no item with its key exists. */
-export async function importExport(fleet: Pick<FleetStore, 'restoreItemIfAbsent'>, items: readonly StoredItem[]): Promise<{ restored: number; present: number }> {
+export async function importExport(
+  fleet: Pick<FleetStore, 'restoreItemIfAbsent'>,
+  items: readonly StoredItem[],
+): Promise<{ restored: number; present: number }> {
   const restored = await pMap(items, (item) => fleet.restoreItemIfAbsent(item), { concurrency: ORG_CONCURRENCY });
   const count = restored.filter(Boolean).length;
   return { restored: count, present: items.length - count };
@@ -323,13 +360,23 @@ function messageOf(error: unknown): string {
  * was still running where its checkpoint left it, or, if the registry changed since the job began,
  * marks it failed (a new job is needed). Never used in AWS, where Step Functions keeps runs alive.
  */
-export async function recoverInterruptedJobs(deps: JobDeps, context: { now: Date }): Promise<{ restarted: Job[]; abandoned: Job[] }> {
+export async function recoverInterruptedJobs(
+  deps: JobDeps,
+  context: { now: Date },
+): Promise<{ restarted: Job[]; abandoned: Job[] }> {
   const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
   const restarted: Job[] = [];
   const abandoned: Job[] = [];
   for (const job of recent.filter((candidate) => candidate.status === 'running')) {
     if (job.registryVersion !== deps.registry.version) {
-      abandoned.push(await failJob(deps, job.id, 'Interrupted by a restart, after which the registry had changed; start a new job.', context.now));
+      abandoned.push(
+        await failJob(
+          deps,
+          job.id,
+          'Interrupted by a restart, after which the registry had changed; start a new job.',
+          context.now,
+        ),
+      );
       continue;
     }
     const next = await relaunch(deps, job, context.now);

@@ -29,7 +29,10 @@ export function orgView(org: OrgRecord) {
 }
 
 /** Orgs in org id order, optionally only those whose id starts with `prefix`. */
-export async function listOrgs({ store }: Deps, query: { prefix?: string; after?: string; limit: number }): Promise<Page<ReturnType<typeof orgView>, string>> {
+export async function listOrgs(
+  { store }: Deps,
+  query: { prefix?: string; after?: string; limit: number },
+): Promise<Page<ReturnType<typeof orgView>, string>> {
   const page = await store.findOrgs(query);
   const last = page.items.at(-1);
   return { items: page.items.map(orgView), ...(page.more && last ? { next: last.orgId } : {}) };
@@ -40,7 +43,10 @@ function definitionFor({ registry }: Deps, caller: Caller, key: string): FlagDef
   const definition = registry.byKey.get(key);
   if (definition && (seesInternalFlags(caller) || !definition.internal_only)) return definition;
   if (!seesInternalFlags(caller)) throw flagNotFound(key);
-  throw new UnknownFlagError(key, registry.flags.map((flag) => flag.key));
+  throw new UnknownFlagError(
+    key,
+    registry.flags.map((flag) => flag.key),
+  );
 }
 
 /** One flag of one org: its row (one GetItem) merged with the registry. */
@@ -88,9 +94,10 @@ export async function flagAcrossOrgs(
       deps.store.flagRows({ key: query.key, ...(after ? { after } : {}), limit: query.limit }),
     ]);
     // Both lists are complete up to the smaller of their last ids (or to the end, when one is exhausted).
-    const bounds = [orgs.more ? orgs.items.at(-1)?.orgId : undefined, rows.more ? rows.items.at(-1)?.orgId : undefined].filter(
-      (id): id is string => id !== undefined,
-    );
+    const bounds = [
+      orgs.more ? orgs.items.at(-1)?.orgId : undefined,
+      rows.more ? rows.items.at(-1)?.orgId : undefined,
+    ].filter((id): id is string => id !== undefined);
     const bound = bounds.length > 0 ? bounds.reduce((a, b) => (a < b ? a : b)) : undefined;
     const rowsByOrg = new Map(rows.items.map((row) => [row.orgId, row]));
     const listed = orgs.items.filter((org) => bound === undefined || org.orgId <= bound);
@@ -110,7 +117,11 @@ export async function flagAcrossOrgs(
 }
 
 /** Reads history pages until `limit` entries are in hand, the history ends, or the read budget is spent. */
-async function collectHistory(limit: number, after: HistoryPosition | undefined, read: (after: HistoryPosition | undefined, limit: number) => Promise<HistoryPage>) {
+async function collectHistory(
+  limit: number,
+  after: HistoryPosition | undefined,
+  read: (after: HistoryPosition | undefined, limit: number) => Promise<HistoryPage>,
+) {
   const items: ReturnType<typeof historyView>[] = [];
   let next = after;
   for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
@@ -123,15 +134,26 @@ async function collectHistory(limit: number, after: HistoryPosition | undefined,
 }
 
 /** One org's changes, newest first, optionally of one flag only. An org with no history that does not exist is a 404. */
-export async function orgHistory(deps: Deps, query: { orgId: string; key?: string; after?: HistoryPosition; limit: number }) {
+export async function orgHistory(
+  deps: Deps,
+  query: { orgId: string; key?: string; after?: HistoryPosition; limit: number },
+) {
   const page = await collectHistory(query.limit, query.after, (after, limit) =>
-    deps.store.orgHistory({ orgId: query.orgId, ...(query.key ? { key: query.key } : {}), ...(after ? { after } : {}), limit }),
+    deps.store.orgHistory({
+      orgId: query.orgId,
+      ...(query.key ? { key: query.key } : {}),
+      ...(after ? { after } : {}),
+      limit,
+    }),
   );
-  if (page.items.length === 0 && !query.after && !(await deps.store.getOrg(query.orgId))) throw orgNotFound(query.orgId);
+  if (page.items.length === 0 && !query.after && !(await deps.store.getOrg(query.orgId)))
+    throw orgNotFound(query.orgId);
   return page;
 }
 
 /** One flag's changes across every org, newest first; retired keys keep their history. */
 export async function flagHistory(deps: Deps, query: { key: string; after?: HistoryPosition; limit: number }) {
-  return collectHistory(query.limit, query.after, (after, limit) => deps.store.flagHistory({ key: query.key, ...(after ? { after } : {}), limit }));
+  return collectHistory(query.limit, query.after, (after, limit) =>
+    deps.store.flagHistory({ key: query.key, ...(after ? { after } : {}), limit }),
+  );
 }

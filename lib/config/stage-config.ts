@@ -7,7 +7,10 @@ export const DEFAULT_ADMIN_UI_SCOPE = `openid email ${SCOPES.admin}`;
 
 const httpsOrigin = z
   .url({ protocol: /^https$/, error: 'must be an https origin, e.g. https://login.example.com' })
-  .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only (scheme and host, no path)')
+  .refine(
+    (value) => new URL(value).origin === value.replace(/\/$/, ''),
+    'must be an origin only (scheme and host, no path)',
+  )
   .transform((value) => new URL(value).origin);
 
 /** The admin UI's OpenID Connect client at a stage's own identity provider (stages with `jwt`). */
@@ -27,7 +30,9 @@ const adminUiClientSchema = z
   })
   .strict();
 
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** One stage's settings, as written under `stages.<name>` in cdk.json's context. */
 export const stageConfigSchema = z
@@ -59,7 +64,9 @@ export const stageConfigSchema = z
     /** `source` of the `OrgCreated` events. */
     orgEventSource: z.string().min(1).default(DEFAULT_ORG_EVENT_SOURCE),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
-    logRetentionDays: z.union(LOG_RETENTION_DAYS.map((days) => z.literal(days)) as [z.ZodLiteral<number>, ...z.ZodLiteral<number>[]]),
+    logRetentionDays: z.union(
+      LOG_RETENTION_DAYS.map((days) => z.literal(days)) as [z.ZodLiteral<number>, ...z.ZodLiteral<number>[]],
+    ),
     throttle: z.object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() }).strict(),
     /** Addresses subscribed to the alarm topic; empty to subscribe later by hand. */
     alarmEmails: z.array(z.email()).default([]),
@@ -74,20 +81,36 @@ export const stageConfigSchema = z
       context.addIssue({ code: 'custom', path: ['jwt'], message: 'set either jwt or devUserPool: true, not both' });
     }
     if (!stage.devUserPool && !stage.jwt) {
-      context.addIssue({ code: 'custom', path: ['jwt'], message: 'jwt is required (issuer and audience), unless devUserPool is true' });
+      context.addIssue({
+        code: 'custom',
+        path: ['jwt'],
+        message: 'jwt is required (issuer and audience), unless devUserPool is true',
+      });
     }
     if (stage.devUserPool && stage.adminUi) {
-      context.addIssue({ code: 'custom', path: ['adminUi'], message: 'with devUserPool the pool has the admin UI its client: leave adminUi out, or set it to false for no UI' });
+      context.addIssue({
+        code: 'custom',
+        path: ['adminUi'],
+        message:
+          'with devUserPool the pool has the admin UI its client: leave adminUi out, or set it to false for no UI',
+      });
     }
     if (!stage.devUserPool && stage.adminUi === undefined) {
-      context.addIssue({ code: 'custom', path: ['adminUi'], message: "adminUi is required with jwt: the UI's client at the identity provider ({ clientId }), or false for no UI" });
+      context.addIssue({
+        code: 'custom',
+        path: ['adminUi'],
+        message:
+          "adminUi is required with jwt: the UI's client at the identity provider ({ clientId }), or false for no UI",
+      });
     }
   });
 
 /** A stage's validated settings. */
 export type StageConfig = z.infer<typeof stageConfigSchema> & { readonly stage: string };
 
-const stageNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage must be lowercase letters, digits and dashes, starting with a letter');
+const stageNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage must be lowercase letters, digits and dashes, starting with a letter');
 
 /**
  * Reads the stage named by `-c stage=NAME` from the `stages` context (cdk.json) and validates it;
@@ -95,7 +118,8 @@ const stageNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage must b
  */
 export function stageConfig(stage: unknown, stages: unknown): StageConfig {
   const name = stageNameSchema.safeParse(stage);
-  if (!name.success) throw new Error(`Invalid or missing stage: pass -c stage=NAME (${name.error.issues[0]?.message}).`);
+  if (!name.success)
+    throw new Error(`Invalid or missing stage: pass -c stage=NAME (${name.error.issues[0]?.message}).`);
   const known = z.record(z.string(), z.unknown()).safeParse(stages);
   if (!known.success) throw new Error("cdk.json has no 'stages' context object.");
   if (!(name.data in known.data)) {

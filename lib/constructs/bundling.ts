@@ -31,7 +31,10 @@ export const FUNCTION_BUNDLING = {
   external: [],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   alias: ALIASES,
-} as const satisfies Pick<BuildOptions, 'format' | 'target' | 'platform' | 'minify' | 'sourcemap' | 'sourcesContent' | 'mainFields'> & {
+} as const satisfies Pick<
+  BuildOptions,
+  'format' | 'target' | 'platform' | 'minify' | 'sourcemap' | 'sourcesContent' | 'mainFields'
+> & {
   readonly external: readonly string[];
   readonly banner: string;
   readonly alias: Readonly<Record<string, string>>;
@@ -55,7 +58,9 @@ export function cdkBundling(): BundlingOptions {
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     externalModules: [...FUNCTION_BUNDLING.external],
     banner: FUNCTION_BUNDLING.banner,
-    esbuildArgs: Object.fromEntries(Object.entries(FUNCTION_BUNDLING.alias).map(([name, target]) => [`--alias:${name}`, target])),
+    esbuildArgs: Object.fromEntries(
+      Object.entries(FUNCTION_BUNDLING.alias).map(([name, target]) => [`--alias:${name}`, target]),
+    ),
   };
 }
 

@@ -11,21 +11,46 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
-import { DEFAULT_TIMEOUT_SECONDS, HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName, type TableAccess } from '../service/handlers.js';
+import {
+  DEFAULT_TIMEOUT_SECONDS,
+  HANDLERS,
+  handlerEntryPath,
+  type ExtraGrant,
+  type HandlerDeclaration,
+  type HandlerName,
+  type TableAccess,
+} from '../service/handlers.js';
 import { PROJECT_ROOT } from '../project.js';
 import { cdkBundling, FUNCTION_NODE_OPTIONS, FUNCTION_RUNTIME } from './bundling.js';
-
 
 /** The DynamoDB actions each level of table access grants: the least each handler needs. */
 export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   none: [],
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  'read-write': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-  'read-write-delete': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem'],
+  'read-write': [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+  'read-write-delete': [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+  ],
 };
 
 /** What reading the table's stream takes (the actions Lambda's event source mapping uses), on the stream only. */
-export const STREAM_ACTIONS: readonly string[] = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+export const STREAM_ACTIONS: readonly string[] = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+];
 
 export { DEFAULT_TIMEOUT_SECONDS };
 
@@ -104,7 +129,8 @@ export class ServiceFunction extends Construct {
     });
 
     if (declaration.tableAccess !== 'none') {
-      if (!props.table) throw new Error(`${props.handler} declares ${declaration.tableAccess} table access but was given no table`);
+      if (!props.table)
+        throw new Error(`${props.handler} declares ${declaration.tableAccess} table access but was given no table`);
       this.bindTable(props.table, declaration.tableAccess, declaration.tableIndexes ?? []);
     } else if ((declaration.tableIndexes ?? []).length > 0) {
       throw new Error(`${props.handler} declares table indexes but no table access`);
@@ -114,7 +140,10 @@ export class ServiceFunction extends Construct {
       validate: () =>
         (declaration.grants ?? [])
           .filter((grant) => !this.wired.has(grant))
-          .map((grant) => `${props.handler} declares the grant '${grant}', but the stack did not wire it (${GRANT_WIRING[grant]})`),
+          .map(
+            (grant) =>
+              `${props.handler} declares the grant '${grant}', but the stack did not wire it (${GRANT_WIRING[grant]})`,
+          ),
     });
   }
 
@@ -125,7 +154,11 @@ export class ServiceFunction extends Construct {
   allowStartingJobs(stateMachine: IStateMachine): void {
     this.wire('start-jobs');
     this.role.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachine.stateMachineArn] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:StartExecution'],
+        resources: [stateMachine.stateMachineArn],
+      }),
     );
     this.function.addEnvironment('JOB_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
   }
@@ -138,7 +171,11 @@ export class ServiceFunction extends Construct {
   allowWritingExports(bucket: IBucket): void {
     this.wire('write-exports');
     this.role.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${EXPORT_PREFIX}*`)] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${EXPORT_PREFIX}*`)],
+      }),
     );
     this.function.addEnvironment('EXPORT_BUCKET', bucket.bucketName);
     Validations.of(this.role).acknowledge({
@@ -155,7 +192,9 @@ export class ServiceFunction extends Construct {
   allowReadingStream(table: ITable): void {
     this.wire('read-stream');
     if (!table.tableStreamArn) throw new Error(`${this.handlerName}: the table has no stream to read`);
-    this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...STREAM_ACTIONS], resources: [table.tableStreamArn] }));
+    this.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: [...STREAM_ACTIONS], resources: [table.tableStreamArn] }),
+    );
   }
 
   /**
@@ -164,13 +203,17 @@ export class ServiceFunction extends Construct {
    */
   allowPublishingEvents(bus: IEventBus): void {
     this.wire('publish-events');
-    this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
+    this.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
+    );
     this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
   }
 
   private wire(grant: ExtraGrant): void {
     if (!(this.declaration.grants ?? []).includes(grant)) {
-      throw new Error(`${this.handlerName} does not declare the grant '${grant}'; declare it in lib/service/handlers.ts first`);
+      throw new Error(
+        `${this.handlerName} does not declare the grant '${grant}'; declare it in lib/service/handlers.ts first`,
+      );
     }
     if (this.wired.has(grant)) throw new Error(`${this.handlerName}: the grant '${grant}' is wired twice`);
     this.wired.add(grant);
@@ -186,7 +229,11 @@ export class ServiceFunction extends Construct {
     );
     if (indexes.length > 0) {
       this.role.addToPolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:Query'],
+          resources: indexes.map((index) => `${table.tableArn}/index/${index}`),
+        }),
       );
     }
     this.function.addEnvironment('TABLE_NAME', table.tableName);
@@ -210,6 +257,7 @@ function nagArnText(scope: Construct, bucket: IBucket): string {
   const producer = Stack.of(bucket);
   if (producer === Stack.of(scope)) return `<${producer.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
   const imported = producer.resolve(producer.exportValue(bucket.bucketArn)) as { 'Fn::ImportValue'?: unknown };
-  if (typeof imported['Fn::ImportValue'] !== 'string') throw new Error(`cannot name the export of ${bucket.node.path}'s ARN`);
+  if (typeof imported['Fn::ImportValue'] !== 'string')
+    throw new Error(`cannot name the export of ${bucket.node.path}'s ARN`);
   return imported['Fn::ImportValue'];
 }

@@ -12,7 +12,9 @@ export function progressLine(job: JobView, orgsPerSecond: number): string {
 
 function countsText(job: JobView): string {
   const shown = Object.entries(job.counts).filter(([name, value]) => value > 0 && name !== 'orgs_seen');
-  return shown.length === 0 ? '' : `; ${shown.map(([name, value]) => `${name.replace(/_/g, ' ')} ${number.format(value)}`).join(', ')}`;
+  return shown.length === 0
+    ? ''
+    : `; ${shown.map(([name, value]) => `${name.replace(/_/g, ' ')} ${number.format(value)}`).join(', ')}`;
 }
 
 /** What a finished job did, for people. */
@@ -22,13 +24,20 @@ export function formatJobSummary(job: JobView): string[] {
     `${job.type} job ${job.job_id} ${job.status}${seconds === undefined ? '' : ` in ${seconds.toFixed(1)} s`}: ${number.format(job.progress.orgs_done)} orgs${countsText(job)}.`,
   ];
   if (job.failure) lines.push(`  ${job.failure}`);
-  for (const error of job.errors) lines.push(`  error${error.org_id ? ` (org ${error.org_id})` : ''}: ${error.message}`);
+  for (const error of job.errors)
+    lines.push(`  error${error.org_id ? ` (org ${error.org_id})` : ''}: ${error.message}`);
   const result = job.result;
   if (result?.type === 'orphan-cleanup') {
     const keys = Object.entries(result.orphans_by_key);
-    lines.push(keys.length === 0 ? '  No orphan rows.' : `  Orphan rows by key: ${keys.map(([key, count]) => `${key} ${number.format(count)}`).join(', ')}.`);
-    if (result.dry_run && keys.length > 0) lines.push('  Dry run: nothing was deleted. Run again with --apply to export and delete them.');
-    if (result.export_location) lines.push(`  Deleted rows were exported to ${result.export_location} (restore with --import).`);
+    lines.push(
+      keys.length === 0
+        ? '  No orphan rows.'
+        : `  Orphan rows by key: ${keys.map(([key, count]) => `${key} ${number.format(count)}`).join(', ')}.`,
+    );
+    if (result.dry_run && keys.length > 0)
+      lines.push('  Dry run: nothing was deleted. Run again with --apply to export and delete them.');
+    if (result.export_location)
+      lines.push(`  Deleted rows were exported to ${result.export_location} (restore with --import).`);
   }
   return lines;
 }
@@ -54,11 +63,16 @@ export function formatReport(report: StaleReport): string[] {
       if (flag.held_back_by) {
         const { value, orgs_count, org_ids } = flag.held_back_by;
         const more = orgs_count > org_ids.length ? ` and ${number.format(orgs_count - org_ids.length)} more` : '';
-        lines.push(`      held back by ${number.format(orgs_count)} org(s) ${value ? 'on' : 'off'}: ${org_ids.join(', ')}${more}`);
+        lines.push(
+          `      held back by ${number.format(orgs_count)} org(s) ${value ? 'on' : 'off'}: ${org_ids.join(', ')}${more}`,
+        );
       }
     }
     const orphans = Object.entries(report.orphans_by_key);
-    lines.push('', `  Orphan rows by key: ${orphans.length === 0 ? 'none' : orphans.map(([key, count]) => `${key} ${number.format(count)}`).join(', ')}`);
+    lines.push(
+      '',
+      `  Orphan rows by key: ${orphans.length === 0 ? 'none' : orphans.map(([key, count]) => `${key} ${number.format(count)}`).join(', ')}`,
+    );
   } else {
     for (const key of report.past_due) {
       const flag = report.flags.find((f) => f.key === key);

@@ -60,9 +60,19 @@ export type FlagsCommand =
   | { kind: 'sync'; connection: Connection; dryRun: boolean; force: boolean }
   | { kind: 'orphans'; connection: Connection; apply: boolean }
   | { kind: 'import'; path: string; table: string; endpoint: string | undefined }
-  | { kind: 'report'; connection: Connection; staleDays: number; strict: boolean; gate: string | undefined; registryOnly: boolean };
+  | {
+      kind: 'report';
+      connection: Connection;
+      staleDays: number;
+      strict: boolean;
+      gate: string | undefined;
+      registryOnly: boolean;
+    };
 
-export type ParsedFlagsArgs = { kind: 'help'; usage: string } | { kind: 'error'; message: string; usage: string } | { kind: 'run'; command: FlagsCommand };
+export type ParsedFlagsArgs =
+  | { kind: 'help'; usage: string }
+  | { kind: 'error'; message: string; usage: string }
+  | { kind: 'run'; command: FlagsCommand };
 
 const staleDaysSchema = z.coerce
   .number({ error: '--stale-days must be a number' })
@@ -71,7 +81,11 @@ const staleDaysSchema = z.coerce
   .max(3650, '--stale-days must be at most 3650');
 
 /** Parses `flags:<name>` arguments. Never throws. */
-export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], env: NodeJS.ProcessEnv): ParsedFlagsArgs {
+export function parseFlagsArgs(
+  name: FlagsCommandName,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ParsedFlagsArgs {
   const usage = `${USAGE[name]}\n\n${CONNECTION_USAGE}`;
   const fail = (message: string): ParsedFlagsArgs => ({ kind: 'error', message, usage });
   let values: Record<string, string | boolean | undefined>;
@@ -84,12 +98,24 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
         json: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
-        ...(name === 'sync' ? { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } } : {}),
+        ...(name === 'sync'
+          ? { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } }
+          : {}),
         ...(name === 'orphans'
-          ? { apply: { type: 'boolean', default: false }, import: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' } }
+          ? {
+              apply: { type: 'boolean', default: false },
+              import: { type: 'string' },
+              table: { type: 'string' },
+              endpoint: { type: 'string' },
+            }
           : {}),
         ...(name === 'report'
-          ? { 'stale-days': { type: 'string' }, strict: { type: 'boolean', default: false }, gate: { type: 'string' }, 'registry-only': { type: 'boolean', default: false } }
+          ? {
+              'stale-days': { type: 'string' },
+              strict: { type: 'boolean', default: false },
+              gate: { type: 'string' },
+              'registry-only': { type: 'boolean', default: false },
+            }
           : {}),
       },
       strict: true,
@@ -102,7 +128,9 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
 
   if (name === 'orphans' && values.import !== undefined) {
     if (values.apply) return fail('--import and --apply do not go together');
-    const endpoint = (values.endpoint as string | undefined) ?? (values.table === undefined ? `http://127.0.0.1:${env.DYNAMODB_PORT || 8000}` : undefined);
+    const endpoint =
+      (values.endpoint as string | undefined) ??
+      (values.table === undefined ? `http://127.0.0.1:${env.DYNAMODB_PORT || 8000}` : undefined);
     if (endpoint !== undefined && !z.url().safeParse(endpoint).success) return fail('--endpoint must be a URL');
     return {
       kind: 'run',
@@ -114,7 +142,8 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
       },
     };
   }
-  if (values.table !== undefined || values.endpoint !== undefined) return fail('--table and --endpoint go with --import');
+  if (values.table !== undefined || values.endpoint !== undefined)
+    return fail('--table and --endpoint go with --import');
 
   const connection = connectionSchema.safeParse({
     url: (values.url as string | undefined) ?? `http://localhost:${env.PORT || 3000}`,
@@ -126,7 +155,15 @@ export function parseFlagsArgs(name: FlagsCommandName, args: readonly string[], 
 
   switch (name) {
     case 'sync':
-      return { kind: 'run', command: { kind: 'sync', connection: connection.data, dryRun: values['dry-run'] === true, force: values.force === true } };
+      return {
+        kind: 'run',
+        command: {
+          kind: 'sync',
+          connection: connection.data,
+          dryRun: values['dry-run'] === true,
+          force: values.force === true,
+        },
+      };
     case 'orphans':
       return { kind: 'run', command: { kind: 'orphans', connection: connection.data, apply: values.apply === true } };
     case 'report': {

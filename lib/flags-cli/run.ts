@@ -35,7 +35,11 @@ export async function runFlagsCommand(command: FlagsCommand, env: NodeJS.Process
     case 'report': {
       const strict = command.strict || gateFails(command.gate, out);
       if (command.registryOnly) {
-        const report = finishReport(emptyReportState(), loadRegistry(), { now: new Date(), staleDays: command.staleDays, includesOrgs: false });
+        const report = finishReport(emptyReportState(), loadRegistry(), {
+          now: new Date(),
+          staleDays: command.staleDays,
+          includesOrgs: false,
+        });
         return finishReportCommand(report, command.connection, strict, out);
       }
       return runJob(command.connection, 'report', { stale_days: command.staleDays }, env, out, (job) => {
@@ -63,7 +67,9 @@ function finishReportCommand(report: StaleReport, connection: Connection, strict
 /** Whether a stage's stale-flag gate (cdk.json) fails on past-due flags. */
 function gateFails(stage: string | undefined, out: Output): boolean {
   if (stage === undefined) return false;
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: { stages?: unknown } };
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: { stages?: unknown };
+  };
   const { staleFlagGate } = stageConfig(stage, cdkJson.context?.stages);
   out.line(`Stale-flag gate of stage ${stage}: ${staleFlagGate} (staleFlagGate in cdk.json)`);
   return staleFlagGate === 'fail';
@@ -100,7 +106,8 @@ async function runJob(
     const running = String(errorOf(started.json).job_id);
     out.line(`A ${type} job is already running (${running}); following it.`);
     job = await getJob(http, token, running);
-  } else throw new Error(`POST /jobs/${type} answered ${started.status}: ${errorOf(started.json).message ?? started.text}`);
+  } else
+    throw new Error(`POST /jobs/${type} answered ${started.status}: ${errorOf(started.json).message ?? started.text}`);
 
   if (!connection.wait) {
     out.line(job.job_id);
@@ -112,7 +119,9 @@ async function runJob(
   while (job.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     job = await getJob(http, token, job.job_id);
-    out.progress(progressLine(job, (job.progress.orgs_done - firstDone) / Math.max((Date.now() - begun) / 1000, 0.001)));
+    out.progress(
+      progressLine(job, (job.progress.orgs_done - firstDone) / Math.max((Date.now() - begun) / 1000, 0.001)),
+    );
   }
   out.progress('');
   if (connection.json && type !== 'report') out.line(JSON.stringify(job, null, 2));
@@ -122,7 +131,10 @@ async function runJob(
 
 async function getJob(http: SmokeHttp, token: string, jobId: string): Promise<JobView> {
   const response = await http.request('GET', `/jobs/${jobId}`, { token });
-  if (response.status !== 200) throw new Error(`GET /jobs/${jobId} answered ${response.status}: ${errorOf(response.json).message ?? response.text}`);
+  if (response.status !== 200)
+    throw new Error(
+      `GET /jobs/${jobId} answered ${response.status}: ${errorOf(response.json).message ?? response.text}`,
+    );
   return response.json as JobView;
 }
 
@@ -133,7 +145,10 @@ function errorOf(body: unknown): { code?: string; message?: string; job_id?: unk
 /** Restores an orphan export (a file or a directory of .jsonl files), never overwriting a row. */
 async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out: Output): Promise<number> {
   const files = (await stat(command.path)).isDirectory()
-    ? (await readdir(command.path)).filter((name) => name.endsWith('.jsonl')).sort().map((name) => path.join(command.path, name))
+    ? (await readdir(command.path))
+        .filter((name) => name.endsWith('.jsonl'))
+        .sort()
+        .map((name) => path.join(command.path, name))
     : [command.path];
   const items: StoredItem[] = [];
   for (const file of files) {
@@ -155,7 +170,9 @@ async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out
   );
   try {
     const { restored, present } = await importExport(new DynamoDbFlagStore(client, command.table), items);
-    out.line(`Imported ${files.length} file(s) into ${command.table}: ${restored} row(s) restored, ${present} already present (left as they are).`);
+    out.line(
+      `Imported ${files.length} file(s) into ${command.table}: ${restored} row(s) restored, ${present} already present (left as they are).`,
+    );
     return 0;
   } finally {
     client.destroy();
@@ -166,10 +183,15 @@ async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out
 function exportedFlagRow(item: unknown, where: string): StoredItem {
   const row = item as Record<string, unknown> | null;
   const ok =
-    typeof row === 'object' && row !== null && !Array.isArray(row) &&
-    typeof row.pk === 'string' && row.pk.startsWith('ORG#') &&
-    typeof row.sk === 'string' && row.sk.startsWith('FLAG#') &&
-    row.pk === `ORG#${String(row.org_id)}` && row.sk === `FLAG#${String(row.key)}`;
+    typeof row === 'object' &&
+    row !== null &&
+    !Array.isArray(row) &&
+    typeof row.pk === 'string' &&
+    row.pk.startsWith('ORG#') &&
+    typeof row.sk === 'string' &&
+    row.sk.startsWith('FLAG#') &&
+    row.pk === `ORG#${String(row.org_id)}` &&
+    row.sk === `FLAG#${String(row.key)}`;
   if (!ok) throw new Error(`${where} is not an exported flag row (pk ORG#<org_id>, sk FLAG#<key>)`);
   return row;
 }

@@ -61,7 +61,11 @@ export interface LocalAdminUi {
  * cannot be used (the app calls the API on the origin it was loaded from, so that 127.0.0.1 and
  * localhost both work under `connect-src 'self'`).
  */
-export async function prepareAdminUi(options: { keys: LocalKeys; apiUrl: string; log?: (line: string) => void }): Promise<LocalAdminUi> {
+export async function prepareAdminUi(options: {
+  keys: LocalKeys;
+  apiUrl: string;
+  log?: (line: string) => void;
+}): Promise<LocalAdminUi> {
   const started = Date.now();
   const dir = await mkdtemp(path.join(tmpdir(), 'off-admin-ui-'));
   let build: UiBuildResult;
@@ -75,12 +79,17 @@ export async function prepareAdminUi(options: { keys: LocalKeys; apiUrl: string;
   const css = build.files.find((file) => file.kind === 'css');
   if (!css) throw new Error('The admin UI build has no style sheet.');
   const stylesheet = `${ADMIN_PATH}${css.path}`;
-  options.log?.(`[admin-ui] built in ${Date.now() - started} ms (JS + CSS ${(build.jsCssGzipBytes / 1024).toFixed(1)} KB gzipped)`);
+  options.log?.(
+    `[admin-ui] built in ${Date.now() - started} ms (JS + CSS ${(build.jsCssGzipBytes / 1024).toFixed(1)} KB gzipped)`,
+  );
 
   function serveFile(res: ServerResponse, method: string, name: string): void {
     const contents = files.get(name);
     if (!contents) {
-      send(res, method, 404, 'Not found.\n', { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_CACHE });
+      send(res, method, 404, 'Not found.\n', {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': NO_CACHE,
+      });
       return;
     }
     send(res, method, 200, contents, {
@@ -105,7 +114,11 @@ export async function prepareAdminUi(options: { keys: LocalKeys; apiUrl: string;
 
       if (pathname === LOCAL_SIGN_IN_PATH) {
         if (method === 'POST') await signIn(req, res, body, options.keys, stylesheet);
-        else if (read) send(res, method, 200, signInPage(stylesheet), { 'content-type': CONTENT_TYPES['.html']!, 'cache-control': 'no-store' });
+        else if (read)
+          send(res, method, 200, signInPage(stylesheet), {
+            'content-type': CONTENT_TYPES['.html']!,
+            'cache-control': 'no-store',
+          });
         else methodNotAllowed(res, 'GET, HEAD, POST');
         return true;
       }
@@ -118,7 +131,10 @@ export async function prepareAdminUi(options: { keys: LocalKeys; apiUrl: string;
           api_url: originOf(req) ?? options.apiUrl,
           auth: { kind: 'local', sign_in_url: LOCAL_SIGN_IN_PATH },
         });
-        send(res, method, 200, JSON.stringify(settings), { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_CACHE });
+        send(res, method, 200, JSON.stringify(settings), {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': NO_CACHE,
+        });
         return true;
       }
       serveFile(res, method, pathname === ADMIN_PATH ? 'index.html' : pathname.slice(ADMIN_PATH.length));
@@ -153,13 +169,20 @@ const signInSchema = z
   .superRefine((value, ctx) => {
     if (value.role !== 'org') return;
     if (!value.org_id) ctx.addIssue({ code: 'custom', path: ['org_id'], message: 'An org token needs an org id.' });
-    else if (!orgIdSchema.safeParse(value.org_id).success) ctx.addIssue({ code: 'custom', path: ['org_id'], message: 'An org id is 1-64 letters, digits, - and _.' });
+    else if (!orgIdSchema.safeParse(value.org_id).success)
+      ctx.addIssue({ code: 'custom', path: ['org_id'], message: 'An org id is 1-64 letters, digits, - and _.' });
   });
 
 type SignInForm = Partial<Record<'role' | 'org_id' | 'name' | 'email', string>>;
 
 /** Mints a token with the local signer and sends the browser to the app with it in the fragment. */
-async function signIn(req: IncomingMessage, res: ServerResponse, body: Buffer, keys: LocalKeys, stylesheet: string): Promise<void> {
+async function signIn(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  keys: LocalKeys,
+  stylesheet: string,
+): Promise<void> {
   const html = { 'content-type': CONTENT_TYPES['.html']!, 'cache-control': 'no-store' };
   const origin = req.headers.origin;
   const expected = originOf(req);
@@ -174,7 +197,13 @@ async function signIn(req: IncomingMessage, res: ServerResponse, body: Buffer, k
   const form = Object.fromEntries(new URLSearchParams(body.toString('utf8'))) as SignInForm;
   const parsed = signInSchema.safeParse(form);
   if (!parsed.success) {
-    send(res, 'POST', 400, signInPage(stylesheet, form, parsed.error.issues.map((issue) => issue.message).join(' ')), html);
+    send(
+      res,
+      'POST',
+      400,
+      signInPage(stylesheet, form, parsed.error.issues.map((issue) => issue.message).join(' ')),
+      html,
+    );
     return;
   }
   const { role, org_id, name, email } = parsed.data;
@@ -247,7 +276,13 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   res.end('Method not allowed.\n');
 }
 
-function send(res: ServerResponse, method: string, status: number, body: string | Buffer, headers: Record<string, string>): void {
+function send(
+  res: ServerResponse,
+  method: string,
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string>,
+): void {
   const contents = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { ...headers, 'content-length': String(contents.byteLength) });
   res.end(method === 'HEAD' ? undefined : contents);

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  errors as joseErrors,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { ORG_CLAIM, SCOPES, type Role } from '../../lambdas/domain/caller.js';
 
 /** Issuer and audience of local tokens; the deployed stack takes its own from stage config. */
@@ -92,7 +101,11 @@ export async function authorize(
   if (!match?.[1]) return { ok: false, status: 401, reason: 'missing bearer token' };
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1], keys.publicKey, { issuer: LOCAL_ISSUER, algorithms: [ALG], clockTolerance: 0 }));
+    ({ payload } = await jwtVerify(match[1], keys.publicKey, {
+      issuer: LOCAL_ISSUER,
+      algorithms: [ALG],
+      clockTolerance: 0,
+    }));
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid token';
     return { ok: false, status: 401, reason };

@@ -10,7 +10,13 @@ import {
   type _Record as SdkStreamRecord,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue as LambdaAttributeValue, Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type {
+  AttributeValue as LambdaAttributeValue,
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+} from 'aws-lambda';
 import { timeoutSecondsOf } from '../service/handlers.js';
 import type { StreamConsumerDeclaration } from '../service/streams.js';
 import { localDynamoDbClientConfig } from './dynamodb-local.js';
@@ -127,7 +133,8 @@ export class LocalChangeStream {
     const dynamodb = new DynamoDBClient(localDynamoDbClientConfig(options.endpoint));
     let streamArn: string | undefined;
     try {
-      streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }))).Table?.LatestStreamArn;
+      streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }))).Table
+        ?.LatestStreamArn;
     } finally {
       dynamodb.destroy();
     }
@@ -135,9 +142,13 @@ export class LocalChangeStream {
     const stored = options.checkpointFile ? await readCheckpoint(options.checkpointFile) : undefined;
     const reader = new LocalChangeStream(options, streamArn, stored);
     if (stored && stored.stream_arn !== streamArn) {
-      options.log?.(`[events] the table's stream is not the one of ${options.checkpointFile} (a new table): reading the new stream from its start`);
+      options.log?.(
+        `[events] the table's stream is not the one of ${options.checkpointFile} (a new table): reading the new stream from its start`,
+      );
     } else if (!stored) {
-      options.log?.('[events] no change-stream checkpoint: publishing every change the stream holds, from its oldest record');
+      options.log?.(
+        '[events] no change-stream checkpoint: publishing every change the stream holds, from its oldest record',
+      );
     }
     reader.loop = reader.run();
     return reader;
@@ -187,11 +198,13 @@ export class LocalChangeStream {
 
   /** One pass over every shard the stream lists. */
   private async pass(): Promise<Pass> {
-    if (!this.shards || Date.now() - this.shards.at > DESCRIBE_INTERVAL_MS) this.shards = { at: Date.now(), list: await this.describeShards() };
+    if (!this.shards || Date.now() - this.shards.at > DESCRIBE_INTERVAL_MS)
+      this.shards = { at: Date.now(), list: await this.describeShards() };
     const shards = this.shards.list;
     const listed = new Set(shards.map((shard) => shard.ShardId ?? ''));
     const shardStates = Object.fromEntries(Object.entries(this.checkpoint.shards).filter(([id]) => listed.has(id)));
-    if (Object.keys(shardStates).length !== Object.keys(this.checkpoint.shards).length) this.checkpoint = { ...this.checkpoint, shards: shardStates };
+    if (Object.keys(shardStates).length !== Object.keys(this.checkpoint.shards).length)
+      this.checkpoint = { ...this.checkpoint, shards: shardStates };
 
     const result = { progressed: false, pending: false };
     for (const shard of shards) {
@@ -241,7 +254,12 @@ export class LocalChangeStream {
   private async newIterator(shardId: string): Promise<string> {
     const after = this.checkpoint.shards[shardId]?.sequence_number;
     const request = after
-      ? { StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: after }
+      ? {
+          StreamArn: this.streamArn,
+          ShardId: shardId,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const,
+          SequenceNumber: after,
+        }
       : { StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: this.options.consumer.startingPosition };
     try {
       const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand(request));
@@ -249,8 +267,12 @@ export class LocalChangeStream {
       return ShardIterator;
     } catch (error) {
       if ((error as Error).name !== 'TrimmedDataAccessException' || !after) throw error;
-      this.options.log?.(`[events] change stream: records of shard ${shardId} after ${after} were trimmed before they were handed over; going on from the oldest one left`);
-      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      this.options.log?.(
+        `[events] change stream: records of shard ${shardId} after ${after} were trimmed before they were handed over; going on from the oldest one left`,
+      );
+      const { ShardIterator } = await this.streams.send(
+        new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       if (!ShardIterator) throw new Error(`no iterator for shard ${shardId}`, { cause: error });
       return ShardIterator;
     }
@@ -275,7 +297,8 @@ export class LocalChangeStream {
   /** Invokes the handler with the records at `batch`; on success the position moves to the record at `last`. */
   private async deliver(shardId: string, records: DynamoDBRecord[], batch: number[], last: number): Promise<void> {
     const sequenceOf = (index: number) => records[index]?.dynamodb?.SequenceNumber;
-    const failedAt = batch.length === 0 ? undefined : await this.invoke(batch.map((index) => records[index] as DynamoDBRecord));
+    const failedAt =
+      batch.length === 0 ? undefined : await this.invoke(batch.map((index) => records[index] as DynamoDBRecord));
     if (failedAt === undefined) {
       await this.save(shardId, { sequence_number: sequenceOf(last) });
       this.attempts.delete(shardId);
@@ -302,12 +325,17 @@ export class LocalChangeStream {
       await mkdir(path.dirname(this.options.failureFile), { recursive: true });
       await appendFile(this.options.failureFile, `${JSON.stringify(failure)}\n`);
       await this.save(shardId, { sequence_number: failedSequence });
-      this.options.log?.(`[events] stream record ${failedSequence} failed ${attempts} times and was skipped: ${failedAt.error} (${this.options.failureFile})`);
+      this.options.log?.(
+        `[events] stream record ${failedSequence} failed ${attempts} times and was skipped: ${failedAt.error} (${this.options.failureFile})`,
+      );
       this.attempts.delete(shardId);
       this.retryAt.delete(shardId);
     } else {
       this.attempts.set(shardId, { sequence: failedSequence, count: attempts });
-      this.retryAt.set(shardId, Date.now() + Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseDelayMs ?? 200) * 2 ** (attempts - 1)));
+      this.retryAt.set(
+        shardId,
+        Date.now() + Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseDelayMs ?? 200) * 2 ** (attempts - 1)),
+      );
     }
     throw new RetryLater(attempts <= consumer.retryAttempts);
   }
@@ -323,7 +351,9 @@ export class LocalChangeStream {
     }
     const failures = response?.batchItemFailures ?? [];
     if (failures.length === 0) return undefined;
-    const positions = failures.map((failure) => batch.findIndex((record) => record.dynamodb?.SequenceNumber === failure.itemIdentifier));
+    const positions = failures.map((failure) =>
+      batch.findIndex((record) => record.dynamodb?.SequenceNumber === failure.itemIdentifier),
+    );
     // As Lambda does, an identifier that is not in the batch fails the whole batch.
     const index = positions.some((position) => position < 0) ? 0 : Math.min(...positions);
     return { index, error: `${this.options.consumer.target} reported the record failed (its log says why)` };
@@ -333,7 +363,9 @@ export class LocalChangeStream {
     const shards: Shard[] = [];
     let start: string | undefined;
     do {
-      const { StreamDescription: description } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }));
+      const { StreamDescription: description } = await this.streams.send(
+        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+      );
       shards.push(...(description?.Shards ?? []));
       start = description?.LastEvaluatedShardId;
     } while (start);
@@ -343,7 +375,11 @@ export class LocalChangeStream {
   /** Records a shard's new position and writes the checkpoint atomically. */
   private async save(shardId: string, position: { sequence_number?: string; finished?: true }): Promise<void> {
     if (!position.finished && position.sequence_number === undefined) return;
-    this.checkpoint = { ...this.checkpoint, shards: { ...this.checkpoint.shards, [shardId]: position }, updated_at: new Date().toISOString() };
+    this.checkpoint = {
+      ...this.checkpoint,
+      shards: { ...this.checkpoint.shards, [shardId]: position },
+      updated_at: new Date().toISOString(),
+    };
     const file = this.options.checkpointFile;
     if (!file) return;
     await mkdir(path.dirname(file), { recursive: true });
@@ -396,7 +432,9 @@ async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
 export function toLambdaRecord(record: SdkStreamRecord, streamArn: string): DynamoDBRecord {
   const data = record.dynamodb ?? {};
   const image = (value: Record<string, AttributeValue> | undefined) =>
-    value === undefined ? undefined : Object.fromEntries(Object.entries(value).map(([name, attribute]) => [name, toJsonAttribute(attribute)]));
+    value === undefined
+      ? undefined
+      : Object.fromEntries(Object.entries(value).map(([name, attribute]) => [name, toJsonAttribute(attribute)]));
   return {
     eventID: record.eventID,
     eventName: record.eventName,
@@ -405,7 +443,9 @@ export function toLambdaRecord(record: SdkStreamRecord, streamArn: string): Dyna
     awsRegion: record.awsRegion,
     eventSourceARN: streamArn,
     dynamodb: {
-      ...(data.ApproximateCreationDateTime ? { ApproximateCreationDateTime: data.ApproximateCreationDateTime.getTime() / 1000 } : {}),
+      ...(data.ApproximateCreationDateTime
+        ? { ApproximateCreationDateTime: data.ApproximateCreationDateTime.getTime() / 1000 }
+        : {}),
       Keys: image(data.Keys),
       ...(data.NewImage ? { NewImage: image(data.NewImage) } : {}),
       ...(data.OldImage ? { OldImage: image(data.OldImage) } : {}),
@@ -421,7 +461,8 @@ export function toLambdaRecord(record: SdkStreamRecord, streamArn: string): Dyna
 function toJsonAttribute(value: AttributeValue): LambdaAttributeValue {
   if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
   if (value.BS !== undefined) return { BS: value.BS.map((item) => Buffer.from(item).toString('base64')) };
-  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([name, item]) => [name, toJsonAttribute(item)])) };
+  if (value.M !== undefined)
+    return { M: Object.fromEntries(Object.entries(value.M).map(([name, item]) => [name, toJsonAttribute(item)])) };
   if (value.L !== undefined) return { L: value.L.map(toJsonAttribute) };
   return value as LambdaAttributeValue;
 }

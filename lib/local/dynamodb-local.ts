@@ -63,7 +63,9 @@ function isInstalled(dir: string): boolean {
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const stderr = (error as { stderr?: unknown }).stderr;
-    return typeof stderr === 'string' && stderr.trim() !== '' ? `${error.message.trim()}\n${stderr.trim()}` : error.message;
+    return typeof stderr === 'string' && stderr.trim() !== ''
+      ? `${error.message.trim()}\n${stderr.trim()}`
+      : error.message;
   }
   return String(error);
 }
@@ -304,7 +306,9 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     try {
       await client.send(new CreateTableCommand(createTableInput(tableName)));
     } catch (error) {
-      if (!(error instanceof ResourceInUseException || (error as Error | undefined)?.name === 'ResourceInUseException')) {
+      if (!(
+        error instanceof ResourceInUseException || (error as Error | undefined)?.name === 'ResourceInUseException'
+      )) {
         throw error;
       }
     }

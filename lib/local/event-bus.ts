@@ -67,7 +67,12 @@ export class LocalEventBus {
     const results: PutEventsResultEntry[] = parsed.entries.map((entry) => {
       const problem = entryError(entry);
       if (problem) return problem;
-      const event = toEventBridgeEvent(entry, { id: randomUUID(), account: '000000000000', region: process.env.AWS_REGION ?? 'local', now });
+      const event = toEventBridgeEvent(entry, {
+        id: randomUUID(),
+        account: '000000000000',
+        region: process.env.AWS_REGION ?? 'local',
+        now,
+      });
       this.options.eventLog?.record(event);
       this.route(event);
       return { EventId: event.id };
@@ -111,14 +116,17 @@ export class LocalEventBus {
       failed_at: new Date().toISOString(),
     };
     this.deadLetters.push(letter);
-    if (this.deadLetters.length > DEAD_LETTERS_KEPT) this.deadLetters.splice(0, this.deadLetters.length - DEAD_LETTERS_KEPT);
+    if (this.deadLetters.length > DEAD_LETTERS_KEPT)
+      this.deadLetters.splice(0, this.deadLetters.length - DEAD_LETTERS_KEPT);
     const summary = `[events] ${event['detail-type']} ${event.id} dead-lettered after ${attempts} attempts: ${lastError}`;
     try {
       await mkdir(path.dirname(this.options.deadLetterFile), { recursive: true });
       await appendFile(this.options.deadLetterFile, `${JSON.stringify(letter)}\n`);
       this.options.log?.(`${summary} (${this.options.deadLetterFile})`);
     } catch (error) {
-      this.options.log?.(`${summary}; it could not be written to ${this.options.deadLetterFile}: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.log?.(
+        `${summary}; it could not be written to ${this.options.deadLetterFile}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }

@@ -27,7 +27,9 @@ export class EventLog {
 }
 
 /** One line for a person: `FeatureFlagChanged acme/chat on (was off; v…, by …, change …)`, or the type, source and id of any other event. */
-export function describeEvent(event: Pick<EventBridgeEvent, 'detail-type' | 'source' | 'id' | 'detail' | 'time'>): string {
+export function describeEvent(
+  event: Pick<EventBridgeEvent, 'detail-type' | 'source' | 'id' | 'detail' | 'time'>,
+): string {
   const detail = event.detail ?? {};
   if (event['detail-type'] === FEATURE_FLAG_CHANGED) {
     const state = (value: unknown) => (value === true ? 'on' : value === false ? 'off' : '?');
@@ -45,7 +47,8 @@ export function describeEvent(event: Pick<EventBridgeEvent, 'detail-type' | 'sou
 export function formatEventLine(line: string): string {
   try {
     const event = JSON.parse(line) as EventBridgeEvent;
-    if (typeof event === 'object' && event !== null && typeof event['detail-type'] === 'string') return describeEvent(event);
+    if (typeof event === 'object' && event !== null && typeof event['detail-type'] === 'string')
+      return describeEvent(event);
   } catch {
     // shown raw below
   }

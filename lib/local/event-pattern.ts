@@ -6,8 +6,7 @@ export type NumericOperator = '=' | '>' | '>=' | '<' | '<=';
  * or a lower bound followed by an upper bound such as `['>', 0, '<=', 5]`.
  */
 export type NumericCondition =
-  | readonly [NumericOperator, number]
-  | readonly [NumericOperator, number, NumericOperator, number];
+  readonly [NumericOperator, number] | readonly [NumericOperator, number, NumericOperator, number];
 
 /** A string operand, optionally compared case-insensitively. */
 export type StringOperand = string | { readonly 'equals-ignore-case': string };
@@ -80,10 +79,18 @@ function lower(value: string): string {
   return value.toLowerCase();
 }
 
-function matchesStringOperand(value: Scalar, operand: unknown, test: (haystack: string, needle: string) => boolean): boolean {
+function matchesStringOperand(
+  value: Scalar,
+  operand: unknown,
+  test: (haystack: string, needle: string) => boolean,
+): boolean {
   if (typeof value !== 'string') return false;
   if (typeof operand === 'string') return test(value, operand);
-  if (isPlainObject(operand) && typeof operand['equals-ignore-case'] === 'string' && Object.keys(operand).length === 1) {
+  if (
+    isPlainObject(operand) &&
+    typeof operand['equals-ignore-case'] === 'string' &&
+    Object.keys(operand).length === 1
+  ) {
     return test(lower(value), lower(operand['equals-ignore-case']));
   }
   return false;
@@ -241,7 +248,9 @@ function validateNumeric(condition: unknown, where: string): string[] {
   if (problems.length > 0 || condition.length === 2) return problems;
   const [lowOp, low, highOp, high] = condition as [unknown, number, unknown, number];
   if (!LOWER_BOUNDS.has(lowOp) || !UPPER_BOUNDS.has(highOp)) {
-    return [`${where}: a two-part numeric range must be a lower bound (">" or ">=") followed by an upper bound ("<" or "<=")`];
+    return [
+      `${where}: a two-part numeric range must be a lower bound (">" or ">=") followed by an upper bound ("<" or "<=")`,
+    ];
   }
   if (low >= high) return [`${where}: numeric range lower bound ${low} must be below upper bound ${high}`];
   return [];
@@ -268,7 +277,9 @@ function validateAnythingBut(operand: unknown, where: string): string[] {
       const ok =
         typeof inner === 'string' ||
         (Array.isArray(inner) && inner.length > 0 && inner.every((item) => typeof item === 'string'));
-      return ok ? [] : [`${where}: "anything-but" "equals-ignore-case" must be a string or a non-empty list of strings`];
+      return ok
+        ? []
+        : [`${where}: "anything-but" "equals-ignore-case" must be a string or a non-empty list of strings`];
     }
   }
   return [

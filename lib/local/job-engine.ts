@@ -39,7 +39,11 @@ export class LocalJobEngine {
   startExecution(body: unknown): StartExecutionResult {
     const request = body as { stateMachineArn?: unknown; name?: unknown; input?: unknown } | null;
     if (request?.stateMachineArn !== this.options.stateMachineArn) {
-      return { ok: false, code: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${String(request?.stateMachineArn)}'` };
+      return {
+        ok: false,
+        code: 'StateMachineDoesNotExist',
+        message: `State Machine Does Not Exist: '${String(request?.stateMachineArn)}'`,
+      };
     }
     if (typeof request.name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(request.name)) {
       return { ok: false, code: 'InvalidName', message: `Invalid Name: '${String(request.name)}'` };
@@ -50,9 +54,11 @@ export class LocalJobEngine {
     } catch {
       return { ok: false, code: 'InvalidExecutionInput', message: 'The input is not JSON.' };
     }
-    if (typeof jobId !== 'string') return { ok: false, code: 'InvalidExecutionInput', message: 'The input has no job_id.' };
+    if (typeof jobId !== 'string')
+      return { ok: false, code: 'InvalidExecutionInput', message: 'The input has no job_id.' };
     const executionArn = `${this.options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${request.name}`;
-    if (this.runs.has(executionArn)) return { ok: false, code: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` };
+    if (this.runs.has(executionArn))
+      return { ok: false, code: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` };
     if (this.stopping) return { ok: false, code: 'ServiceUnavailable', message: 'The local job engine is stopping.' };
     const run = this.run(jobId, request.name).finally(() => this.runs.delete(executionArn));
     this.runs.set(executionArn, run);
@@ -91,8 +97,13 @@ export class LocalJobEngine {
         if (step.done) return;
       }
     } catch (error) {
-      const failure = { Error: error instanceof Error ? error.name : 'Error', Cause: error instanceof Error ? error.message : String(error) };
-      log(`[jobs] ${jobId} (${name}): a step failed after ${this.options.machine.retry.maxAttempts} retries: ${failure.Cause}`);
+      const failure = {
+        Error: error instanceof Error ? error.name : 'Error',
+        Cause: error instanceof Error ? error.message : String(error),
+      };
+      log(
+        `[jobs] ${jobId} (${name}): a step failed after ${this.options.machine.retry.maxAttempts} retries: ${failure.Cause}`,
+      );
       await this.step({ action: 'fail', job_id: jobId, error: failure }).catch((cause: unknown) =>
         log(`[jobs] ${jobId}: could not record the failure: ${cause instanceof Error ? cause.message : String(cause)}`),
       );
@@ -113,7 +124,10 @@ export class LocalJobEngine {
   }
 
   private invoke(task: JobTask): Promise<JobStepOutput> {
-    return this.options.worker(task, lambdaContext(this.options.machine.worker, this.options.machine.stepTimeoutSeconds * 1000));
+    return this.options.worker(
+      task,
+      lambdaContext(this.options.machine.worker, this.options.machine.stepTimeoutSeconds * 1000),
+    );
   }
 }
 

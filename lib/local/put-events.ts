@@ -121,7 +121,8 @@ export function parsePutEventsRequest(body: unknown): ParsePutEventsResult {
     return {
       ok: false,
       code: 'ValidationException',
-      message: "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+      message:
+        "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
     };
   }
   if (Array.isArray(body.Entries)) {
@@ -141,7 +142,11 @@ export function parsePutEventsRequest(body: unknown): ParsePutEventsResult {
   const { Entries: entries, EndpointId: endpointId } = parsed.data;
   const totalSize = entries.reduce((sum, entry) => sum + entrySizeBytes(entry), 0);
   if (totalSize > MAX_PUT_EVENTS_SIZE_BYTES) {
-    return { ok: false, code: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' };
+    return {
+      ok: false,
+      code: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    };
   }
   return endpointId === undefined ? { ok: true, entries } : { ok: true, entries, endpointId };
 }

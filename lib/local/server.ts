@@ -45,7 +45,9 @@ const START_EXECUTION_TARGET = 'AWSStepFunctions.StartExecution';
  * authorizer, invoking the real handlers with payload 2.0 events; `POST /` with
  * `X-Amz-Target: AWSEvents.PutEvents` to the local bus; the JWKS at `/.well-known/jwks.json`.
  */
-export async function startLocalServer(options: LocalServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startLocalServer(
+  options: LocalServerOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const routes = compileRoutes(options.routes);
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -59,11 +61,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    res.on('finish', () => options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
+    res.on('finish', () =>
+      options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`),
+    );
     const body = await readBody(req);
     if (body === 'too-large' || body === 'far-too-large') {
       const headers: Record<string, string> = body === 'far-too-large' ? { connection: 'close' } : {};
-      send(res, 413, gatewayError('Request Entity Too Large', 'payload_too_large', 'The request is larger than 10 MB.'), headers);
+      send(
+        res,
+        413,
+        gatewayError('Request Entity Too Large', 'payload_too_large', 'The request is larger than 10 MB.'),
+        headers,
+      );
       return;
     }
 
@@ -120,15 +129,29 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
       matched.pathParameters,
       jwt,
     );
-    const result = await handler(event, lambdaContext(matched.route.handler, timeoutSecondsOf(matched.route.handler) * 1000));
-    if (!result || typeof result.statusCode !== 'number') throw new Error(`${matched.route.handler} returned no response`);
+    const result = await handler(
+      event,
+      lambdaContext(matched.route.handler, timeoutSecondsOf(matched.route.handler) * 1000),
+    );
+    if (!result || typeof result.statusCode !== 'number')
+      throw new Error(`${matched.route.handler} returned no response`);
     res.writeHead(result.statusCode, result.headers as Record<string, string>);
-    res.end(result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
+    res.end(
+      result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'),
+    );
   }
 
   function putEvents(res: ServerResponse, target: string | string[], body: Buffer): void {
     if (target !== PUT_EVENTS_TARGET) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `The local endpoint implements only ${PUT_EVENTS_TARGET} and ${START_EXECUTION_TARGET}.` }, { 'content-type': 'application/x-amz-json-1.1' });
+      send(
+        res,
+        400,
+        {
+          __type: 'UnknownOperationException',
+          message: `The local endpoint implements only ${PUT_EVENTS_TARGET} and ${START_EXECUTION_TARGET}.`,
+        },
+        { 'content-type': 'application/x-amz-json-1.1' },
+      );
       return;
     }
     awsJson(res, '1.1', body, (request) => options.bus.putEvents(request));
@@ -139,7 +162,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<{ s
   }
 
   /** An AWS JSON protocol call: the body parsed, the operation run, its result or error sent. */
-  function awsJson<R>(res: ServerResponse, version: '1.0' | '1.1', body: Buffer, operation: (request: unknown) => { ok: true; response: R } | { ok: false; code: string; message: string }): void {
+  function awsJson<R>(
+    res: ServerResponse,
+    version: '1.0' | '1.1',
+    body: Buffer,
+    operation: (request: unknown) => { ok: true; response: R } | { ok: false; code: string; message: string },
+  ): void {
     const headers = { 'content-type': `application/x-amz-json-${version}` };
     let parsed: unknown;
     try {

@@ -24,7 +24,6 @@ import { startLocalServer, type HttpTarget } from './server.js';
 import { PROJECT_ROOT } from '../project.js';
 import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../service/jobs.js';
 
-
 /** The bus name the local publisher sends to; the local bus routes every bus name alike. */
 const LOCAL_EVENT_BUS_NAME = 'org-feature-flags-local';
 
@@ -45,7 +44,12 @@ const settingsSchema = z.object({
   CORS_ALLOW_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.union([z.url(), z.literal('*')]))),
 });
 
@@ -67,7 +71,9 @@ export interface LocalStackSettings {
 export function localSettings(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): LocalStackSettings {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const s = parsed.data;
   return {
@@ -107,16 +113,21 @@ export interface LocalStack {
  * Starts the whole service on this machine: DynamoDB Local with the declared table, then the
  * real handlers behind the local API Gateway, JWT authorizer and EventBridge endpoint.
  */
-export async function startLocalStack(settings: LocalStackSettings, log: (line: string) => void = () => undefined): Promise<LocalStack> {
+export async function startLocalStack(
+  settings: LocalStackSettings,
+  log: (line: string) => void = () => undefined,
+): Promise<LocalStack> {
   await ensureDynamoDbLocal();
   const dbPath = path.join(settings.dataDir, 'dynamodb');
   const release = settings.inMemory ? async () => undefined : await claimDataDir(settings.dataDir, dbPath, log);
-  const dynamo = await startDynamoDbLocal(settings.inMemory ? { port: settings.dynamoDbPort, inMemory: true } : { port: settings.dynamoDbPort, dataDir: dbPath }).catch(
-    async (error: unknown) => {
-      await release();
-      throw error;
-    },
-  );
+  const dynamo = await startDynamoDbLocal(
+    settings.inMemory
+      ? { port: settings.dynamoDbPort, inMemory: true }
+      : { port: settings.dynamoDbPort, dataDir: dbPath },
+  ).catch(async (error: unknown) => {
+    await release();
+    throw error;
+  });
   try {
     await ensureTable(dynamo.endpoint, settings.tableName);
     const port = settings.port || (await freePort());
@@ -214,8 +225,14 @@ async function startupJobs(log: (line: string) => void): Promise<void> {
   try {
     const { restarted, abandoned } = await recoverInterruptedJobs(deps, { now: new Date() });
     for (const job of restarted) log(`[jobs] ${job.id}: interrupted by the last stop; continuing from its checkpoint`);
-    for (const job of abandoned) log(`[jobs] ${job.id}: interrupted, and the registry has changed since; marked failed`);
-    const job = await startJob(deps, 'sync', { dry_run: false, force: false }, { actor: 'local-stack', now: new Date() });
+    for (const job of abandoned)
+      log(`[jobs] ${job.id}: interrupted, and the registry has changed since; marked failed`);
+    const job = await startJob(
+      deps,
+      'sync',
+      { dry_run: false, force: false },
+      { actor: 'local-stack', now: new Date() },
+    );
     log(`[jobs] ${job.id}: sync started, giving every org a row for each registry flag`);
   } catch (error) {
     if (error instanceof ConflictError && error.code === 'job_running') return;
@@ -226,6 +243,11 @@ async function startupJobs(log: (line: string) => void): Promise<void> {
 /** Imports every declared handler, as Lambda would load each function's entry. */
 async function loadHandlers(): Promise<Record<HandlerName, unknown>> {
   const names = Object.keys(HANDLERS) as HandlerName[];
-  const modules = await Promise.all(names.map((name) => import(pathToFileURL(handlerEntryPath(name)).href) as Promise<{ handler: unknown }>));
-  return Object.fromEntries(names.map((name, index) => [name, modules[index]?.handler])) as Record<HandlerName, unknown>;
+  const modules = await Promise.all(
+    names.map((name) => import(pathToFileURL(handlerEntryPath(name)).href) as Promise<{ handler: unknown }>),
+  );
+  return Object.fromEntries(names.map((name, index) => [name, modules[index]?.handler])) as Record<
+    HandlerName,
+    unknown
+  >;
 }

@@ -42,16 +42,24 @@ export async function enginesOn(dbPath: string): Promise<EngineProcess[]> {
  * that is still running: that is an error, not something to stop. Returns the release of the
  * claim, for a clean stop.
  */
-export async function claimDataDir(dataDir: string, dbPath: string, log: (line: string) => void = () => undefined): Promise<() => Promise<void>> {
+export async function claimDataDir(
+  dataDir: string,
+  dbPath: string,
+  log: (line: string) => void = () => undefined,
+): Promise<() => Promise<void>> {
   const ownerFile = path.join(dataDir, OWNER_FILE);
   const owner = Number.parseInt(await readFile(ownerFile, 'utf8').catch(() => ''), 10);
   const engines = await enginesOn(dbPath);
   const running = engines.find((engine) => engine.ppid === owner && owner !== process.pid);
   if (running) {
-    throw new Error(`${dataDir} is used by the local stack running as process ${owner}; stop it first, or give this one another DATA_DIR`);
+    throw new Error(
+      `${dataDir} is used by the local stack running as process ${owner}; stop it first, or give this one another DATA_DIR`,
+    );
   }
   for (const engine of engines) {
-    log(`[dynamodb] DynamoDB Local (process ${engine.pid}) is still running on ${dbPath}, left by a local stack that did not stop; stopping it`);
+    log(
+      `[dynamodb] DynamoDB Local (process ${engine.pid}) is still running on ${dbPath}, left by a local stack that did not stop; stopping it`,
+    );
     await stopEngine(engine.pid, dbPath, log);
   }
   await mkdir(dataDir, { recursive: true });
@@ -76,7 +84,9 @@ async function stopEngine(pid: number, dbPath: string, log: (line: string) => vo
   const deadline = Date.now() + STOP_GRACE_MS;
   while ((await alive()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   if (!(await alive())) return;
-  log(`[dynamodb] DynamoDB Local (process ${pid}) did not stop within ${STOP_GRACE_MS / 1000} s; killing it (its last writes may be lost)`);
+  log(
+    `[dynamodb] DynamoDB Local (process ${pid}) did not stop within ${STOP_GRACE_MS / 1000} s; killing it (its last writes may be lost)`,
+  );
   signal('SIGKILL');
   const killDeadline = Date.now() + STOP_GRACE_MS;
   while ((await alive()) && Date.now() < killDeadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));

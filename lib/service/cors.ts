@@ -16,7 +16,11 @@ export const CORS = {
  * allowed (`*` allows any); for a preflight, what may be sent and for how long; otherwise what the
  * page may read.
  */
-export function corsHeaders(origin: string | undefined, allowOrigins: readonly string[], preflight: boolean): Record<string, string> {
+export function corsHeaders(
+  origin: string | undefined,
+  allowOrigins: readonly string[],
+  preflight: boolean,
+): Record<string, string> {
   if (origin === undefined || !(allowOrigins.includes('*') || allowOrigins.includes(origin))) return {};
   const allow = { 'access-control-allow-origin': allowOrigins.includes('*') ? '*' : origin, vary: 'origin' };
   if (!preflight) return { ...allow, 'access-control-expose-headers': CORS.exposeHeaders.join(',') };

@@ -24,23 +24,84 @@ export interface HandlerDeclaration {
 export const HANDLERS = {
   health: { entry: 'lambdas/handlers/health.ts', tableAccess: 'none', description: 'Readiness check' },
   'list-flags': { entry: 'lambdas/handlers/list-flags.ts', tableAccess: 'none', description: 'The flag registry' },
-  'get-org-flags': { entry: 'lambdas/handlers/get-org-flags.ts', tableAccess: 'read', description: "One org's merged flags" },
+  'get-org-flags': {
+    entry: 'lambdas/handlers/get-org-flags.ts',
+    tableAccess: 'read',
+    description: "One org's merged flags",
+  },
   openapi: { entry: 'lambdas/handlers/openapi.ts', tableAccess: 'none', description: "The API's OpenAPI document" },
-  'ofrep-evaluate-flag': { entry: 'lambdas/handlers/ofrep-evaluate-flag.ts', tableAccess: 'read', description: 'OpenFeature: one flag for one org' },
-  'ofrep-evaluate-flags': { entry: 'lambdas/handlers/ofrep-evaluate-flags.ts', tableAccess: 'read', description: "OpenFeature: an org's flags, with its ETag" },
-  'list-orgs': { entry: 'lambdas/handlers/list-orgs.ts', tableAccess: 'read', tableIndexes: ['orgs'], description: 'Orgs by id prefix' },
-  'list-flag-orgs': { entry: 'lambdas/handlers/list-flag-orgs.ts', tableAccess: 'read', tableIndexes: ['by-flag', 'orgs'], description: "Every org's state of one flag" },
-  'get-org-flag': { entry: 'lambdas/handlers/get-org-flag.ts', tableAccess: 'read', description: 'One flag of one org' },
-  'get-org-history': { entry: 'lambdas/handlers/get-org-history.ts', tableAccess: 'read', description: "One org's change history" },
-  'get-flag-history': { entry: 'lambdas/handlers/get-flag-history.ts', tableAccess: 'read', tableIndexes: ['by-flag'], description: "One flag's change history across orgs" },
-  'bulk-set-flag': { entry: 'lambdas/handlers/bulk-set-flag.ts', tableAccess: 'read-write', description: 'Set one flag for many orgs' },
-  'set-org-flag': { entry: 'lambdas/handlers/set-org-flag.ts', tableAccess: 'read-write', description: 'Set one flag of one org' },
-  'provision-org': { entry: 'lambdas/handlers/provision-org.ts', tableAccess: 'read-write', description: 'Backfill an existing org' },
-  'org-created': { entry: 'lambdas/handlers/org-created.ts', tableAccess: 'read-write', description: 'Provision orgs on OrgCreated' },
-  'start-job': { entry: 'lambdas/handlers/start-job.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Start a job over all orgs' },
+  'ofrep-evaluate-flag': {
+    entry: 'lambdas/handlers/ofrep-evaluate-flag.ts',
+    tableAccess: 'read',
+    description: 'OpenFeature: one flag for one org',
+  },
+  'ofrep-evaluate-flags': {
+    entry: 'lambdas/handlers/ofrep-evaluate-flags.ts',
+    tableAccess: 'read',
+    description: "OpenFeature: an org's flags, with its ETag",
+  },
+  'list-orgs': {
+    entry: 'lambdas/handlers/list-orgs.ts',
+    tableAccess: 'read',
+    tableIndexes: ['orgs'],
+    description: 'Orgs by id prefix',
+  },
+  'list-flag-orgs': {
+    entry: 'lambdas/handlers/list-flag-orgs.ts',
+    tableAccess: 'read',
+    tableIndexes: ['by-flag', 'orgs'],
+    description: "Every org's state of one flag",
+  },
+  'get-org-flag': {
+    entry: 'lambdas/handlers/get-org-flag.ts',
+    tableAccess: 'read',
+    description: 'One flag of one org',
+  },
+  'get-org-history': {
+    entry: 'lambdas/handlers/get-org-history.ts',
+    tableAccess: 'read',
+    description: "One org's change history",
+  },
+  'get-flag-history': {
+    entry: 'lambdas/handlers/get-flag-history.ts',
+    tableAccess: 'read',
+    tableIndexes: ['by-flag'],
+    description: "One flag's change history across orgs",
+  },
+  'bulk-set-flag': {
+    entry: 'lambdas/handlers/bulk-set-flag.ts',
+    tableAccess: 'read-write',
+    description: 'Set one flag for many orgs',
+  },
+  'set-org-flag': {
+    entry: 'lambdas/handlers/set-org-flag.ts',
+    tableAccess: 'read-write',
+    description: 'Set one flag of one org',
+  },
+  'provision-org': {
+    entry: 'lambdas/handlers/provision-org.ts',
+    tableAccess: 'read-write',
+    description: 'Backfill an existing org',
+  },
+  'org-created': {
+    entry: 'lambdas/handlers/org-created.ts',
+    tableAccess: 'read-write',
+    description: 'Provision orgs on OrgCreated',
+  },
+  'start-job': {
+    entry: 'lambdas/handlers/start-job.ts',
+    tableAccess: 'read-write',
+    grants: ['start-jobs'],
+    description: 'Start a job over all orgs',
+  },
   'list-jobs': { entry: 'lambdas/handlers/list-jobs.ts', tableAccess: 'read', description: 'List jobs' },
   'get-job': { entry: 'lambdas/handlers/get-job.ts', tableAccess: 'read', description: 'One job with its progress' },
-  'resume-job': { entry: 'lambdas/handlers/resume-job.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Resume a failed job' },
+  'resume-job': {
+    entry: 'lambdas/handlers/resume-job.ts',
+    tableAccess: 'read-write',
+    grants: ['start-jobs'],
+    description: 'Resume a failed job',
+  },
   'job-worker': {
     entry: 'lambdas/handlers/job-worker.ts',
     tableAccess: 'read-write-delete',
@@ -49,7 +110,12 @@ export const HANDLERS = {
     timeoutSeconds: 300,
     description: 'One page of a job over all orgs',
   },
-  'deploy-sync': { entry: 'lambdas/handlers/deploy-sync.ts', tableAccess: 'read-write', grants: ['start-jobs'], description: 'Start a sync after each deploy' },
+  'deploy-sync': {
+    entry: 'lambdas/handlers/deploy-sync.ts',
+    tableAccess: 'read-write',
+    grants: ['start-jobs'],
+    description: 'Start a sync after each deploy',
+  },
   'publish-changes': {
     entry: 'lambdas/handlers/publish-changes.ts',
     tableAccess: 'none',
@@ -69,7 +135,6 @@ export function timeoutSecondsOf(name: HandlerName): number {
   const declaration: HandlerDeclaration = HANDLERS[name];
   return declaration.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
 }
-
 
 /**
  * Absolute path of a handler's entry file. The CDK stack and the local stack take every function

@@ -2,7 +2,13 @@ import * as z from 'zod/mini';
 import { SCOPES } from '../../lambdas/domain/caller.js';
 import * as responses from '../../lambdas/domain/responses.js';
 import { jobOptionsSchemas, jobTypePathSchema } from '../../lambdas/domain/job-schemas.js';
-import { byFlagQuerySchema, flagHistoryQuerySchema, listJobsQuerySchema, listOrgsQuerySchema, orgHistoryQuerySchema } from '../../lambdas/domain/query-schemas.js';
+import {
+  byFlagQuerySchema,
+  flagHistoryQuerySchema,
+  listJobsQuerySchema,
+  listOrgsQuerySchema,
+  orgHistoryQuerySchema,
+} from '../../lambdas/domain/query-schemas.js';
 import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../../lambdas/domain/schemas.js';
 import { evaluationRequestSchema } from '../../lambdas/domain/ofrep-schemas.js';
 import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../../lambdas/domain/write-schemas.js';
@@ -23,7 +29,9 @@ export interface RouteRequest {
 export type RouteSuccess = {
   readonly description: string;
   readonly headers?: Readonly<Record<string, string>>;
-} & ({ readonly status: 200 | 201 | 202; readonly body: z.core.$ZodType } | { readonly status: 304; readonly body?: never });
+} & (
+  { readonly status: 200 | 201 | 202; readonly body: z.core.$ZodType } | { readonly status: 304; readonly body?: never }
+);
 
 /**
  * Error statuses the route's own logic answers, each with when (the codes), and optionally the
@@ -32,7 +40,12 @@ export type RouteSuccess = {
  * chain and are added to the API description for every route they apply to.
  */
 export type RouteErrors = Readonly<
-  Partial<Record<400 | 404 | 409 | 412 | 503, string | { readonly description: string; readonly bodies: readonly z.core.$ZodType[] }>>
+  Partial<
+    Record<
+      400 | 404 | 409 | 412 | 503,
+      string | { readonly description: string; readonly bodies: readonly z.core.$ZodType[] }
+    >
+  >
 >;
 
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
@@ -61,7 +74,11 @@ const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-
 const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
 const jobOptionsBody = z
   .union([jobOptionsSchemas.sync, jobOptionsSchemas['orphan-cleanup'], jobOptionsSchemas.report])
-  .check(z.describe('The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).'));
+  .check(
+    z.describe(
+      'The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).',
+    ),
+  );
 
 const ANY_ROLE = [SCOPES.admin, SCOPES.service, SCOPES.org];
 const ADMIN = [SCOPES.admin];
@@ -86,7 +103,14 @@ export const ROUTES: readonly RouteDeclaration[] = [
     scopes: [],
     summary: 'This API description (OpenAPI 3.1)',
     request: {},
-    responses: [{ status: 200, description: 'The description', body: responses.apiDescriptionSchema, headers: { 'Cache-Control': 'Cacheable for five minutes' } }],
+    responses: [
+      {
+        status: 200,
+        description: 'The description',
+        body: responses.apiDescriptionSchema,
+        headers: { 'Cache-Control': 'Cacheable for five minutes' },
+      },
+    ],
     errors: {},
   },
   {
@@ -107,7 +131,11 @@ export const ROUTES: readonly RouteDeclaration[] = [
     summary: "Every registry flag for one org, merged with the org's rows",
     request: { path: orgPathSchema },
     responses: [{ status: 200, description: "The org's flags", body: responses.orgFlagsSchema }],
-    errors: { 400: INVALID, 404: 'org_not_found: no such org, or an org token asking for another org', 503: UNAVAILABLE },
+    errors: {
+      400: INVALID,
+      404: 'org_not_found: no such org, or an org token asking for another org',
+      503: UNAVAILABLE,
+    },
   },
   {
     method: 'POST',
@@ -117,16 +145,25 @@ export const ROUTES: readonly RouteDeclaration[] = [
     summary: 'Set one flag of one org (audited); optionally only if it is at a version',
     request: { body: setFlagBodySchema, headers: z.object({ 'if-match': z.optional(ifMatchSchema) }) },
     responses: [
-      { status: 200, description: 'The flag as it now stands; `changed: false` when it already had the value', body: responses.flagChangeSchema, headers: VERSION_HEADER },
+      {
+        status: 200,
+        description: 'The flag as it now stands; `changed: false` when it already had the value',
+        body: responses.flagChangeSchema,
+        headers: VERSION_HEADER,
+      },
     ],
     errors: {
       400: 'invalid_request, malformed_json, or unknown_flag (with `valid_keys`)',
       404: 'org_not_found',
       409: {
-        description: 'version_conflict: `version` is not the current one (with the current state); concurrent_change: other writes kept colliding',
+        description:
+          'version_conflict: `version` is not the current one (with the current state); concurrent_change: other writes kept colliding',
         bodies: [responses.versionConflictSchema, responses.errorSchema],
       },
-      412: { description: 'precondition_failed: `If-Match` is not the current version (with the current state)', bodies: [responses.versionConflictSchema] },
+      412: {
+        description: 'precondition_failed: `If-Match` is not the current version (with the current state)',
+        bodies: [responses.versionConflictSchema],
+      },
       503: UNAVAILABLE,
     },
   },
@@ -146,7 +183,12 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'get-org-flag',
     scopes: ANY_ROLE,
     summary: 'One flag of one org',
-    request: { path: orgFlagPathSchema, headers: z.object({ 'if-none-match': z.optional(z.string()).check(z.describe('ETags the client holds; 304 when one is current')) }) },
+    request: {
+      path: orgFlagPathSchema,
+      headers: z.object({
+        'if-none-match': z.optional(z.string()).check(z.describe('ETags the client holds; 304 when one is current')),
+      }),
+    },
     responses: [
       { status: 200, description: 'The flag', body: responses.orgFlagSchema, headers: VERSION_HEADER },
       { status: 304, description: '`If-None-Match` names the current version', headers: VERSION_HEADER },
@@ -202,7 +244,10 @@ export const ROUTES: readonly RouteDeclaration[] = [
           'PARSE_ERROR: the body is not JSON; TARGETING_KEY_MISSING: no `context.targetingKey`; INVALID_CONTEXT: not an org id, no such org, or an org the token may not evaluate (the same answer)',
         bodies: [responses.ofrepEvaluationFailureSchema],
       },
-      404: { description: 'FLAG_NOT_FOUND: no such flag, or an internal flag asked for with an org token', bodies: [responses.ofrepEvaluationFailureSchema] },
+      404: {
+        description: 'FLAG_NOT_FOUND: no such flag, or an internal flag asked for with an org token',
+        bodies: [responses.ofrepEvaluationFailureSchema],
+      },
     },
   },
   {
@@ -211,16 +256,21 @@ export const ROUTES: readonly RouteDeclaration[] = [
     handler: 'ofrep-evaluate-flags',
     scopes: ANY_ROLE,
     protocol: 'ofrep',
-    summary: "OpenFeature (OFREP): every flag the caller may see for the org named by `context.targetingKey`, with the answer's ETag",
+    summary:
+      "OpenFeature (OFREP): every flag the caller may see for the org named by `context.targetingKey`, with the answer's ETag",
     request: { body: evaluationRequestSchema, headers: z.object({ 'if-none-match': z.optional(z.string()) }) },
     responses: [
       {
         status: 200,
         description: "The org's flags",
         body: responses.ofrepBulkEvaluationSchema,
-        headers: { ETag: "Changes exactly when this answer does; send it back as `If-None-Match`" },
+        headers: { ETag: 'Changes exactly when this answer does; send it back as `If-None-Match`' },
       },
-      { status: 304, description: '`If-None-Match` names the current ETag: the answer has not changed (no body)', headers: { ETag: 'The current ETag' } },
+      {
+        status: 304,
+        description: '`If-None-Match` names the current ETag: the answer has not changed (no body)',
+        headers: { ETag: 'The current ETag' },
+      },
     ],
     errors: {
       400: {
@@ -249,7 +299,11 @@ export const ROUTES: readonly RouteDeclaration[] = [
     request: { path: orgPathSchema },
     responses: [
       { status: 201, description: 'This call provisioned the org', body: responses.provisionSchema },
-      { status: 200, description: 'The org was already provisioned; nothing was written', body: responses.provisionSchema },
+      {
+        status: 200,
+        description: 'The org was already provisioned; nothing was written',
+        body: responses.provisionSchema,
+      },
     ],
     errors: { 400: INVALID, 503: UNAVAILABLE },
   },
@@ -282,7 +336,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     path: '/jobs/{job_id}',
     handler: 'get-job',
     scopes: ADMIN,
-    summary: "One job: status, progress, totals, first errors and, once finished, its result",
+    summary: 'One job: status, progress, totals, first errors and, once finished, its result',
     request: { path: jobIdPathSchema },
     responses: [{ status: 200, description: 'The job', body: responses.jobSchema }],
     errors: { 400: INVALID, 404: 'job_not_found', 503: UNAVAILABLE },
@@ -294,8 +348,15 @@ export const ROUTES: readonly RouteDeclaration[] = [
     scopes: ADMIN,
     summary: 'Resume a job the engine gave up on, from its last checkpoint',
     request: { path: jobIdPathSchema },
-    responses: [{ status: 202, description: 'The job, running again', body: responses.jobSchema, headers: JOB_HEADERS }],
-    errors: { 400: INVALID, 404: 'job_not_found', 409: 'job_not_resumable: the job is not failed, or changed meanwhile', 503: UNAVAILABLE },
+    responses: [
+      { status: 202, description: 'The job, running again', body: responses.jobSchema, headers: JOB_HEADERS },
+    ],
+    errors: {
+      400: INVALID,
+      404: 'job_not_found',
+      409: 'job_not_resumable: the job is not failed, or changed meanwhile',
+      503: UNAVAILABLE,
+    },
   },
 ];
 

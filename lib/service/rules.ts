@@ -21,7 +21,9 @@ export interface RuleSettings {
 }
 
 /** Every event rule, declared once for the CDK stack and the local EventBridge endpoint. */
-export function eventRules(settings: RuleSettings = { orgEventSource: DEFAULT_ORG_EVENT_SOURCE }): EventRuleDeclaration[] {
+export function eventRules(
+  settings: RuleSettings = { orgEventSource: DEFAULT_ORG_EVENT_SOURCE },
+): EventRuleDeclaration[] {
   return [
     {
       id: 'OrgCreated',

@@ -43,9 +43,12 @@ export async function runAdminUiChecks(check: RunCheck, options: AdminUiSmokeOpt
     const response = await get(bare);
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || !location) {
-      throw new Error(`GET ${bare.pathname} answered ${response.status}${location ? '' : ' without a location'}, not a redirect to ${pageUrl.pathname}`);
+      throw new Error(
+        `GET ${bare.pathname} answered ${response.status}${location ? '' : ' without a location'}, not a redirect to ${pageUrl.pathname}`,
+      );
     }
-    if (new URL(location, bare).href !== pageUrl.href) throw new Error(`GET ${bare.pathname} redirects to ${location}, not ${pageUrl.pathname}`);
+    if (new URL(location, bare).href !== pageUrl.href)
+      throw new Error(`GET ${bare.pathname} redirects to ${location}, not ${pageUrl.pathname}`);
   });
 
   let csp: Csp | undefined;
@@ -55,12 +58,15 @@ export async function runAdminUiChecks(check: RunCheck, options: AdminUiSmokeOpt
     expectOk(response, pageUrl, /^text\/html\b/);
     const problems = securityHeaderProblems(response.headers);
     const policy = parseCsp(response.headers.get('content-security-policy') ?? '');
-    if (!cspAllows(policy, 'connect-src', new URL(apiUrl), pageUrl)) problems.push(`the CSP's connect-src does not allow the API (${new URL(apiUrl).origin})`);
+    if (!cspAllows(policy, 'connect-src', new URL(apiUrl), pageUrl))
+      problems.push(`the CSP's connect-src does not allow the API (${new URL(apiUrl).origin})`);
     const cacheControl = response.headers.get('cache-control') ?? '';
-    if (!/\bno-(cache|store)\b/.test(cacheControl)) problems.push(`cache-control '${cacheControl}' lets a browser keep an old page (expected no-cache)`);
+    if (!/\bno-(cache|store)\b/.test(cacheControl))
+      problems.push(`cache-control '${cacheControl}' lets a browser keep an old page (expected no-cache)`);
     const page = parsePage(response.text, pageUrl);
     if (page.inlineScripts > 0) problems.push(`the page has ${page.inlineScripts} inline script(s)`);
-    if (page.scripts.length === 0 || page.styles.length === 0) problems.push('the page names no script or no style sheet');
+    if (page.scripts.length === 0 || page.styles.length === 0)
+      problems.push('the page names no script or no style sheet');
     if (problems.length > 0) throw new Error(problems.join('; '));
     csp = policy;
     assets = page;
@@ -84,7 +90,8 @@ export async function runAdminUiChecks(check: RunCheck, options: AdminUiSmokeOpt
     const response = await get(url);
     expectOk(response, url, /^application\/json\b/);
     const cacheControl = response.headers.get('cache-control') ?? '';
-    if (!/\bno-(cache|store)\b/.test(cacheControl)) throw new Error(`config.json has cache-control '${cacheControl}' (expected no-cache)`);
+    if (!/\bno-(cache|store)\b/.test(cacheControl))
+      throw new Error(`config.json has cache-control '${cacheControl}' (expected no-cache)`);
     let json: unknown;
     try {
       json = JSON.parse(response.text);
@@ -93,12 +100,20 @@ export async function runAdminUiChecks(check: RunCheck, options: AdminUiSmokeOpt
     }
     const parsed = uiSettingsSchema.safeParse(json);
     if (!parsed.success) {
-      throw new Error(`config.json is not valid settings (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')})`);
+      throw new Error(
+        `config.json is not valid settings (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')})`,
+      );
     }
     const settings = parsed.data;
     if (settings.api_url !== apiUrl) throw new Error(`config.json names the API ${settings.api_url}, not ${apiUrl}`);
-    if (settings.auth.kind === 'oidc' && csp && !cspAllows(csp, 'connect-src', new URL(settings.auth.authority), pageUrl)) {
-      throw new Error(`the page's CSP does not let it reach the identity provider ${new URL(settings.auth.authority).origin}`);
+    if (
+      settings.auth.kind === 'oidc' &&
+      csp &&
+      !cspAllows(csp, 'connect-src', new URL(settings.auth.authority), pageUrl)
+    ) {
+      throw new Error(
+        `the page's CSP does not let it reach the identity provider ${new URL(settings.auth.authority).origin}`,
+      );
     }
   });
 }
@@ -113,7 +128,8 @@ async function fetchUi(url: URL, timeoutMs: number): Promise<UiResponse> {
 }
 
 function expectOk(response: UiResponse, url: URL, contentType: RegExp): void {
-  if (response.status !== 200) throw new Error(`GET ${url.pathname} answered ${response.status}: ${preview(response.text)}`);
+  if (response.status !== 200)
+    throw new Error(`GET ${url.pathname} answered ${response.status}: ${preview(response.text)}`);
   const type = response.headers.get('content-type') ?? '';
   if (!contentType.test(type)) throw new Error(`GET ${url.pathname} has content-type '${type}'`);
 }
@@ -126,16 +142,23 @@ export function securityHeaderProblems(headers: Headers): string[] {
     problems.push('no content-security-policy');
   } else {
     const policy = parseCsp(csp);
-    for (const keyword of ["'unsafe-inline'", "'unsafe-eval'"]) if (csp.includes(keyword)) problems.push(`the CSP allows ${keyword}`);
-    if ((policy.get('frame-ancestors') ?? []).join(' ') !== "'none'") problems.push("the CSP lacks frame-ancestors 'none'");
+    for (const keyword of ["'unsafe-inline'", "'unsafe-eval'"])
+      if (csp.includes(keyword)) problems.push(`the CSP allows ${keyword}`);
+    if ((policy.get('frame-ancestors') ?? []).join(' ') !== "'none'")
+      problems.push("the CSP lacks frame-ancestors 'none'");
     for (const directive of ['script-src', 'style-src']) {
       const sources = policy.get(directive) ?? policy.get('default-src');
-      if (!sources || sources.some((source) => source === '*' || /^(https?:|data:|blob:)$/.test(source))) problems.push(`the CSP's ${directive} allows any host`);
+      if (!sources || sources.some((source) => source === '*' || /^(https?:|data:|blob:)$/.test(source)))
+        problems.push(`the CSP's ${directive} allows any host`);
     }
   }
   const maxAge = Number(/(?:^|;)\s*max-age=(\d+)/i.exec(headers.get('strict-transport-security') ?? '')?.[1] ?? NaN);
-  if (!(maxAge >= MIN_HSTS_SECONDS)) problems.push(`strict-transport-security '${headers.get('strict-transport-security') ?? ''}' (expected max-age of at least a year)`);
-  if (headers.get('x-content-type-options')?.toLowerCase() !== 'nosniff') problems.push('no x-content-type-options: nosniff');
+  if (!(maxAge >= MIN_HSTS_SECONDS))
+    problems.push(
+      `strict-transport-security '${headers.get('strict-transport-security') ?? ''}' (expected max-age of at least a year)`,
+    );
+  if (headers.get('x-content-type-options')?.toLowerCase() !== 'nosniff')
+    problems.push('no x-content-type-options: nosniff');
   if (headers.get('referrer-policy')?.toLowerCase() !== 'no-referrer') problems.push('no referrer-policy: no-referrer');
   return problems;
 }
@@ -165,7 +188,12 @@ export function cspAllows(policy: Csp, directive: string, target: URL, page: URL
     const match = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([^/:]+)(?::(\d+|\*))?/i.exec(source);
     if (!match) return false;
     const [, scheme, wildcard, host = '', port] = match;
-    if (scheme ? target.protocol !== `${scheme.toLowerCase()}:` : target.protocol !== page.protocol && target.protocol !== 'https:') return false;
+    if (
+      scheme
+        ? target.protocol !== `${scheme.toLowerCase()}:`
+        : target.protocol !== page.protocol && target.protocol !== 'https:'
+    )
+      return false;
     const hostname = target.hostname.toLowerCase();
     const hostOk = wildcard ? hostname.endsWith(`.${host.toLowerCase()}`) : hostname === host.toLowerCase();
     const portOk = port === '*' || (port ?? '') === target.port;
@@ -175,7 +203,11 @@ export function cspAllows(policy: Csp, directive: string, target: URL, page: URL
 
 /** The script and style sheet URLs the page names (resolved against it), and how many scripts it has inline. */
 export function parsePage(html: string, pageUrl: URL): { scripts: URL[]; styles: URL[]; inlineScripts: number } {
-  const attribute = (tag: string, name: string) => new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag)?.slice(1).find((value) => value !== undefined);
+  const attribute = (tag: string, name: string) =>
+    new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i')
+      .exec(tag)
+      ?.slice(1)
+      .find((value) => value !== undefined);
   const scripts: URL[] = [];
   let inlineScripts = 0;
   for (const [tag] of html.matchAll(/<script\b[^>]*>/gi)) {
@@ -186,7 +218,8 @@ export function parsePage(html: string, pageUrl: URL): { scripts: URL[]; styles:
   const styles: URL[] = [];
   for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
     const href = attribute(tag, 'href');
-    if (href && attribute(tag, 'rel')?.toLowerCase().split(/\s+/).includes('stylesheet')) styles.push(new URL(href, pageUrl));
+    if (href && attribute(tag, 'rel')?.toLowerCase().split(/\s+/).includes('stylesheet'))
+      styles.push(new URL(href, pageUrl));
   }
   return { scripts, styles, inlineScripts };
 }

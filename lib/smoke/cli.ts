@@ -36,7 +36,10 @@ failed, 2 for bad arguments.`;
 
 const optionsSchema = z.object({
   url: z
-    .url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? '--url is required' : '--url must be an http:// or https:// URL') })
+    .url({
+      protocol: /^https?$/,
+      error: (issue) => (issue.input === undefined ? '--url is required' : '--url must be an http:// or https:// URL'),
+    })
     .refine((url) => !/[?#]/.test(url), '--url must not have a query or fragment'),
   uiUrl: z
     .url({ protocol: /^https?$/, error: '--ui-url must be an http:// or https:// URL' })

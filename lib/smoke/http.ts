@@ -39,9 +39,19 @@ export function createSmokeHttp(baseUrl: string, timeoutMs: number): SmokeHttp {
       if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
       try {
         // The signal covers the whole exchange, reading the body included.
-        const response = await fetch(`${base}${path}`, { method, headers, body: init.body, signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers,
+          body: init.body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         const text = await response.text();
-        return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, json: parseJson(text) };
+        return {
+          status: response.status,
+          contentType: response.headers.get('content-type') ?? '',
+          text,
+          json: parseJson(text),
+        };
       } catch (error) {
         throw new RequestFailedError(`${method} ${path} ${describeNetworkError(error, timeoutMs)}`);
       }

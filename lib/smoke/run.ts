@@ -116,12 +116,15 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     return result.ok;
   };
 
-  log(`smoke: ${normalizeBaseUrl(options.url)}${options.uiUrl ? `, admin UI ${options.uiUrl}` : ''}, org ${orgId}, timeout ${timeoutMs} ms`);
+  log(
+    `smoke: ${normalizeBaseUrl(options.url)}${options.uiUrl ? `, admin UI ${options.uiUrl}` : ''}, org ${orgId}, timeout ${timeoutMs} ms`,
+  );
 
   await check('health', async () => {
     const response = await http.request('GET', '/health');
     expectStatus(response, 200);
-    if (!(z.object({ status: z.literal('ok') }).safeParse(response.json).success)) throw new CheckFailure(`expected {status:'ok'}${preview(response)}`);
+    if (!z.object({ status: z.literal('ok') }).safeParse(response.json).success)
+      throw new CheckFailure(`expected {status:'ok'}${preview(response)}`);
   });
 
   let registry: z.infer<typeof registrySchema> | undefined;
@@ -141,7 +144,12 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     // The admin token's own header and claims under a made-up signature: proves the signature is checked.
     const [header, payload] = token.split('.');
     if (!header || !payload) throw new CheckFailure('the token is not a JWT (header.payload.signature)');
-    expectStatus(await http.request('GET', '/feature-flags', { token: `${header}.${payload}.${randomBytes(64).toString('base64url')}` }), 401);
+    expectStatus(
+      await http.request('GET', '/feature-flags', {
+        token: `${header}.${payload}.${randomBytes(64).toString('base64url')}`,
+      }),
+      401,
+    );
   });
 
   await check('provision', async () => {
@@ -161,10 +169,13 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     const expected = registry.flags.map((flag) => flag.key);
     const actual = flags.map((flag) => flag.key);
     if (actual.join('\n') !== expected.join('\n')) {
-      throw new CheckFailure(`keys [${actual.join(', ')}] are not the registry's, once each in order: [${expected.join(', ')}]`);
+      throw new CheckFailure(
+        `keys [${actual.join(', ')}] are not the registry's, once each in order: [${expected.join(', ')}]`,
+      );
     }
     const notFromRegistry = flags.filter((flag) => flag.from_registry !== true).map((flag) => flag.key);
-    if (notFromRegistry.length > 0) throw new CheckFailure(`from_registry is not true for ${notFromRegistry.join(', ')}`);
+    if (notFromRegistry.length > 0)
+      throw new CheckFailure(`from_registry is not true for ${notFromRegistry.join(', ')}`);
     orgFlags = flags;
   });
 
@@ -177,7 +188,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   await check('toggle-flip', async () => {
     if (!orgFlags) throw new CheckFailure('not run: needs the org-flags check');
     // Prefer a flag with a row of its own, so the run does not create one.
-    target = orgFlags.find((flag) => !flag.internal_only && !flag.is_default) ?? orgFlags.find((flag) => !flag.internal_only);
+    target =
+      orgFlags.find((flag) => !flag.internal_only && !flag.is_default) ?? orgFlags.find((flag) => !flag.internal_only);
     if (!target) throw new CheckFailure('the registry has no non-internal flag to toggle');
     flip = 'unknown';
     const response = await http.request('POST', '/org-feature-flags', {
@@ -201,8 +213,10 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     const key = target.key;
     const flag = (await readOrgFlags()).find((candidate) => candidate.key === key);
     if (!flag) throw new CheckFailure(`'${key}' is missing from the org's flags`);
-    if (flag.user_enabled !== !target.user_enabled) throw new CheckFailure(`'${key}' reads ${flag.user_enabled} after being set to ${!target.user_enabled}`);
-    if (flag.version !== flippedVersion) throw new CheckFailure(`'${key}' reads version ${flag.version}, the write returned ${flippedVersion}`);
+    if (flag.user_enabled !== !target.user_enabled)
+      throw new CheckFailure(`'${key}' reads ${flag.user_enabled} after being set to ${!target.user_enabled}`);
+    if (flag.version !== flippedVersion)
+      throw new CheckFailure(`'${key}' reads version ${flag.version}, the write returned ${flippedVersion}`);
   });
 
   await check('toggle-restore', async () => {
@@ -230,7 +244,11 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   await check('reject-unknown-flag', async () => {
     const response = await http.request('POST', '/org-feature-flags', {
       token,
-      body: JSON.stringify({ org_id: orgId, key: `smoke-no-such-flag-${randomBytes(4).toString('hex')}`, enabled: true }),
+      body: JSON.stringify({
+        org_id: orgId,
+        key: `smoke-no-such-flag-${randomBytes(4).toString('hex')}`,
+        enabled: true,
+      }),
     });
     expectError(response, 400, 'unknown_flag');
   });
@@ -239,7 +257,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   });
   await check('reject-unknown-org', async () => {
     // A random id, only read: nothing is created for it.
-    const response = await http.request('GET', `/org-feature-flags/smoke-missing-${randomBytes(8).toString('hex')}`, { token });
+    const response = await http.request('GET', `/org-feature-flags/smoke-missing-${randomBytes(8).toString('hex')}`, {
+      token,
+    });
     expectError(response, 404, 'org_not_found');
   });
 
@@ -268,7 +288,8 @@ function expectStatus(response: SmokeResponse, ...expected: number[]): void {
 /** A 4xx error in the API's shape: the status, a JSON body, `{ error: { code, message } }` with the code. */
 function expectError(response: SmokeResponse, status: number, code: string): void {
   expectStatus(response, status);
-  if (!/json/i.test(response.contentType)) throw new CheckFailure(`content-type '${response.contentType}' is not JSON${preview(response)}`);
+  if (!/json/i.test(response.contentType))
+    throw new CheckFailure(`content-type '${response.contentType}' is not JSON${preview(response)}`);
   const body = errorSchema.safeParse(response.json);
   if (!body.success) throw new CheckFailure(`not a {error:{code,message}} body${preview(response)}`);
   if (body.data.error.code !== code) throw new CheckFailure(`error code '${body.data.error.code}', expected '${code}'`);
@@ -277,7 +298,8 @@ function expectError(response: SmokeResponse, status: number, code: string): voi
 function expectFlag(flag: MergedFlag, key: string, enabled: boolean, changed: boolean): void {
   if (flag.key !== key) throw new CheckFailure(`answered for flag '${flag.key}', not '${key}'`);
   if (!changed) throw new CheckFailure(`changed: false setting '${key}' to ${enabled}; it already held that value`);
-  if (flag.user_enabled !== enabled) throw new CheckFailure(`'${key}' is ${flag.user_enabled} after being set to ${enabled}`);
+  if (flag.user_enabled !== enabled)
+    throw new CheckFailure(`'${key}' is ${flag.user_enabled} after being set to ${enabled}`);
 }
 
 function parse<T>(schema: z.ZodType<T>, response: SmokeResponse): T {

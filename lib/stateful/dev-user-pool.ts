@@ -46,7 +46,13 @@ export class DevUserPool extends Construct {
     this.userPool = new UserPool(this, 'Pool', {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
-      passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
       mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       featurePlan: FeaturePlan.ESSENTIALS,
@@ -63,7 +69,10 @@ export class DevUserPool extends Construct {
 
     const [identifier] = SCOPES.admin.split('/') as [string];
     const scopes = Object.fromEntries(
-      (Object.keys(SCOPES) as Role[]).map((role) => [role, new ResourceServerScope({ scopeName: SCOPES[role].split('/')[1]!, scopeDescription: `The ${role} role` })]),
+      (Object.keys(SCOPES) as Role[]).map((role) => [
+        role,
+        new ResourceServerScope({ scopeName: SCOPES[role].split('/')[1]!, scopeDescription: `The ${role} role` }),
+      ]),
     ) as Record<Role, ResourceServerScope>;
     const resourceServer = new UserPoolResourceServer(this, 'Api', {
       userPool: this.userPool,
@@ -85,7 +94,10 @@ export class DevUserPool extends Construct {
         userPool: this.userPool,
         generateSecret: true,
         authFlows: {},
-        oAuth: { flows: { clientCredentials: true }, scopes: [OAuthScope.resourceServer(resourceServer, scopes[role])] },
+        oAuth: {
+          flows: { clientCredentials: true },
+          scopes: [OAuthScope.resourceServer(resourceServer, scopes[role])],
+        },
       });
     const admin = client('admin');
     const service = client('service');
@@ -97,7 +109,13 @@ export class DevUserPool extends Construct {
     };
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'OAuth token endpoint (client credentials)' });
     new CfnOutput(this, 'AdminClientId', { value: admin.userPoolClientId, description: 'Client with the admin scope' });
-    new CfnOutput(this, 'ServiceClientId', { value: service.userPoolClientId, description: 'Client with the service scope' });
-    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Read client secrets with describe-user-pool-client' });
+    new CfnOutput(this, 'ServiceClientId', {
+      value: service.userPoolClientId,
+      description: 'Client with the service scope',
+    });
+    new CfnOutput(this, 'UserPoolId', {
+      value: this.userPool.userPoolId,
+      description: 'Read client secrets with describe-user-pool-client',
+    });
   }
 }

@@ -1,5 +1,12 @@
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+  type ITableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -18,7 +25,10 @@ export interface StatefulStackProps extends StackProps {
   readonly config: StageConfig;
 }
 
-const attribute = (key: KeyAttribute) => ({ name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER });
+const attribute = (key: KeyAttribute) => ({
+  name: key.name,
+  type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+});
 
 /**
  * What holds data or is shared with other systems: the flag table, the org event bus, the
@@ -66,7 +76,10 @@ export class StatefulStack extends Stack {
       this.eventBus = bus;
     }
 
-    this.deadLetterQueue = new DeadLetterQueue(this, 'EventDeadLetterQueue', { receives: 'dead-letter queue of OrgCreated deliveries', removalPolicy });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'EventDeadLetterQueue', {
+      receives: 'dead-letter queue of OrgCreated deliveries',
+      removalPolicy,
+    });
     const busName = this.eventBus.eventBusName;
     this.deadLetterQueue.addToResourcePolicy(
       new PolicyStatement({
@@ -76,7 +89,11 @@ export class StatefulStack extends Stack {
         resources: [this.deadLetterQueue.queueArn],
         conditions: {
           ArnLike: {
-            'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: config.existingEventBusName === 'default' ? '*' : `${busName}/*` }),
+            'aws:SourceArn': this.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: config.existingEventBusName === 'default' ? '*' : `${busName}/*`,
+            }),
           },
         },
       }),
@@ -120,7 +137,14 @@ export class StatefulStack extends Stack {
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
         conditions: {
-          ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
           StringEquals: { 'aws:SourceAccount': this.account },
         },
       }),
@@ -139,8 +163,14 @@ export class StatefulStack extends Stack {
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The flag table' });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'Publish OrgCreated here' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'OrgCreated events that failed every delivery' });
-    new CfnOutput(this, 'ExportBucketName', { value: exportBucket.bucketName, description: 'Orphan-cleanup exports, under orphan-exports/<job id>/' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.deadLetterQueue.queueUrl,
+      description: 'OrgCreated events that failed every delivery',
+    });
+    new CfnOutput(this, 'ExportBucketName', {
+      value: exportBucket.bucketName,
+      description: 'Orphan-cleanup exports, under orphan-exports/<job id>/',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Alarms of the service' });
   }
 }

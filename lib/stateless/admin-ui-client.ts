@@ -1,5 +1,11 @@
 import { Duration, Fn } from 'aws-cdk-lib';
-import { CfnManagedLoginBranding, OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
+import {
+  CfnManagedLoginBranding,
+  OAuthScope,
+  UserPoolClient,
+  UserPoolClientIdentityProvider,
+  type IUserPool,
+} from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { SCOPES } from '../../lambdas/domain/caller.js';
 import { DEFAULT_ADMIN_UI_SCOPE } from '../config/stage-config.js';

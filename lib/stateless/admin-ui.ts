@@ -1,7 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { AssetHashType, CfnOutput, DockerImage, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type ILocalBundling } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  CfnOutput,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type CfnElement,
+  type ILocalBundling,
+} from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CachedMethods,
@@ -120,7 +130,8 @@ export class AdminUi extends Construct {
     });
     Validations.of(this.logBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This bucket is itself the access-log bucket of the admin UI (its distribution and its bucket); logging it would log the logging.',
+      reason:
+        'This bucket is itself the access-log bucket of the admin UI (its distribution and its bucket); logging it would log the logging.',
     });
 
     // A build artifact: every deploy writes it again, so it goes with the stack in every stage.
@@ -172,7 +183,8 @@ export class AdminUi extends Construct {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'Platform staff work from anywhere; the sign-in at the identity provider, not the country, decides who gets in. The distribution serves only the static page.',
+        reason:
+          'Platform staff work from anywhere; the sign-in at the identity provider, not the country, decides who gets in. The distribution serves only the static page.',
       },
       {
         id: 'AwsSolutions-CFR2',
@@ -222,18 +234,35 @@ export class AdminUi extends Construct {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Writes the admin UI to its bucket at deploy (${this.config.stage})`,
     });
-    role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
     const filesArn = `<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>`;
-    const grants = (ids: string[], reason: string) => Validations.of(role).acknowledge(...ids.map((id) => ({ id: `AwsSolutions-IAM5[${id}]`, reason })));
+    const grants = (ids: string[], reason: string) =>
+      Validations.of(role).acknowledge(...ids.map((id) => ({ id: `AwsSolutions-IAM5[${id}]`, reason })));
     grants(
-      ['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*'],
+      [
+        'Action::s3:GetBucket*',
+        'Action::s3:GetObject*',
+        'Action::s3:List*',
+        'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+      ],
       "aws-cdk-lib's BucketDeployment grants reading the CDK assets bucket, where the UI's build and its settings are uploaded under content-hashed keys; it reads them from there and never writes.",
     );
     grants(
       ['Action::s3:Abort*', 'Action::s3:DeleteObject*', `Resource::${filesArn}/*`],
       "aws-cdk-lib's BucketDeployment grants writing the UI's bucket: it syncs the build into admin/ (multipart uploads included) and deletes the assets a new build no longer has. The bucket holds nothing else.",
     );
-    const common = { destinationBucket: this.bucket, destinationKeyPrefix: ADMIN_PREFIX, logGroup, role, memoryLimit: 256 } as const;
+    const common = {
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: ADMIN_PREFIX,
+      logGroup,
+      role,
+      memoryLimit: 256,
+    } as const;
     const assets = new BucketDeployment(this, 'DeployAssets', {
       ...common,
       sources: [files],
@@ -251,7 +280,9 @@ export class AdminUi extends Construct {
     });
     page.node.addDependency(assets);
     // The function both deployments share, a singleton at the stack's root.
-    for (const handler of Stack.of(this).node.children.filter((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+    for (const handler of Stack.of(this).node.children.filter((child) =>
+      child.node.id.startsWith('Custom::CDKBucketDeployment'),
+    )) {
       Validations.of(handler).acknowledge({
         id: 'AwsSolutions-L1',
         reason:
@@ -266,12 +297,18 @@ export class AdminUi extends Construct {
 const uiBuild: ILocalBundling = {
   tryBundle(outputDir: string): boolean {
     const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-    const result = spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, 'ui', 'build.ts'), '--mode', 'aws', '--out', outputDir], {
-      cwd: PROJECT_ROOT,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [tsx, path.join(PROJECT_ROOT, 'ui', 'build.ts'), '--mode', 'aws', '--out', outputDir],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      },
+    );
     if (result.status !== 0) {
-      throw new Error(`The admin UI build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+      throw new Error(
+        `The admin UI build failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stdout ?? ''}${result.stderr ?? ''}`,
+      );
     }
     process.stderr.write(result.stdout);
     return true;

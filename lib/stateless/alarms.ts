@@ -10,7 +10,14 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /** An alarm at `threshold` or more in one period, quiet on missing data, notifying `topic`. */
-export function notifyingAlarm(scope: Construct, id: string, topic: ITopic, metric: IMetric, threshold: number, description: string): Alarm {
+export function notifyingAlarm(
+  scope: Construct,
+  id: string,
+  topic: ITopic,
+  metric: IMetric,
+  threshold: number,
+  description: string,
+): Alarm {
   const alarm = new Alarm(scope, id, {
     metric,
     threshold,
@@ -47,16 +54,23 @@ export class ServiceAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
     const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
-    const add = (name: string, metric: IMetric, description: string) => this.alarms.push(notifyingAlarm(this, name, props.topic, metric, 1, description));
+    const add = (name: string, metric: IMetric, description: string) =>
+      this.alarms.push(notifyingAlarm(this, name, props.topic, metric, 1, description));
 
     add(
       'DeadLetters',
-      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
       'An OrgCreated event failed every delivery and waits in the dead-letter queue: an org may lack its flags.',
     );
     add(
       'DeploySyncDeadLetters',
-      props.deploySyncDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      props.deploySyncDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
       'The sync after a deploy could not be started (every delivery failed): orgs may lack the flags the deploy added. Start one with POST /jobs/sync.',
     );
     for (const [name, fn] of Object.entries(props.functions)) {
@@ -67,7 +81,14 @@ export class ServiceAlarms extends Construct {
     add(
       'TableThrottles',
       props.table.metricThrottledRequestsForOperations({
-        operations: [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.DELETE_ITEM, Operation.TRANSACT_WRITE_ITEMS],
+        operations: [
+          Operation.GET_ITEM,
+          Operation.QUERY,
+          Operation.PUT_ITEM,
+          Operation.UPDATE_ITEM,
+          Operation.DELETE_ITEM,
+          Operation.TRANSACT_WRITE_ITEMS,
+        ],
         ...fiveMinutes,
       }),
       'DynamoDB throttled requests to the flag table.',
@@ -77,7 +98,11 @@ export class ServiceAlarms extends Construct {
       'JobRunFailed',
       new MathExpression({
         expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-        usingMetrics: { failed: machine.metricFailed(fiveMinutes), timedOut: machine.metricTimedOut(fiveMinutes), aborted: machine.metricAborted(fiveMinutes) },
+        usingMetrics: {
+          failed: machine.metricFailed(fiveMinutes),
+          timedOut: machine.metricTimedOut(fiveMinutes),
+          aborted: machine.metricAborted(fiveMinutes),
+        },
         period: Duration.minutes(5),
         label: 'Job runs failed, timed out or aborted',
       }),

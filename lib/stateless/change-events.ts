@@ -42,7 +42,9 @@ export class ChangeEvents extends Construct {
     const { consumer } = props;
     if (!props.table.tableStreamArn) throw new Error('ChangeEvents: the flag table has no stream');
 
-    this.failureQueue = new DeadLetterQueue(this, 'FailureQueue', { receives: 'on-failure destination of the change-event publisher' });
+    this.failureQueue = new DeadLetterQueue(this, 'FailureQueue', {
+      receives: 'on-failure destination of the change-event publisher',
+    });
 
     this.mapping = new EventSourceMapping(this, 'StreamMapping', {
       target: props.publisher,

@@ -73,11 +73,16 @@ export class JobEngine extends Construct {
 
     const gaveUp = new Fail(this, JOB_STATES.gaveUp, {
       error: 'JobStepFailed',
-      cause: 'A step failed after its retries; the job is marked failed. GET /jobs/{job_id} shows why; POST /jobs/{job_id}/resume continues it from its checkpoint.',
+      cause:
+        'A step failed after its retries; the job is marked failed. GET /jobs/{job_id} shows why; POST /jobs/{job_id}/resume continues it from its checkpoint.',
     });
     const recordFailure = new LambdaInvoke(this, JOB_STATES.recordFailure, {
       lambdaFunction: worker,
-      payload: TaskInput.fromObject({ action: 'fail', job_id: JsonPath.stringAt('$.job_id'), error: JsonPath.objectAt('$.error') }),
+      payload: TaskInput.fromObject({
+        action: 'fail',
+        job_id: JsonPath.stringAt('$.job_id'),
+        error: JsonPath.objectAt('$.error'),
+      }),
       retryOnServiceExceptions: false,
       resultPath: JsonPath.DISCARD,
       taskTimeout,
@@ -107,17 +112,26 @@ export class JobEngine extends Construct {
     const check = new Choice(this, JOB_STATES.check)
       .when(Condition.booleanEquals('$.step.done', false), step)
       .when(
-        Condition.and(Condition.booleanEquals('$.step.done', true), Condition.stringEquals('$.step.status', 'succeeded')),
+        Condition.and(
+          Condition.booleanEquals('$.step.done', true),
+          Condition.stringEquals('$.step.status', 'succeeded'),
+        ),
         new Succeed(this, JOB_STATES.succeeded),
       )
       .when(
         Condition.and(Condition.booleanEquals('$.step.done', true), Condition.stringEquals('$.step.status', 'failed')),
         new Fail(this, JOB_STATES.orgsFailed, {
           error: 'OrgsFailed',
-          cause: 'The job went through every org, and some failed; GET /jobs/{job_id} lists the first errors. A new job of the same type retries them.',
+          cause:
+            'The job went through every org, and some failed; GET /jobs/{job_id} lists the first errors. A new job of the same type retries them.',
         }),
       )
-      .otherwise(new Fail(this, JOB_STATES.unexpected, { error: 'UnexpectedStepOutput', cause: 'The worker returned neither a running nor a finished job.' }));
+      .otherwise(
+        new Fail(this, JOB_STATES.unexpected, {
+          error: 'UnexpectedStepOutput',
+          cause: 'The worker returned neither a running nor a finished job.',
+        }),
+      );
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: config.logRetentionDays as RetentionDays,
@@ -136,7 +150,8 @@ export class JobEngine extends Construct {
     if (!workerId) throw new Error('The job worker must be a function of this stack');
     Validations.of(this.stateMachine.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${workerId}.Arn>:*]`,
-      reason: 'The Step Functions Lambda integration grants invoking the worker and its versions (ARN:*); the worker is the only function it may invoke.',
+      reason:
+        'The Step Functions Lambda integration grants invoking the worker and its versions (ARN:*); the worker is the only function it may invoke.',
     });
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -185,7 +200,9 @@ export class AfterDeploySync extends Construct {
     const stack = Stack.of(this);
     const maxEventAge = Duration.seconds(DEPLOY_SYNC_DELIVERY.maxEventAgeSeconds);
 
-    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', { receives: 'dead-letter queue of the after-deploy sync' });
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
+      receives: 'dead-letter queue of the after-deploy sync',
+    });
 
     props.target.configureAsyncInvoke({
       retryAttempts: DEPLOY_SYNC_DELIVERY.lambdaRetryAttempts,

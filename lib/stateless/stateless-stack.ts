@@ -58,14 +58,20 @@ export class StatelessStack extends Stack {
 
     const names = Object.keys(HANDLERS) as HandlerName[];
     this.functions = Object.fromEntries(
-      names.map((name) => [name, new ServiceFunction(this, pascalCase(name), { handler: name, config, table: props.table })]),
+      names.map((name) => [
+        name,
+        new ServiceFunction(this, pascalCase(name), { handler: name, config, table: props.table }),
+      ]),
     ) as Record<HandlerName, ServiceFunction>;
-    const lambdas = Object.fromEntries(names.map((name) => [name, this.functions[name].function as IFunction])) as Record<HandlerName, IFunction>;
+    const lambdas = Object.fromEntries(
+      names.map((name) => [name, this.functions[name].function as IFunction]),
+    ) as Record<HandlerName, IFunction>;
 
     for (const fn of Object.values(this.functions)) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; this is the only wildcard.',
+        reason:
+          'X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions; this is the only wildcard.',
       });
     }
 
@@ -92,10 +98,22 @@ export class StatelessStack extends Stack {
         });
         this.adminUiClient = client;
         jwt = { ...jwt, audience: [...jwt.audience, client.client.userPoolClientId] };
-        auth = { kind: 'oidc', authority: jwt.issuer, client_id: client.client.userPoolClientId, scope: DEV_POOL_ADMIN_UI_SCOPE, logout_url: client.logoutUrl };
+        auth = {
+          kind: 'oidc',
+          authority: jwt.issuer,
+          client_id: client.client.userPoolClientId,
+          scope: DEV_POOL_ADMIN_UI_SCOPE,
+          logout_url: client.logoutUrl,
+        };
       } else if (config.adminUi) {
         const { clientId, scope, logoutUrl } = config.adminUi;
-        auth = { kind: 'oidc', authority: jwt.issuer, client_id: clientId, scope, ...(logoutUrl ? { logout_url: logoutUrl } : {}) };
+        auth = {
+          kind: 'oidc',
+          authority: jwt.issuer,
+          client_id: clientId,
+          scope,
+          ...(logoutUrl ? { logout_url: logoutUrl } : {}),
+        };
       }
     }
 

@@ -21,7 +21,9 @@ await OpenFeature.setProviderAndWait(provider);
 const flags = OpenFeature.getClient('reports-service');
 
 const stop = new AbortController();
-const polling = FLAG_CHANGES_QUEUE_URL ? pollQueue(provider, { client: new SQSClient({}), queueUrl: FLAG_CHANGES_QUEUE_URL, signal: stop.signal }) : undefined;
+const polling = FLAG_CHANGES_QUEUE_URL
+  ? pollQueue(provider, { client: new SQSClient({}), queueUrl: FLAG_CHANGES_QUEUE_URL, signal: stop.signal })
+  : undefined;
 if (FLAGS_LOCAL_EVENTS === '1') followLocalEvents(provider, { signal: stop.signal });
 
 const server = createServer((request, response) => {
@@ -35,7 +37,9 @@ const server = createServer((request, response) => {
     flags.getBooleanValue('composer', false, { targetingKey: orgId }),
     flags.getBooleanValue('chat', false, { targetingKey: orgId }),
   ]).then(([composer, chat]) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orgId, editor: composer ? 'composer' : 'textarea', chat }));
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ orgId, editor: composer ? 'composer' : 'textarea', chat }));
   });
 });
 server.listen(Number(PORT ?? 8080), () => console.log(`listening on ${PORT ?? 8080}`));

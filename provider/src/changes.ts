@@ -19,7 +19,8 @@ export function orgIdOfChange(event: unknown): string | undefined {
       return undefined;
     }
   }
-  if (!isRecord(value) || value['detail-type'] !== FEATURE_FLAG_CHANGED || value.source !== CHANGE_EVENT_SOURCE) return undefined;
+  if (!isRecord(value) || value['detail-type'] !== FEATURE_FLAG_CHANGED || value.source !== CHANGE_EVENT_SOURCE)
+    return undefined;
   const detail = value.detail;
   if (!isRecord(detail)) return undefined;
   return typeof detail.org_id === 'string' && detail.org_id !== '' ? detail.org_id : undefined;

@@ -1,4 +1,10 @@
-export { OrgFeatureFlagsProvider, DEFAULT_MAX_ORGS, DEFAULT_TTL_MS, type OrgFeatureFlagsProviderOptions, type OrgFeatureFlagsProviderStats } from './provider.js';
+export {
+  OrgFeatureFlagsProvider,
+  DEFAULT_MAX_ORGS,
+  DEFAULT_TTL_MS,
+  type OrgFeatureFlagsProviderOptions,
+  type OrgFeatureFlagsProviderStats,
+} from './provider.js';
 export type { OrgFlag, TokenSource } from './ofrep-client.js';
 export { orgIdOfChange, FEATURE_FLAG_CHANGED, CHANGE_EVENT_SOURCE, type Invalidatable } from './changes.js';
 export { followLocalEvents, defaultLocalEventsFile } from './local-events.js';

@@ -33,7 +33,10 @@ export function defaultLocalEventsFile(): string {
  * invalidates the org of each `FeatureFlagChanged` appended. A file that does not exist yet is
  * waited for; a truncated one is read again from its start.
  */
-export function followLocalEvents(provider: Invalidatable, options: FollowLocalEventsOptions = {}): LocalEventsFollower {
+export function followLocalEvents(
+  provider: Invalidatable,
+  options: FollowLocalEventsOptions = {},
+): LocalEventsFollower {
   const file = path.resolve(options.file ?? defaultLocalEventsFile());
   const logger = options.logger ?? console;
   let offset = sizeOf(file) ?? 0;
@@ -74,7 +77,9 @@ export function followLocalEvents(provider: Invalidatable, options: FollowLocalE
     }
     if (closed) return;
     for (const orgId of orgIds) {
-      provider.invalidate(orgId).catch((error: unknown) => logger.error(`org-feature-flags: invalidating org "${orgId}" failed`, error));
+      provider
+        .invalidate(orgId)
+        .catch((error: unknown) => logger.error(`org-feature-flags: invalidating org "${orgId}" failed`, error));
     }
   };
 

@@ -54,7 +54,12 @@ export function bulkEvaluationUrl(baseUrl: string): string {
  * Asks the service for every flag of `orgId` (`POST /ofrep/v1/evaluate/flags` with the org as
  * targeting key), conditionally on `etag` when given. Never throws: every outcome is a result.
  */
-export async function fetchOrgFlags(options: OfrepClientOptions, orgId: string, etag?: string, signal?: AbortSignal): Promise<OrgFlagsResult> {
+export async function fetchOrgFlags(
+  options: OfrepClientOptions,
+  orgId: string,
+  etag?: string,
+  signal?: AbortSignal,
+): Promise<OrgFlagsResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // One controller per request, its timer and its listener on `signal` released as soon as it ends
   // (AbortSignal.any and AbortSignal.timeout would keep both alive for the whole timeout).
@@ -68,8 +73,15 @@ export async function fetchOrgFlags(options: OfrepClientOptions, orgId: string, 
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const token = typeof options.token === 'function' ? await untilAborted(Promise.resolve(options.token()), controller.signal) : options.token;
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' };
+    const token =
+      typeof options.token === 'function'
+        ? await untilAborted(Promise.resolve(options.token()), controller.signal)
+        : options.token;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
     if (etag !== undefined) headers['if-none-match'] = etag;
     const send = () =>
       (options.fetch ?? fetch)(bulkEvaluationUrl(options.baseUrl), {
@@ -85,11 +97,13 @@ export async function fetchOrgFlags(options: OfrepClientOptions, orgId: string, 
       try {
         return await readResponse(await send());
       } catch (error) {
-        if (attempt >= CLOSED_CONNECTION_ATTEMPTS || !isClosedConnection(error) || controller.signal.aborted) throw error;
+        if (attempt >= CLOSED_CONNECTION_ATTEMPTS || !isClosedConnection(error) || controller.signal.aborted)
+          throw error;
       }
     }
   } catch (error) {
-    if (timedOut) return { kind: 'failed', error: new Error(`request timed out after ${timeoutMs} ms`, { cause: error }) };
+    if (timedOut)
+      return { kind: 'failed', error: new Error(`request timed out after ${timeoutMs} ms`, { cause: error }) };
     return { kind: 'failed', error: error instanceof Error ? error : new Error(String(error)) };
   } finally {
     clearTimeout(timer);
@@ -103,7 +117,10 @@ const CLOSED_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'
 /** Whether `fetch` failed because the connection was closed under the request (not refused, not timed out). */
 function isClosedConnection(error: unknown): boolean {
   // Duck-typed: the error may come from another realm than this module's Error (a test VM, for one).
-  const cause = typeof error === 'object' && error !== null ? ((error as { cause?: { code?: unknown } }).cause ?? undefined) : undefined;
+  const cause =
+    typeof error === 'object' && error !== null
+      ? ((error as { cause?: { code?: unknown } }).cause ?? undefined)
+      : undefined;
   return typeof cause?.code === 'string' && CLOSED_CONNECTION_CODES.has(cause.code);
 }
 
@@ -132,7 +149,12 @@ async function readResponse(response: Response): Promise<OrgFlagsResult> {
     const body = parseJson(text);
     const errorCode = stringField(body, 'errorCode');
     const errorDetails = stringField(body, 'errorDetails');
-    return { kind: 'rejected', status, ...(errorCode === undefined ? {} : { errorCode }), ...(errorDetails === undefined ? {} : { errorDetails }) };
+    return {
+      kind: 'rejected',
+      status,
+      ...(errorCode === undefined ? {} : { errorCode }),
+      ...(errorDetails === undefined ? {} : { errorDetails }),
+    };
   }
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
   await discard(response);

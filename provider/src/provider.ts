@@ -15,7 +15,13 @@ import {
 } from '@openfeature/server-sdk';
 import { setMaxListeners } from 'node:events';
 import { LruCache } from './cache.js';
-import { fetchOrgFlags, type OfrepClientOptions, type OrgFlag, type OrgFlagsResult, type TokenSource } from './ofrep-client.js';
+import {
+  fetchOrgFlags,
+  type OfrepClientOptions,
+  type OrgFlag,
+  type OrgFlagsResult,
+  type TokenSource,
+} from './ofrep-client.js';
 
 /** Options of {@link OrgFeatureFlagsProvider}. */
 export interface OrgFeatureFlagsProviderOptions {
@@ -108,7 +114,8 @@ export class OrgFeatureFlagsProvider implements Provider {
   constructor(private readonly options: OrgFeatureFlagsProviderOptions) {
     new URL(options.baseUrl);
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-    if (!Number.isFinite(this.ttlMs) || this.ttlMs < 0) throw new RangeError(`ttlMs must be a non-negative number, got ${this.ttlMs}`);
+    if (!Number.isFinite(this.ttlMs) || this.ttlMs < 0)
+      throw new RangeError(`ttlMs must be a non-negative number, got ${this.ttlMs}`);
     this.entries = new LruCache(options.maxOrgs ?? DEFAULT_MAX_ORGS);
     this.client = {
       baseUrl: options.baseUrl,
@@ -119,7 +126,12 @@ export class OrgFeatureFlagsProvider implements Provider {
   }
 
   /** The value of the boolean flag `flagKey` for the org named by `context.targetingKey`. */
-  resolveBooleanEvaluation(flagKey: string, _defaultValue: boolean, context: EvaluationContext, logger?: Logger): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    _defaultValue: boolean,
+    context: EvaluationContext,
+    logger?: Logger,
+  ): Promise<ResolutionDetails<boolean>> {
     if (logger) this.sdkLogger = logger;
     // The hot path: a cached, fresh org answers the answer built when its flags arrived.
     const orgId = context.targetingKey;
@@ -136,7 +148,8 @@ export class OrgFeatureFlagsProvider implements Provider {
 
   private async resolve(flagKey: string, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
     const orgId = context.targetingKey;
-    if (typeof orgId !== 'string' || orgId === '') throw new TargetingKeyMissingError('the targeting key (the org id) is missing');
+    if (typeof orgId !== 'string' || orgId === '')
+      throw new TargetingKeyMissingError('the targeting key (the org id) is missing');
     const cached = this.entries.get(orgId);
     let entry: Loaded;
     if (cached?.kind === 'flags') {
@@ -256,13 +269,25 @@ export class OrgFeatureFlagsProvider implements Provider {
     switch (result.kind) {
       case 'ok': {
         this.reached();
-        const entry: FlagsEntry = { kind: 'flags', flags: freshAnswers(result.flags), etag: result.etag, checkAt: now + this.ttlMs, stale: false };
+        const entry: FlagsEntry = {
+          kind: 'flags',
+          flags: freshAnswers(result.flags),
+          etag: result.etag,
+          checkAt: now + this.ttlMs,
+          stale: false,
+        };
         this.entries.set(orgId, entry);
         if (known) this.announceChanges(orgId, known.flags, entry.flags);
         return entry;
       }
       case 'not-modified':
-        if (!known) return this.unreachable(orgId, known, 'the service answered 304 to a request without an ETag', now + this.ttlMs);
+        if (!known)
+          return this.unreachable(
+            orgId,
+            known,
+            'the service answered 304 to a request without an ETag',
+            now + this.ttlMs,
+          );
         this.reached();
         this.notModified += 1;
         known.checkAt = now + this.ttlMs;
@@ -270,10 +295,15 @@ export class OrgFeatureFlagsProvider implements Provider {
         this.keep(orgId, known);
         return known;
       case 'rejected': {
-        if (result.status !== 400) return this.unreachable(orgId, known, `the service refused the request (${result.status})`, now + this.ttlMs);
+        if (result.status !== 400)
+          return this.unreachable(orgId, known, `the service refused the request (${result.status})`, now + this.ttlMs);
         this.reached();
         const why = [result.errorCode, result.errorDetails].filter((part) => part !== undefined).join(': ');
-        const entry: RejectedEntry = { kind: 'rejected', message: `org "${orgId}" was rejected by the service${why === '' ? '' : ` (${why})`}`, checkAt: now + this.ttlMs };
+        const entry: RejectedEntry = {
+          kind: 'rejected',
+          message: `org "${orgId}" was rejected by the service${why === '' ? '' : ` (${why})`}`,
+          checkAt: now + this.ttlMs,
+        };
         this.entries.set(orgId, entry);
         return entry;
       }
@@ -286,14 +316,21 @@ export class OrgFeatureFlagsProvider implements Provider {
           this.blockedUntil,
         );
       case 'failed':
-        return this.unreachable(orgId, known, `the service could not be reached (${result.error.message})`, now + this.ttlMs);
+        return this.unreachable(
+          orgId,
+          known,
+          `the service could not be reached (${result.error.message})`,
+          now + this.ttlMs,
+        );
     }
   }
 
   private unreachable(orgId: string, known: FlagsEntry | undefined, reason: string, checkAt: number): Loaded {
     if (this.outage === undefined) {
       this.outage = reason;
-      this.logger.warn(`org-feature-flags: ${reason}; answering the last known flags with reason STALE until it answers again`);
+      this.logger.warn(
+        `org-feature-flags: ${reason}; answering the last known flags with reason STALE until it answers again`,
+      );
     }
     if (!known) return { kind: 'unavailable', message: `no flags for org "${orgId}" yet: ${reason}` };
     known.stale = true;
@@ -313,11 +350,21 @@ export class OrgFeatureFlagsProvider implements Provider {
     this.logger.info('org-feature-flags: the service answers again');
   }
 
-  private announceChanges(orgId: string, before: ReadonlyMap<string, ResolutionDetails<JsonValue>>, after: ReadonlyMap<string, ResolutionDetails<JsonValue>>): void {
-    const flagsChanged = [...new Set([...before.keys(), ...after.keys()])].filter((key) => !sameValue(before.get(key), after.get(key)));
+  private announceChanges(
+    orgId: string,
+    before: ReadonlyMap<string, ResolutionDetails<JsonValue>>,
+    after: ReadonlyMap<string, ResolutionDetails<JsonValue>>,
+  ): void {
+    const flagsChanged = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (key) => !sameValue(before.get(key), after.get(key)),
+    );
     if (flagsChanged.length === 0) return;
     try {
-      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged, message: `flags of org "${orgId}" changed`, metadata: { orgId } });
+      this.events.emit(ProviderEvents.ConfigurationChanged, {
+        flagsChanged,
+        message: `flags of org "${orgId}" changed`,
+        metadata: { orgId },
+      });
     } catch (error) {
       this.logger.error('org-feature-flags: a ConfigurationChanged handler failed', error);
     }
@@ -328,7 +375,8 @@ export class OrgFeatureFlagsProvider implements Provider {
     if (entry.kind === 'rejected') throw new InvalidContextError(entry.message);
     const flag = entry.flags.get(flagKey);
     if (!flag) throw new FlagNotFoundError(`flag "${flagKey}" not found for org "${orgId}"`);
-    if (typeof flag.value !== 'boolean') throw new TypeMismatchError(`flag "${flagKey}" of org "${orgId}" is not a boolean`);
+    if (typeof flag.value !== 'boolean')
+      throw new TypeMismatchError(`flag "${flagKey}" of org "${orgId}" is not a boolean`);
     return (entry.stale ? { ...flag, reason: StandardResolutionReasons.STALE } : flag) as ResolutionDetails<boolean>;
   }
 }

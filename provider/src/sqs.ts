@@ -25,7 +25,11 @@ export interface InvalidateFromSqsOptions {
  * revalidations are done. A record that is not such an event is logged and skipped (never retried),
  * so the answer has no failures; return it from the handler (with `reportBatchItemFailures` on, or not).
  */
-export async function invalidateFromSqsEvent(provider: Invalidatable, event: SqsEventLike, options: InvalidateFromSqsOptions = {}): Promise<SqsBatchResponse> {
+export async function invalidateFromSqsEvent(
+  provider: Invalidatable,
+  event: SqsEventLike,
+  options: InvalidateFromSqsOptions = {},
+): Promise<SqsBatchResponse> {
   await invalidateOrgsOf(
     provider,
     event.Records.map((record) => ({ id: record.messageId, body: record.body })),
@@ -63,10 +67,16 @@ export async function pollQueue(provider: Invalidatable, options: PollQueueOptio
   while (!signal.aborted) {
     try {
       const received = await client.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: options.waitTimeSeconds ?? 20 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+        }),
         { abortSignal: signal },
       );
-      const messages = (received.Messages ?? []).filter((message): message is Message & { ReceiptHandle: string } => message.ReceiptHandle !== undefined);
+      const messages = (received.Messages ?? []).filter(
+        (message): message is Message & { ReceiptHandle: string } => message.ReceiptHandle !== undefined,
+      );
       if (messages.length > 0) {
         await invalidateOrgsOf(
           provider,
@@ -80,7 +90,9 @@ export async function pollQueue(provider: Invalidatable, options: PollQueueOptio
           }),
         );
         for (const failure of deleted.Failed ?? []) {
-          logger.warn(`org-feature-flags: could not delete message ${failure.Id ?? '?'} from the change queue (${failure.Code ?? '?'}: ${failure.Message ?? ''})`);
+          logger.warn(
+            `org-feature-flags: could not delete message ${failure.Id ?? '?'} from the change queue (${failure.Code ?? '?'}: ${failure.Message ?? ''})`,
+          );
         }
       }
       backoffMs = 0;
@@ -95,11 +107,16 @@ export async function pollQueue(provider: Invalidatable, options: PollQueueOptio
 }
 
 /** Invalidates, once each, the orgs named by the `FeatureFlagChanged` events among `messages`; other messages are logged. */
-async function invalidateOrgsOf(provider: Invalidatable, messages: ReadonlyArray<{ id: string; body: string }>, logger: Logger): Promise<void> {
+async function invalidateOrgsOf(
+  provider: Invalidatable,
+  messages: ReadonlyArray<{ id: string; body: string }>,
+  logger: Logger,
+): Promise<void> {
   const orgIds = new Set<string>();
   for (const message of messages) {
     const orgId = orgIdOfChange(message.body);
-    if (orgId === undefined) logger.warn(`org-feature-flags: message ${message.id} is not a FeatureFlagChanged event; skipped`);
+    if (orgId === undefined)
+      logger.warn(`org-feature-flags: message ${message.id} is not a FeatureFlagChanged event; skipped`);
     else orgIds.add(orgId);
   }
   await Promise.all([...orgIds].map((orgId) => provider.invalidate(orgId)));

@@ -75,10 +75,15 @@ export class InMemoryFlagsProvider implements Provider {
     return this.values.get(orgId)?.get(key);
   }
 
-  async resolveBooleanEvaluation(flagKey: string, _defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  async resolveBooleanEvaluation(
+    flagKey: string,
+    _defaultValue: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     if (!isFlagKey(flagKey)) throw new FlagNotFoundError(`flag '${flagKey}' is not in the registry`);
     const orgId = context.targetingKey;
-    if (!orgId) throw new TargetingKeyMissingError('the org id is the targetingKey of the evaluation context; none was given');
+    if (!orgId)
+      throw new TargetingKeyMissingError('the org id is the targetingKey of the evaluation context; none was given');
     const value = this.overrideOf(orgId, flagKey);
     return value === undefined
       ? { value: FLAG_DEFAULTS[flagKey], reason: StandardResolutionReasons.DEFAULT }
@@ -126,8 +131,16 @@ export async function useInMemoryFlags(domain?: string): Promise<InMemoryFlagsPr
  * Overlapping async calls (not nested) for the same org and flag do not restore reliably.
  */
 export function withFlag<T>(orgId: string, key: FlagKey, enabled: boolean, fn: () => T): T;
-export function withFlag<T>(provider: InMemoryFlagsProvider, orgId: string, key: FlagKey, enabled: boolean, fn: () => T): T;
-export function withFlag<T>(...args: [string, FlagKey, boolean, () => T] | [InMemoryFlagsProvider, string, FlagKey, boolean, () => T]): T {
+export function withFlag<T>(
+  provider: InMemoryFlagsProvider,
+  orgId: string,
+  key: FlagKey,
+  enabled: boolean,
+  fn: () => T,
+): T;
+export function withFlag<T>(
+  ...args: [string, FlagKey, boolean, () => T] | [InMemoryFlagsProvider, string, FlagKey, boolean, () => T]
+): T {
   const [provider, orgId, key, enabled, fn] = args.length === 4 ? [registeredProvider(), ...args] : args;
   const previous = provider.overrideOf(orgId, key);
   provider.set(orgId, key, enabled);
@@ -150,8 +163,12 @@ export function withFlag<T>(...args: [string, FlagKey, boolean, () => T] | [InMe
 /** {@link withFlag} with the flag off: runs `fn` with the flag disabled for the org, then restores it. */
 export function withFlagDisabled<T>(orgId: string, key: FlagKey, fn: () => T): T;
 export function withFlagDisabled<T>(provider: InMemoryFlagsProvider, orgId: string, key: FlagKey, fn: () => T): T;
-export function withFlagDisabled<T>(...args: [string, FlagKey, () => T] | [InMemoryFlagsProvider, string, FlagKey, () => T]): T {
-  return args.length === 3 ? withFlag(args[0], args[1], false, args[2]) : withFlag(args[0], args[1], args[2], false, args[3]);
+export function withFlagDisabled<T>(
+  ...args: [string, FlagKey, () => T] | [InMemoryFlagsProvider, string, FlagKey, () => T]
+): T {
+  return args.length === 3
+    ? withFlag(args[0], args[1], false, args[2])
+    : withFlag(args[0], args[1], args[2], false, args[3]);
 }
 
 function registeredProvider(): InMemoryFlagsProvider {
@@ -164,5 +181,9 @@ function registeredProvider(): InMemoryFlagsProvider {
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

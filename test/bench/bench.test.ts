@@ -12,12 +12,23 @@ const QUICK = ['--only', 'http,sync', '--duration', '1', '--warmup', '0', '--con
 async function runBench(): Promise<{ stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Set by the test run, not by a developer's shell (test/support/global-setup.ts).
-  for (const name of ['POWERTOOLS_LOG_LEVEL', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'TABLE_NAME', 'DYNAMODB_ENDPOINT']) delete env[name];
-  return run(process.execPath, ['--import', 'tsx', 'test/bench/bench.ts', ...QUICK], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 90_000 });
+  for (const name of [
+    'POWERTOOLS_LOG_LEVEL',
+    'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    'TABLE_NAME',
+    'DYNAMODB_ENDPOINT',
+  ])
+    delete env[name];
+  return run(process.execPath, ['--import', 'tsx', 'test/bench/bench.ts', ...QUICK], {
+    cwd: PROJECT_ROOT,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 90_000,
+  });
 }
 
 describe('npm run bench', () => {
-  test('prints its report and progress, and none of the handlers\' logs, the local stack\'s request lines or warnings', async () => {
+  test("prints its report and progress, and none of the handlers' logs, the local stack's request lines or warnings", async () => {
     const { stdout, stderr } = await runBench();
 
     expect(stdout).toContain('\nResults (latency');

@@ -13,7 +13,15 @@ import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { localSettings, startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { createHttpClient, type HttpClient } from './http-client.js';
 import { countCalls, runLoad, warmUp, type LoadOptions, type LoadResult, type Scenario } from './load.js';
-import { errorBanner, machineLines, memoryLines, ratioLine, resultTable, settingLines, type MemoryReading } from './report.js';
+import {
+  errorBanner,
+  machineLines,
+  memoryLines,
+  ratioLine,
+  resultTable,
+  settingLines,
+  type MemoryReading,
+} from './report.js';
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle } from './scenarios.js';
 import { benchSync, syncLines } from './sync.js';
@@ -58,7 +66,15 @@ interface BenchOptions extends LoadOptions {
 function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: { only: { type: 'string' }, 'cold-start-runs': { type: 'string' }, 'ui-runs': { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, 'sync-orgs': { type: 'string' } },
+    options: {
+      only: { type: 'string' },
+      'cold-start-runs': { type: 'string' },
+      'ui-runs': { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'sync-orgs': { type: 'string' },
+    },
     strict: true,
   });
   const parsed = optionsSchema.safeParse({
@@ -70,7 +86,8 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
     connections: values.connections ?? env.BENCH_CONNECTIONS,
     'sync-orgs': values['sync-orgs'] ?? env.BENCH_SYNC_ORGS,
   });
-  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
+  if (!parsed.success)
+    throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
   return {
     sections: new Set(parsed.data.only),
     coldStartRuns: parsed.data['cold-start-runs'],
@@ -127,7 +144,11 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
         { name: 'GET /org-feature-flags/{org_id}', operation: httpGetOrgFlags(http, orgIds), counter: handlerCalls },
         { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
         { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
-        { name: 'store transaction (baseline of POST)', operation: storeToggle(new DynamoDbFlagStore(bare, tableName), slots, ACTOR), counter: bareCalls },
+        {
+          name: 'store transaction (baseline of POST)',
+          operation: storeToggle(new DynamoDbFlagStore(bare, tableName), slots, ACTOR),
+          counter: bareCalls,
+        },
       ];
       memory.push({ label: 'before load (stack up, orgs provisioned)', usage: process.memoryUsage() });
       await warmUp(scenarios, options);
@@ -141,14 +162,24 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
 
     // Before the sync section, which seeds its own orgs: the by-flag page is measured at ~100 orgs first.
     if (options.sections.has('operations')) {
-      printSection(`Operations: by-flag pages at ~100 and ~${options.syncOrgs} orgs, history, bulk (progress on stderr)`, []);
-      const result = await benchOperations(stack, http, Math.max(options.syncOrgs, 200), (line) => process.stderr.write(`${line}\n`));
-      printSection('Operations (local stack; p50 of sequential requests, each beside the least DynamoDB work it must do)', operationsLines(result));
+      printSection(
+        `Operations: by-flag pages at ~100 and ~${options.syncOrgs} orgs, history, bulk (progress on stderr)`,
+        [],
+      );
+      const result = await benchOperations(stack, http, Math.max(options.syncOrgs, 200), (line) =>
+        process.stderr.write(`${line}\n`),
+      );
+      printSection(
+        'Operations (local stack; p50 of sequential requests, each beside the least DynamoDB work it must do)',
+        operationsLines(result),
+      );
     }
 
     if (options.sections.has('sync') && options.syncOrgs > 0) {
       printSection(`Sync over ${options.syncOrgs} orgs that lack one flag (progress on stderr)`, []);
-      const passes = await benchSync(stack, http, handlerCalls, options.syncOrgs, (line) => process.stderr.write(`${line}\n`));
+      const passes = await benchSync(stack, http, handlerCalls, options.syncOrgs, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
       memory.push({ label: 'after the sync benchmark', usage: process.memoryUsage() });
       printSection('Sync (local stack, DynamoDB Local in memory; orgs/s over the whole pass)', syncLines(passes));
       printSection('Memory after the sync benchmark', memoryLines(memory.slice(-1)));
@@ -156,9 +187,15 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
 
     if (options.sections.has('openfeature')) {
       printSection('OpenFeature: the provider package against the local stack (progress on stderr)', []);
-      const service = await signToken(await loadOrCreateKeys(stack.settings.dataDir), { role: 'service', subject: ACTOR });
+      const service = await signToken(await loadOrCreateKeys(stack.settings.dataDir), {
+        role: 'service',
+        subject: ACTOR,
+      });
       const result = await benchOpenFeature(stack, http, service, (line) => process.stderr.write(`${line}\n`));
-      printSection('OpenFeature (provider in this process, local stack, DynamoDB Local in memory)', openFeatureLines(result));
+      printSection(
+        'OpenFeature (provider in this process, local stack, DynamoDB Local in memory)',
+        openFeatureLines(result),
+      );
     }
   } finally {
     http.close();
@@ -167,9 +204,15 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
 }
 
 function report(results: readonly LoadResult[], ratios: readonly string[], memory: readonly MemoryReading[]): void {
-  printSection('Results (latency of successful requests; errors = non-2xx, thrown, or a POST that changed nothing)', resultTable(results));
+  printSection(
+    'Results (latency of successful requests; errors = non-2xx, thrown, or a POST that changed nothing)',
+    resultTable(results),
+  );
   printSection('Ratios (req/s: share of the baseline; latency: times the baseline)', ratios);
-  printSection('Memory of this Node process: server AND load generator (DynamoDB Local not included)', memoryLines(memory));
+  printSection(
+    'Memory of this Node process: server AND load generator (DynamoDB Local not included)',
+    memoryLines(memory),
+  );
   const banner = errorBanner(results);
   if (banner.length > 0) console.log(`\n${banner.join('\n')}`);
 }
@@ -181,9 +224,15 @@ async function main(): Promise<number> {
 
   // First, while no local stack runs beside it: it needs none, only this machine's CPU.
   if (options.sections.has('cold-start')) {
-    printSection(`Cold start: ${options.coldStartRuns} fresh imports of each function's bundle (progress on stderr)`, []);
+    printSection(
+      `Cold start: ${options.coldStartRuns} fresh imports of each function's bundle (progress on stderr)`,
+      [],
+    );
     const result = await benchColdStart(options.coldStartRuns, (line) => process.stderr.write(`${line}\n`));
-    printSection('Cold start (bundles as cdk deploys them; import ms: median time to import the bundle in a fresh Node process)', coldStartLines(result));
+    printSection(
+      'Cold start (bundles as cdk deploys them; import ms: median time to import the bundle in a fresh Node process)',
+      coldStartLines(result),
+    );
   }
   // Its own local stack, in a child process, started and stopped before the one of the sections below.
   if (options.sections.has('ui')) {
@@ -191,12 +240,16 @@ async function main(): Promise<number> {
     const result = await benchUi(options.uiRuns, (line) => process.stderr.write(`${line}\n`));
     printSection('Admin UI (Chromium, local stack from a copy of the project with a larger registry)', uiLines(result));
   }
-  if (!['http', 'sync', 'operations', 'openfeature'].some((section) => options.sections.has(section as Section))) return 0;
+  if (!['http', 'sync', 'operations', 'openfeature'].some((section) => options.sections.has(section as Section)))
+    return 0;
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'org-feature-flags-bench-'));
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ ...localSettings(), port: 0, dynamoDbPort: 0, inMemory: true, dataDir }, () => undefined);
+    stack = await startLocalStack(
+      { ...localSettings(), port: 0, dynamoDbPort: 0, inMemory: true, dataDir },
+      () => undefined,
+    );
   } catch (error) {
     console.error(`The local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await rm(dataDir, { recursive: true, force: true });

@@ -8,7 +8,11 @@ const tableName = process.env.TABLE_NAME;
 
 export async function handler(event: { org_id: string }): Promise<unknown[]> {
   const { Items } = await client.send(
-    new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ORG#${event.org_id}` } }),
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `ORG#${event.org_id}` },
+    }),
   );
   return Items ?? [];
 }

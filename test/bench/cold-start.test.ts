@@ -19,10 +19,16 @@ describe('the cold-start section of the bench', () => {
     for (const row of result.functions) expect(row.cpuRatio).toBeGreaterThan(0);
     expect(result.node.version).toBe(result.node.fallbackReason ? process.version : `v${FUNCTION_NODE_VERSION}`);
     const lines = coldStartLines(result);
-    expect(lines[0]).toBe(`imported with Node.js ${result.node.version}${result.node.fallbackReason ? ` (NOT the functions' Node.js: ${result.node.fallbackReason})` : ''}`);
+    expect(lines[0]).toBe(
+      `imported with Node.js ${result.node.version}${result.node.fallbackReason ? ` (NOT the functions' Node.js: ${result.node.fallbackReason})` : ''}`,
+    );
     expect(lines[2]).toMatch(/^bundle\s+KB\s+import ms\s+ratio\s+CPU ms\s+CPU ratio$/);
-    expect(lines[3]).toMatch(new RegExp(`^${BASELINE_NAME.replace(/[+]/g, '\\+')}\\s+\\d+\\s+[\\d.]+\\s+1\\.00x\\s+[\\d.]+\\s+1\\.00x$`));
-    expect(lines.filter((line) => /^(health|get-org-flags)\s+\d+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x$/.test(line))).toHaveLength(2);
+    expect(lines[3]).toMatch(
+      new RegExp(`^${BASELINE_NAME.replace(/[+]/g, '\\+')}\\s+\\d+\\s+[\\d.]+\\s+1\\.00x\\s+[\\d.]+\\s+1\\.00x$`),
+    );
+    expect(
+      lines.filter((line) => /^(health|get-org-flags)\s+\d+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+[\d.]+x$/.test(line)),
+    ).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/^(every function within 1\.5x|OVER 1\.5x)/);
   }, 300_000);
 

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { BUNDLE_FILE, esbuildBundling, FUNCTION_NODE_OPTIONS, FUNCTION_RUNTIME } from '../../lib/constructs/bundling.js';
+import {
+  BUNDLE_FILE,
+  esbuildBundling,
+  FUNCTION_NODE_OPTIONS,
+  FUNCTION_RUNTIME,
+} from '../../lib/constructs/bundling.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../lib/service/handlers.js';
 import { functionNode, type FunctionNode } from './function-node.js';
 import { table } from './report.js';
@@ -101,7 +106,10 @@ async function importOnce(node: FunctionNode, target: Bundle): Promise<Sample> {
     const used = process.cpuUsage(cpu);
     if (typeof module.handler !== 'function') throw new Error('the bundle exports no handler');
     process.stdout.write('\\nimport-ms ' + wall + ' ' + (used.user + used.system) / 1000 + '\\n');`;
-  const { stdout } = await run(node.execPath, ['--input-type=module', '-e', script], { env: target.env, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(node.execPath, ['--input-type=module', '-e', script], {
+    env: target.env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const line = stdout.split('\n').find((text) => text.startsWith('import-ms '));
   if (!line) throw new Error(`${target.name}: no import time in the output`);
   const [wallMs, cpuMs] = line.slice('import-ms '.length).split(' ').map(Number) as [number, number];
@@ -111,7 +119,9 @@ async function importOnce(node: FunctionNode, target: Bundle): Promise<Sample> {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
@@ -198,7 +208,11 @@ export function coldStartLines(result: ColdStartResult): string[] {
   return [
     `imported with Node.js ${result.node.version}${result.node.fallbackReason ? ` (NOT the functions' Node.js: ${result.node.fallbackReason})` : ''}`,
     '',
-    ...table([['bundle', 'KB', 'import ms', 'ratio', 'CPU ms', 'CPU ratio'], cells(baseline), ...result.functions.map(cells)]),
+    ...table([
+      ['bundle', 'KB', 'import ms', 'ratio', 'CPU ms', 'CPU ratio'],
+      cells(baseline),
+      ...result.functions.map(cells),
+    ]),
     '',
     over.length === 0
       ? `every function within ${RATIO_TARGET}x of the baseline's CPU time (highest: ${worst.name}, ${times(cpuRatio(worst))})`

@@ -53,7 +53,8 @@ async function versionOf(execPath: string): Promise<string> {
  */
 export async function functionNode(log: (line: string) => void): Promise<FunctionNode> {
   const major = runtimeMajor();
-  if (Number(process.versions.node.split('.')[0]) === major) return { execPath: process.execPath, version: process.version };
+  if (Number(process.versions.node.split('.')[0]) === major)
+    return { execPath: process.execPath, version: process.version };
   const dir = path.join(CACHE_DIR, FUNCTION_NODE_VERSION);
   const execPath = path.join(dir, 'bin', 'node');
   try {
@@ -64,7 +65,9 @@ export async function functionNode(log: (line: string) => void): Promise<Functio
       await mkdir(CACHE_DIR, { recursive: true });
       const staging = await mkdtemp(path.join(CACHE_DIR, 'download-'));
       try {
-        const { stdout } = await run('npm', ['pack', binaryPackage(), '--pack-destination', staging, '--silent'], { maxBuffer: 1024 * 1024 });
+        const { stdout } = await run('npm', ['pack', binaryPackage(), '--pack-destination', staging, '--silent'], {
+          maxBuffer: 1024 * 1024,
+        });
         const tarball = path.join(staging, stdout.trim().split('\n').at(-1) ?? '');
         await run('tar', ['-xzf', tarball, '-C', staging, 'package/bin/node']);
         await rm(dir, { recursive: true, force: true });
@@ -74,12 +77,20 @@ export async function functionNode(log: (line: string) => void): Promise<Functio
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      return { execPath: process.execPath, version: process.version, fallbackReason: `could not get Node.js ${FUNCTION_NODE_VERSION}: ${reason}` };
+      return {
+        execPath: process.execPath,
+        version: process.version,
+        fallbackReason: `could not get Node.js ${FUNCTION_NODE_VERSION}: ${reason}`,
+      };
     }
   }
   const version = await versionOf(execPath);
   if (version !== `v${FUNCTION_NODE_VERSION}`) {
-    return { execPath: process.execPath, version: process.version, fallbackReason: `${execPath} is ${version}, not v${FUNCTION_NODE_VERSION}` };
+    return {
+      execPath: process.execPath,
+      version: process.version,
+      fallbackReason: `${execPath} is ${version}, not v${FUNCTION_NODE_VERSION}`,
+    };
   }
   return { execPath, version };
 }

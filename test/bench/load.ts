@@ -110,7 +110,8 @@ async function drive(operation: Operation, connections: number, durationMs: numb
         phase.latencies.push(performance.now() - sent);
       } catch (error) {
         phase.errors++;
-        if (phase.errorSamples.size < MAX_ERROR_SAMPLES) phase.errorSamples.add(error instanceof Error ? error.message : String(error));
+        if (phase.errorSamples.size < MAX_ERROR_SAMPLES)
+          phase.errorSamples.add(error instanceof Error ? error.message : String(error));
       }
     }
   };
@@ -126,9 +127,15 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)]).filter(([, count]) => count !== 0));
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, count]) => [name, count - (before[name] ?? 0)])
+      .filter(([, count]) => count !== 0),
+  );
 }
 
 function perRequest(counts: Record<string, number>, requests: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, requests === 0 ? Number.NaN : count / requests]));
+  return Object.fromEntries(
+    Object.entries(counts).map(([name, count]) => [name, requests === 0 ? Number.NaN : count / requests]),
+  );
 }

@@ -19,16 +19,26 @@ describe('the OpenFeature section of the bench', () => {
   test('tabulates each figure beside its comparison, with ratios', () => {
     const lines = openFeatureLines(result(1.02));
     expect(lines[0]).toMatch(/^measure\s+this provider\s+comparison\s+ratio$/);
-    expect(lines.find((line) => line.startsWith('cached evaluations through the OpenFeature client'))).toMatch(/51,000\/s\s+flagd-core 50,000\/s\s+1\.02x$/);
-    expect(lines.find((line) => line.includes("resolution alone, as the SDK calls it"))).toMatch(/600,000\/s\s+flagd-core 400,000\/s\s+1\.50x$/);
-    expect(lines.find((line) => line.startsWith('HTTP requests per 10,000 evaluations'))).toMatch(/100, then 0\s+one per org: 100/);
+    expect(lines.find((line) => line.startsWith('cached evaluations through the OpenFeature client'))).toMatch(
+      /51,000\/s\s+flagd-core 50,000\/s\s+1\.02x$/,
+    );
+    expect(lines.find((line) => line.includes('resolution alone, as the SDK calls it'))).toMatch(
+      /600,000\/s\s+flagd-core 400,000\/s\s+1\.50x$/,
+    );
+    expect(lines.find((line) => line.startsWith('HTTP requests per 10,000 evaluations'))).toMatch(
+      /100, then 0\s+one per org: 100/,
+    );
     expect(lines.find((line) => line.startsWith('bulk endpoint'))).toMatch(/3\.00 ms\s+200: 4\.00 ms\s+0\.75x$/);
-    expect(lines.find((line) => line.startsWith('heap kept for 10,000 cached orgs'))).toMatch(/13\.0 MB\s+1363 bytes per org/);
+    expect(lines.find((line) => line.startsWith('heap kept for 10,000 cached orgs'))).toMatch(
+      /13\.0 MB\s+1363 bytes per org/,
+    );
     expect(lines).toContain('resolution alone: this provider at least as fast as flagd-core (1.50x)');
     expect(lines).toContain('through the OpenFeature client: this provider at least as fast as flagd-core (1.02x)');
   });
 
   test('says so when this provider is slower', () => {
-    expect(openFeatureLines(result(0.9))).toContain('through the OpenFeature client: this provider SLOWER than flagd-core (0.90x)');
+    expect(openFeatureLines(result(0.9))).toContain(
+      'through the OpenFeature client: this provider SLOWER than flagd-core (0.90x)',
+    );
   });
 });

@@ -3,7 +3,13 @@ import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FlagdCore } from '@openfeature/flagd-core';
-import { OpenFeature, type EvaluationContext, type Logger, type Provider, type ResolutionDetails } from '@openfeature/server-sdk';
+import {
+  OpenFeature,
+  type EvaluationContext,
+  type Logger,
+  type Provider,
+  type ResolutionDetails,
+} from '@openfeature/server-sdk';
 import pMap from 'p-map';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import type { LocalStack } from '../../lib/local/stack.js';
@@ -55,7 +61,12 @@ class FlagdCoreProvider implements Provider {
   readonly runsOn = 'server' as const;
   readonly metadata = { name: 'flagd-core' } as const;
   constructor(private readonly core: FlagdCore) {}
-  async resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext, logger: Logger): Promise<ResolutionDetails<boolean>> {
+  async resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+    logger: Logger,
+  ): Promise<ResolutionDetails<boolean>> {
     return this.core.resolveBooleanEvaluation(flagKey, defaultValue, context, logger);
   }
   async resolveStringEvaluation(): Promise<ResolutionDetails<string>> {
@@ -85,7 +96,13 @@ function flagdConfiguration(key: string, onOrgs: readonly string[]): string {
 
 type Evaluate = (orgId: string) => Promise<boolean> | boolean;
 
-async function evaluationsPerSecond(name: string, evaluate: Evaluate, orgIds: readonly string[], count: number, expected: ReadonlyMap<string, boolean>): Promise<number> {
+async function evaluationsPerSecond(
+  name: string,
+  evaluate: Evaluate,
+  orgIds: readonly string[],
+  count: number,
+  expected: ReadonlyMap<string, boolean>,
+): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const orgId = orgIds[i % orgIds.length]!;
@@ -95,7 +112,12 @@ async function evaluationsPerSecond(name: string, evaluate: Evaluate, orgIds: re
 }
 
 /** Rounds of `PER_ROUND` evaluations with each, in turn (the order swapped every round), after one unmeasured round each. */
-async function rates(provider: Evaluate, flagd: Evaluate, orgIds: readonly string[], expected: ReadonlyMap<string, boolean>): Promise<Rates> {
+async function rates(
+  provider: Evaluate,
+  flagd: Evaluate,
+  orgIds: readonly string[],
+  expected: ReadonlyMap<string, boolean>,
+): Promise<Rates> {
   await evaluationsPerSecond('provider', provider, orgIds, PER_ROUND, expected);
   await evaluationsPerSecond('flagd-core', flagd, orgIds, PER_ROUND, expected);
   const ours: number[] = [];
@@ -106,7 +128,11 @@ async function rates(provider: Evaluate, flagd: Evaluate, orgIds: readonly strin
     theirs.push(await evaluationsPerSecond('flagd-core', flagd, orgIds, PER_ROUND, expected));
     if (!first) ours.push(await evaluationsPerSecond('provider', provider, orgIds, PER_ROUND, expected));
   }
-  return { provider: median(ours), flagd: median(theirs), ratio: median(ours.map((rate, round) => rate / theirs[round]!)) };
+  return {
+    provider: median(ours),
+    flagd: median(theirs),
+    ratio: median(ours.map((rate, round) => rate / theirs[round]!)),
+  };
 }
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -125,7 +151,12 @@ function collectGarbage(): void {
  * and without a matching `If-None-Match` (304 against 200); the heap the provider keeps for
  * 10,000 cached orgs.
  */
-export async function benchOpenFeature(stack: LocalStack, http: HttpClient, serviceToken: string, log: (line: string) => void): Promise<OpenFeatureResult> {
+export async function benchOpenFeature(
+  stack: LocalStack,
+  http: HttpClient,
+  serviceToken: string,
+  log: (line: string) => void,
+): Promise<OpenFeatureResult> {
   const registry = loadRegistry();
   const key = registry.flags.find((flag) => !flag.internal_only)?.key ?? registry.flags[0]!.key;
   const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)));
@@ -137,7 +168,8 @@ export async function benchOpenFeature(stack: LocalStack, http: HttpClient, serv
     const definition = registry.byKey.get(key)!;
     for (const orgId of orgIds) {
       const enabled = onOrgs.includes(orgId);
-      if (enabled !== definition.default_enabled) await http.json('POST', '/org-feature-flags', { org_id: orgId, key, enabled });
+      if (enabled !== definition.default_enabled)
+        await http.json('POST', '/org-feature-flags', { org_id: orgId, key, enabled });
     }
     const expected = new Map(orgIds.map((orgId) => [orgId, onOrgs.includes(orgId)]));
 
@@ -151,22 +183,34 @@ export async function benchOpenFeature(stack: LocalStack, http: HttpClient, serv
     await evaluationsPerSecond('provider', throughProvider, orgIds, EVALUATIONS, expected);
     const requestsSecond = counted.stats().requests - requestsFirst;
 
-    log(`cached evaluations: ${ROUNDS} rounds of ${PER_ROUND} each, this provider and flagd-core in turn, through the client and directly...`);
+    log(
+      `cached evaluations: ${ROUNDS} rounds of ${PER_ROUND} each, this provider and flagd-core in turn, through the client and directly...`,
+    );
     const core = new FlagdCore();
     core.setConfigurations(flagdConfiguration(key, onOrgs));
     const flagdProvider = new FlagdCoreProvider(core);
     await OpenFeature.setProviderAndWait('of-bench-flagd', flagdProvider);
     const flagdClient = OpenFeature.getClient('of-bench-flagd');
-    const clientRates = await rates(throughProvider, (orgId) => flagdClient.getBooleanValue(key, false, { targetingKey: orgId }), orgIds, expected);
-    const logger = console;
-    // Each provider's resolution as the SDK calls it (a Provider's method, which returns a promise).
-    const direct = await rates(
-      (orgId) => counted.resolveBooleanEvaluation(key, false, { targetingKey: orgId }, logger).then((details) => details.value),
-      (orgId) => flagdProvider.resolveBooleanEvaluation(key, false, { targetingKey: orgId }, logger).then((details) => details.value),
+    const clientRates = await rates(
+      throughProvider,
+      (orgId) => flagdClient.getBooleanValue(key, false, { targetingKey: orgId }),
       orgIds,
       expected,
     );
-    if (counted.stats().requests !== requestsFirst) throw new Error('the provider made HTTP requests while its orgs were cached');
+    const logger = console;
+    // Each provider's resolution as the SDK calls it (a Provider's method, which returns a promise).
+    const direct = await rates(
+      (orgId) =>
+        counted.resolveBooleanEvaluation(key, false, { targetingKey: orgId }, logger).then((details) => details.value),
+      (orgId) =>
+        flagdProvider
+          .resolveBooleanEvaluation(key, false, { targetingKey: orgId }, logger)
+          .then((details) => details.value),
+      orgIds,
+      expected,
+    );
+    if (counted.stats().requests !== requestsFirst)
+      throw new Error('the provider made HTTP requests while its orgs were cached');
 
     log('the bulk endpoint: 200 against 304...');
     const path = '/ofrep/v1/evaluate/flags';
@@ -179,9 +223,14 @@ export async function benchOpenFeature(stack: LocalStack, http: HttpClient, serv
     const expectStatus = (status: number, wanted: number) => {
       if (status !== wanted) throw new Error(`bulk evaluation: HTTP ${status}, expected ${wanted}`);
     };
-    const bulk200 = await sample('POST /ofrep/v1/evaluate/flags, 200', 100, async (run) => expectStatus((await http.send('POST', path, body(run))).status, 200));
+    const bulk200 = await sample('POST /ofrep/v1/evaluate/flags, 200', 100, async (run) =>
+      expectStatus((await http.send('POST', path, body(run))).status, 200),
+    );
     const bulk304 = await sample('POST /ofrep/v1/evaluate/flags, If-None-Match: 304', 100, async (run) =>
-      expectStatus((await http.send('POST', path, body(run), { 'if-none-match': etags.get(orgIds[run % ORGS]!)! })).status, 304),
+      expectStatus(
+        (await http.send('POST', path, body(run), { 'if-none-match': etags.get(orgIds[run % ORGS]!)! })).status,
+        304,
+      ),
     );
 
     log(`memory: seeding ${MEMORY_ORGS} orgs and caching them all...`);
@@ -191,10 +240,13 @@ export async function benchOpenFeature(stack: LocalStack, http: HttpClient, serv
     const memoryClient = OpenFeature.getClient('of-bench-memory');
     collectGarbage();
     const before = process.memoryUsage().heapUsed;
-    await pMap(memoryOrgIds, (orgId) => memoryClient.getBooleanValue(key, false, { targetingKey: orgId }), { concurrency: 16 });
+    await pMap(memoryOrgIds, (orgId) => memoryClient.getBooleanValue(key, false, { targetingKey: orgId }), {
+      concurrency: 16,
+    });
     collectGarbage();
     const memoryBytes = process.memoryUsage().heapUsed - before;
-    if (cache.stats().orgsCached !== MEMORY_ORGS) throw new Error(`cached ${cache.stats().orgsCached} orgs, expected ${MEMORY_ORGS}`);
+    if (cache.stats().orgsCached !== MEMORY_ORGS)
+      throw new Error(`cached ${cache.stats().orgsCached} orgs, expected ${MEMORY_ORGS}`);
 
     await OpenFeature.clearProviders();
     return {
@@ -221,25 +273,47 @@ export function openFeatureLines(result: OpenFeatureResult): string[] {
   const rounds = `median of ${result.rounds} rounds of ${result.evaluationsPerRound.toLocaleString('en-US')}, ${result.orgs} orgs`;
   const share = (alone: number, through: number) => `${Math.round((through / alone) * 100)}%`;
   const verdict = (what: string, rates: Rates) =>
-    rates.ratio >= 1 ? `${what}: this provider at least as fast as flagd-core (${rates.ratio.toFixed(2)}x)` : `${what}: this provider SLOWER than flagd-core (${rates.ratio.toFixed(2)}x)`;
+    rates.ratio >= 1
+      ? `${what}: this provider at least as fast as flagd-core (${rates.ratio.toFixed(2)}x)`
+      : `${what}: this provider SLOWER than flagd-core (${rates.ratio.toFixed(2)}x)`;
   return [
     ...table([
       ['measure', 'this provider', 'comparison', 'ratio'],
-      [`cached evaluations through the OpenFeature client (${rounds})`, rate(result.client.provider), `flagd-core ${rate(result.client.flagd)}`, `${result.client.ratio.toFixed(2)}x`],
-      [`  each provider's resolution alone, as the SDK calls it (${rounds})`, rate(result.direct.provider), `flagd-core ${rate(result.direct.flagd)}`, `${result.direct.ratio.toFixed(2)}x`],
+      [
+        `cached evaluations through the OpenFeature client (${rounds})`,
+        rate(result.client.provider),
+        `flagd-core ${rate(result.client.flagd)}`,
+        `${result.client.ratio.toFixed(2)}x`,
+      ],
+      [
+        `  each provider's resolution alone, as the SDK calls it (${rounds})`,
+        rate(result.direct.provider),
+        `flagd-core ${rate(result.direct.flagd)}`,
+        `${result.direct.ratio.toFixed(2)}x`,
+      ],
       [
         `HTTP requests per ${EVALUATIONS.toLocaleString('en-US')} evaluations over ${result.orgs} orgs, 30 s TTL (first, then next)`,
         `${result.requestsFirst}, then ${result.requestsSecond}`,
         `one per org: ${result.orgs}`,
         '',
       ],
-      ['bulk endpoint p50 latency: 304 (If-None-Match) against 200', `${result.bulk304.p50Ms.toFixed(2)} ms`, `200: ${result.bulk200.p50Ms.toFixed(2)} ms`, `${(result.bulk304.p50Ms / result.bulk200.p50Ms).toFixed(2)}x`],
-      [`heap kept for ${result.memoryOrgs.toLocaleString('en-US')} cached orgs`, `${(result.memoryBytes / 1024 / 1024).toFixed(1)} MB`, `${Math.round(result.memoryBytes / result.memoryOrgs)} bytes per org`, ''],
+      [
+        'bulk endpoint p50 latency: 304 (If-None-Match) against 200',
+        `${result.bulk304.p50Ms.toFixed(2)} ms`,
+        `200: ${result.bulk200.p50Ms.toFixed(2)} ms`,
+        `${(result.bulk304.p50Ms / result.bulk200.p50Ms).toFixed(2)}x`,
+      ],
+      [
+        `heap kept for ${result.memoryOrgs.toLocaleString('en-US')} cached orgs`,
+        `${(result.memoryBytes / 1024 / 1024).toFixed(1)} MB`,
+        `${Math.round(result.memoryBytes / result.memoryOrgs)} bytes per org`,
+        '',
+      ],
     ]),
     '',
     verdict('resolution alone', result.direct),
     verdict('through the OpenFeature client', result.client),
     `  most of an evaluation through the client is the SDK's own work (hooks, context, details): the resolution is ${share(result.direct.provider, result.client.provider)} of it with this provider, ${share(result.direct.flagd, result.client.flagd)} with flagd-core, so there the two differ by about the run-to-run noise`,
-    'ratio: median over the rounds of this provider\'s rate over flagd-core\'s in the same round',
+    "ratio: median over the rounds of this provider's rate over flagd-core's in the same round",
   ];
 }

@@ -1,6 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type DynamoDBDocumentClient as DocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type DynamoDBDocumentClient as DocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { BULK_CONCURRENCY } from '../../lambdas/use-cases/flags.js';
@@ -31,7 +35,12 @@ const HISTORY_ENTRIES = 200;
 const BULK_ORGS = 100;
 
 /** Times `runs` sequential calls after a few unmeasured ones (DynamoDB Local is slow for a while after a batch load). */
-export async function sample(name: string, runs: number, operation: (run: number) => Promise<void>, warmUpRuns = Math.min(5, runs)): Promise<Sample> {
+export async function sample(
+  name: string,
+  runs: number,
+  operation: (run: number) => Promise<void>,
+  warmUpRuns = Math.min(5, runs),
+): Promise<Sample> {
   for (let run = 0; run < warmUpRuns; run++) await operation(runs + run);
   const times: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -56,18 +65,40 @@ async function pageCursors(http: HttpClient, key: string, pages: number): Promis
   return cursors;
 }
 
-const byFlagPath = (key: string, cursor: string | null) => `/org-feature-flags/by-flag/${key}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+const byFlagPath = (key: string, cursor: string | null) =>
+  `/org-feature-flags/by-flag/${key}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
 
 /** One Query of `PAGE` rows of the by-flag index: the least a page of the view must read. */
 const bareByFlagQuery = (client: DocumentClient, tableName: string, key: string) => () =>
-  client.send(new QueryCommand({ TableName: tableName, IndexName: 'by-flag', KeyConditionExpression: 'gsi1pk = :k', ExpressionAttributeValues: { ':k': `FLAG#${key}` }, Limit: PAGE })).then(() => undefined);
+  client
+    .send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'by-flag',
+        KeyConditionExpression: 'gsi1pk = :k',
+        ExpressionAttributeValues: { ':k': `FLAG#${key}` },
+        Limit: PAGE,
+      }),
+    )
+    .then(() => undefined);
 
-async function byFlagPages(http: HttpClient, bare: DocumentClient, tableName: string, key: string, label: string, runs: number) {
+async function byFlagPages(
+  http: HttpClient,
+  bare: DocumentClient,
+  tableName: string,
+  key: string,
+  label: string,
+  runs: number,
+) {
   const cursors = await pageCursors(http, key, 20);
   const subject = await sample(`GET by-flag page of ${PAGE}, ${label}`, runs, async (run) => {
     assertOk(await http.send('GET', byFlagPath(key, cursors[run % cursors.length] ?? null)), 'by-flag page');
   });
-  const baseline = await sample(`bare Query of ${PAGE} by-flag rows, ${label}`, runs, bareByFlagQuery(bare, tableName, key));
+  const baseline = await sample(
+    `bare Query of ${PAGE} by-flag rows, ${label}`,
+    runs,
+    bareByFlagQuery(bare, tableName, key),
+  );
   return { subject, baseline };
 }
 
@@ -77,11 +108,18 @@ async function byFlagPages(http: HttpClient, bare: DocumentClient, tableName: st
  * page must not grow with the fleet), a history page of an org with 200 changes, and a bulk
  * change of 100 orgs against the same 100 transactions sent straight to the store.
  */
-export async function benchOperations(stack: LocalStack, http: HttpClient, largeOrgs: number, log: (line: string) => void): Promise<OperationsResult> {
+export async function benchOperations(
+  stack: LocalStack,
+  http: HttpClient,
+  largeOrgs: number,
+  log: (line: string) => void,
+): Promise<OperationsResult> {
   const registry = loadRegistry();
   const key = registry.flags.find((flag) => !flag.internal_only)?.key ?? registry.flags[0]!.key;
   const { tableName } = stack.settings;
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)), { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const runs = 40;
   try {
     log(`seeding ${BULK_ORGS} orgs...`);
@@ -90,14 +128,26 @@ export async function benchOperations(stack: LocalStack, http: HttpClient, large
 
     log(`writing ${HISTORY_ENTRIES} changes to one org...`);
     const historyOrg = orgIds[0]!;
-    for (let i = 0; i < HISTORY_ENTRIES; i++) assertOk(await http.send('POST', '/org-feature-flags', { org_id: historyOrg, key, enabled: i % 2 === 0 }), 'history write');
+    for (let i = 0; i < HISTORY_ENTRIES; i++)
+      assertOk(
+        await http.send('POST', '/org-feature-flags', { org_id: historyOrg, key, enabled: i % 2 === 0 }),
+        'history write',
+      );
     const history = {
       subject: await sample(`GET history page of ${PAGE}`, runs, async () => {
         assertOk(await http.send('GET', `/org-feature-flags/${historyOrg}/history?limit=${PAGE}`), 'history page');
       }),
       baseline: await sample(`bare Query of ${PAGE} history entries`, runs, () =>
         client
-          .send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `HIST#${historyOrg}` }, ScanIndexForward: false, Limit: PAGE }))
+          .send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': `HIST#${historyOrg}` },
+              ScanIndexForward: false,
+              Limit: PAGE,
+            }),
+          )
           .then(() => undefined),
       ),
     };
@@ -105,17 +155,33 @@ export async function benchOperations(stack: LocalStack, http: HttpClient, large
     const bulkRuns = 6;
     const bulk = {
       subject: await sample(`POST bulk change of ${BULK_ORGS} orgs`, bulkRuns, async (run) => {
-        assertOk(await http.send('POST', `/feature-flags/${key}/orgs`, { org_ids: orgIds, enabled: run % 2 === 1 }), 'bulk');
-      }),
-      baseline: await sample(`${BULK_ORGS} store transactions, ${BULK_CONCURRENCY} at a time`, bulkRuns, async (run) => {
-        const store = new DynamoDbFlagStore(client, tableName);
-        const definition = registry.byKey.get(key)!;
-        await pMap(
-          orgIds,
-          (orgId) => store.applyChange({ orgId, key, enabled: run % 2 === 0, registryDefault: definition.default_enabled, actor: 'bench', requestId: `bench-${run}`, now: new Date() }),
-          { concurrency: BULK_CONCURRENCY },
+        assertOk(
+          await http.send('POST', `/feature-flags/${key}/orgs`, { org_ids: orgIds, enabled: run % 2 === 1 }),
+          'bulk',
         );
       }),
+      baseline: await sample(
+        `${BULK_ORGS} store transactions, ${BULK_CONCURRENCY} at a time`,
+        bulkRuns,
+        async (run) => {
+          const store = new DynamoDbFlagStore(client, tableName);
+          const definition = registry.byKey.get(key)!;
+          await pMap(
+            orgIds,
+            (orgId) =>
+              store.applyChange({
+                orgId,
+                key,
+                enabled: run % 2 === 0,
+                registryDefault: definition.default_enabled,
+                actor: 'bench',
+                requestId: `bench-${run}`,
+                now: new Date(),
+              }),
+            { concurrency: BULK_CONCURRENCY },
+          );
+        },
+      ),
     };
 
     const more = Math.max(0, largeOrgs - BULK_ORGS);
@@ -132,7 +198,13 @@ export async function benchOperations(stack: LocalStack, http: HttpClient, large
 export function operationsLines(result: OperationsResult): string[] {
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
   const rows = result.pairs.flatMap(({ subject, baseline }) => [
-    [subject.name, String(subject.runs), subject.p50Ms.toFixed(2), subject.p99Ms.toFixed(2), ratio(subject.p50Ms, baseline.p50Ms)],
+    [
+      subject.name,
+      String(subject.runs),
+      subject.p50Ms.toFixed(2),
+      subject.p99Ms.toFixed(2),
+      ratio(subject.p50Ms, baseline.p50Ms),
+    ],
     [`  baseline: ${baseline.name}`, String(baseline.runs), baseline.p50Ms.toFixed(2), baseline.p99Ms.toFixed(2), ''],
   ]);
   const [small, large] = result.pairs;

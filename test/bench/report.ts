@@ -63,7 +63,10 @@ export function errorBanner(results: readonly LoadResult[]): string[] {
   return [
     rule,
     `!!! ${total} REQUEST(S) FAILED: the numbers of these scenarios are NOT valid measurements`,
-    ...failed.flatMap((r) => [`!!! ${r.name}: ${r.errors} error(s)`, ...r.errorSamples.map((m) => `!!!     e.g. ${m}`)]),
+    ...failed.flatMap((r) => [
+      `!!! ${r.name}: ${r.errors} error(s)`,
+      ...r.errorSamples.map((m) => `!!!     e.g. ${m}`),
+    ]),
     rule,
   ];
 }
@@ -86,7 +89,11 @@ export function table(rows: readonly (readonly string[])[]): string[] {
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: readonly string[]) =>
     row
-      .map((cell, column) => (column === 0 || column === row.length - 1 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .map((cell, column) =>
+        column === 0 || column === row.length - 1
+          ? cell.padEnd(widths[column] ?? 0)
+          : cell.padStart(widths[column] ?? 0),
+      )
       .join('  ')
       .trimEnd();
   return [line(rows[0] ?? []), ...rows.slice(1).map(line)];

@@ -38,7 +38,12 @@ export class FlagSlots {
     const groups = await Promise.all(
       orgIds.map(async (orgId) => {
         const { flags } = await http.json<{ flags: MergedFlagBody[] }>('GET', `/org-feature-flags/${orgId}`);
-        return flags.map((flag): FlagSlot => ({ orgId, key: flag.key, enabled: flag.user_enabled, version: flag.version }));
+        return flags.map((flag): FlagSlot => ({
+          orgId,
+          key: flag.key,
+          enabled: flag.user_enabled,
+          version: flag.version,
+        }));
       }),
     );
     return new FlagSlots(groups);
@@ -78,7 +83,8 @@ export function httpToggleFlag(http: HttpClient, slots: FlagSlots): Operation {
       key: slot.key,
       enabled,
     });
-    if (!result.changed) throw new Error(`POST /org-feature-flags ${slot.orgId}/${slot.key}=${enabled} changed nothing`);
+    if (!result.changed)
+      throw new Error(`POST /org-feature-flags ${slot.orgId}/${slot.key}=${enabled} changed nothing`);
     slot.enabled = result.flag.user_enabled;
     slot.version = result.flag.version;
   };

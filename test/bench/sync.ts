@@ -26,8 +26,13 @@ export interface SyncPass {
 }
 
 const diff = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([name, count]) => [name, count - (before[name] ?? 0)]).filter(([, count]) => (count as number) > 0));
-const perOrg = (calls: Record<string, number>, orgs: number) => Object.fromEntries(Object.entries(calls).map(([name, count]) => [name, count / orgs]));
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([name, count]) => [name, count - (before[name] ?? 0)])
+      .filter(([, count]) => (count as number) > 0),
+  );
+const perOrg = (calls: Record<string, number>, orgs: number) =>
+  Object.fromEntries(Object.entries(calls).map(([name, count]) => [name, count / orgs]));
 
 /**
  * Sync over `count` orgs that lack the registry's last flag (as after a deploy that added it):
@@ -35,14 +40,24 @@ const perOrg = (calls: Record<string, number>, orgs: number) => Object.fromEntri
  * Local: the least work any sync must do, on a second table seeded the same way (page through
  * the `orgs` index, one conditional put of the missing row per org, same concurrency).
  */
-export async function benchSync(stack: LocalStack, http: HttpClient, handlerCalls: CallCounter, count: number, log: (line: string) => void): Promise<SyncPass[]> {
+export async function benchSync(
+  stack: LocalStack,
+  http: HttpClient,
+  handlerCalls: CallCounter,
+  count: number,
+  log: (line: string) => void,
+): Promise<SyncPass[]> {
   const registry = loadRegistry();
   const withoutLast = buildRegistry(FLAGS.slice(0, -1), RETIRED);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)), { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(stack.dynamoDbEndpoint)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const baselineTable = `${stack.settings.tableName}-baseline`;
   try {
     await ensureTable(stack.dynamoDbEndpoint, baselineTable);
-    log(`seeding ${count} orgs twice (the service's table and the baseline's), without the flag '${FLAGS.at(-1)?.key}'...`);
+    log(
+      `seeding ${count} orgs twice (the service's table and the baseline's), without the flag '${FLAGS.at(-1)?.key}'...`,
+    );
     await seedOrgs(client, stack.settings.tableName, withoutLast, count, 'sync-bench');
     await seedOrgs(client, baselineTable, withoutLast, count, 'sync-bench');
 
@@ -55,18 +70,27 @@ export async function benchSync(stack: LocalStack, http: HttpClient, handlerCall
     // after the seeding (DynamoDB Local is slow for a while after a large batch load).
     const first = await syncPass('sync job, first run');
     const baselineCalls = countingClient(stack.dynamoDbEndpoint);
-    const baseline = await timed('baseline: page + 1 conditional put per org', count, baselineCalls.counter, async () => {
-      const store = new DynamoDbFlagStore(baselineCalls.client, baselineTable);
-      let written = 0;
-      let cursor: Record<string, unknown> | undefined;
-      do {
-        const page = await store.listOrgs(ORGS_PER_PAGE, cursor);
-        const counts = await pMap(page.orgs, (org) => store.putRowsIfAbsent(missingRows(registry, [], org.orgId, new Date(), 'bench').slice(-1)), { concurrency: ORG_CONCURRENCY });
-        written += counts.reduce((a, b) => a + b, 0);
-        cursor = page.next as Record<string, unknown> | undefined;
-      } while (cursor);
-      return { rows: written };
-    });
+    const baseline = await timed(
+      'baseline: page + 1 conditional put per org',
+      count,
+      baselineCalls.counter,
+      async () => {
+        const store = new DynamoDbFlagStore(baselineCalls.client, baselineTable);
+        let written = 0;
+        let cursor: Record<string, unknown> | undefined;
+        do {
+          const page = await store.listOrgs(ORGS_PER_PAGE, cursor);
+          const counts = await pMap(
+            page.orgs,
+            (org) => store.putRowsIfAbsent(missingRows(registry, [], org.orgId, new Date(), 'bench').slice(-1)),
+            { concurrency: ORG_CONCURRENCY },
+          );
+          written += counts.reduce((a, b) => a + b, 0);
+          cursor = page.next as Record<string, unknown> | undefined;
+        } while (cursor);
+        return { rows: written };
+      },
+    );
     baselineCalls.client.destroy();
     const second = await syncPass('sync job, second run');
     const passes = [baseline, first, second];
@@ -90,7 +114,12 @@ function countingClient(endpoint: string) {
 }
 
 /** Runs one pass; `work` returns the rows written and the calls to leave out (the bench's own polling). */
-async function timed(name: string, orgs: number, counter: CallCounter, work: () => Promise<{ rows: number; polls?: number }>): Promise<SyncPass> {
+async function timed(
+  name: string,
+  orgs: number,
+  counter: CallCounter,
+  work: () => Promise<{ rows: number; polls?: number }>,
+): Promise<SyncPass> {
   const before = counter.snapshot();
   const started = performance.now();
   const { rows, polls = 0 } = await work();
@@ -122,11 +151,16 @@ async function runSync(http: HttpClient, log: (line: string) => void): Promise<{
 export function syncLines(passes: readonly SyncPass[]): string[] {
   const [baseline] = passes;
   const lines = passes.map((pass) => {
-    const calls = Object.entries(pass.callsPerOrg).map(([name, n]) => `${name.replace(/Command$/, '')} ${n.toFixed(3)}`).join(', ');
+    const calls = Object.entries(pass.callsPerOrg)
+      .map(([name, n]) => `${name.replace(/Command$/, '')} ${n.toFixed(3)}`)
+      .join(', ');
     return `${pass.name.padEnd(44)} ${String(pass.orgs).padStart(6)} orgs  ${(pass.orgs / pass.seconds).toFixed(0).padStart(6)} orgs/s  ${pass.seconds.toFixed(1).padStart(6)} s  rows written ${String(pass.rowsWritten).padStart(6)}  calls/org: ${calls || 'none'}`;
   });
   if (baseline) {
-    for (const pass of passes.slice(1)) lines.push(`${pass.name} vs baseline: orgs/s ${((pass.orgs / pass.seconds) / (baseline.orgs / baseline.seconds)).toFixed(2)}x`);
+    for (const pass of passes.slice(1))
+      lines.push(
+        `${pass.name} vs baseline: orgs/s ${(pass.orgs / pass.seconds / (baseline.orgs / baseline.seconds)).toFixed(2)}x`,
+      );
   }
   return lines;
 }

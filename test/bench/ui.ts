@@ -10,7 +10,10 @@ interface PageElement {
   getAttribute(name: string): string | null;
   click(): void;
 }
-declare const document: { querySelectorAll(selector: string): { readonly length: number }; getElementById(id: string): PageElement | null };
+declare const document: {
+  querySelectorAll(selector: string): { readonly length: number };
+  getElementById(id: string): PageElement | null;
+};
 declare class MutationObserver {
   constructor(callback: () => void);
   observe(target: PageElement, options: { attributes: boolean; attributeFilter: string[] }): void;
@@ -87,7 +90,10 @@ export async function benchUi(runs: number, log: (line: string) => void): Promis
     await signIn(page, stack, { role: 'admin', name: 'bench' });
     const orgUrl = `${stack.url}/admin/#/orgs/${ORG_ID}`;
     const orgsUrl = `${stack.url}/admin/#/orgs?prefix=${ORG_ID}`;
-    const orgReady = () => page.waitForFunction((count) => document.querySelectorAll('[role=switch]').length === count, MANY_FLAGS, { timeout: 30_000 });
+    const orgReady = () =>
+      page.waitForFunction((count) => document.querySelectorAll('[role=switch]').length === count, MANY_FLAGS, {
+        timeout: 30_000,
+      });
     const orgsReady = () => page.getByRole('link', { name: ORG_ID, exact: true }).waitFor({ timeout: 30_000 });
     const taken: UiRun[] = [];
     // One round first, not counted: the files' first read, the compilers' first pass.
@@ -131,14 +137,23 @@ export async function benchUi(runs: number, log: (line: string) => void): Promis
         TOGGLED,
       );
 
-      const current = (await (await fetch(`${stack.url}/org-feature-flags/${ORG_ID}/flags/${TOGGLED}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+      const current = (await (
+        await fetch(`${stack.url}/org-feature-flags/${ORG_ID}/flags/${TOGGLED}`, {
+          headers: { authorization: `Bearer ${admin}` },
+        })
+      ).json()) as {
         flag: { user_enabled: boolean; version: number };
       };
       const sent = performance.now();
       const write = await fetch(`${stack.url}/org-feature-flags`, {
         method: 'POST',
         headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ org_id: ORG_ID, key: TOGGLED, enabled: !current.flag.user_enabled, version: current.flag.version }),
+        body: JSON.stringify({
+          org_id: ORG_ID,
+          key: TOGGLED,
+          enabled: !current.flag.user_enabled,
+          version: current.flag.version,
+        }),
       });
       await write.arrayBuffer();
       const apiWriteMs = performance.now() - sent;
@@ -169,23 +184,55 @@ export async function benchUi(runs: number, log: (line: string) => void): Promis
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** The table: each measurement's median beside its baseline's, and the ratio. */
 export function uiLines(result: UiResult): string[] {
   const of = (pick: (run: UiRun) => number) => median(result.runs.map(pick));
-  const row = (name: string, value: number, baseline: string, base: number, unit: (n: number) => string) => [name, unit(value), baseline, unit(base), `${(value / base).toFixed(2)}x`];
+  const row = (name: string, value: number, baseline: string, base: number, unit: (n: number) => string) => [
+    name,
+    unit(value),
+    baseline,
+    unit(base),
+    `${(value / base).toFixed(2)}x`,
+  ];
   const ms = (n: number) => `${n.toFixed(0)} ms`;
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
   const count = (n: number) => n.toFixed(0);
   return [
     ...table([
       ['measured', 'median', 'baseline', 'median', 'ratio'],
-      row(`org screen, ${result.flags} flags, load to every switch`, of((r) => r.orgScreenMs), 'orgs screen, one org', of((r) => r.orgsScreenMs), ms),
-      row('toggle: click to the answer shown', of((r) => r.toggleMs), 'the same write to the API', of((r) => r.apiWriteMs), ms),
-      row(`JS heap, org screen`, of((r) => r.orgHeapBytes), 'orgs screen', of((r) => r.orgsHeapBytes), mb),
-      row(`DOM nodes, org screen`, of((r) => r.orgNodes), 'orgs screen', of((r) => r.orgsNodes), count),
+      row(
+        `org screen, ${result.flags} flags, load to every switch`,
+        of((r) => r.orgScreenMs),
+        'orgs screen, one org',
+        of((r) => r.orgsScreenMs),
+        ms,
+      ),
+      row(
+        'toggle: click to the answer shown',
+        of((r) => r.toggleMs),
+        'the same write to the API',
+        of((r) => r.apiWriteMs),
+        ms,
+      ),
+      row(
+        `JS heap, org screen`,
+        of((r) => r.orgHeapBytes),
+        'orgs screen',
+        of((r) => r.orgsHeapBytes),
+        mb,
+      ),
+      row(
+        `DOM nodes, org screen`,
+        of((r) => r.orgNodes),
+        'orgs screen',
+        of((r) => r.orgsNodes),
+        count,
+      ),
     ]),
     '',
     `${result.runs.length} runs in one page of Chromium, the two screens' loads alternating; load times from the navigation's start`,

@@ -7,7 +7,12 @@ import type { FeatureFlagChangedDetail } from '../../lambdas/domain/change-event
 import { enginesOn, OWNER_FILE } from '../../lib/local/stale-engine.js';
 import type { EventBridgeEvent } from '../../lib/local/put-events.js';
 import { loadRegistry } from '../../registry/index.js';
-import { copyProject, startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import {
+  copyProject,
+  startLocalStackProcess,
+  tokenFor,
+  type LocalStackProcess,
+} from '../support/local-stack-process.js';
 
 /*
  * FeatureFlagChanged as a user of `npm start` sees it: changes written over HTTP, their events in
@@ -32,7 +37,10 @@ interface SetFlagAnswer {
 async function call<T>(pathname: string, method = 'GET', body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${stack.url}${pathname}`, {
     method,
-    headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${admin}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as T };
@@ -103,18 +111,39 @@ describe('FeatureFlagChanged on the local stack', () => {
     const committed = answers.filter((answer) => answer.changed);
     expect(committed.length).toBeGreaterThanOrEqual(3);
 
-    await waitFor(async () => ((await eventsOf(steadyOrg)).length >= committed.length ? true : undefined), 'the events of the committed changes');
+    await waitFor(
+      async () => ((await eventsOf(steadyOrg)).length >= committed.length ? true : undefined),
+      'the events of the committed changes',
+    );
     await settle();
     const events = await eventsOf(steadyOrg);
-    expect(events.map((event) => ({ key: event.detail.key, enabled: event.detail.enabled, previous_enabled: event.detail.previous_enabled, version: event.detail.version }))).toEqual(
-      committed.map((answer) => ({ key: answer.flag.key, enabled: answer.flag.user_enabled, previous_enabled: answer.previous_enabled, version: answer.flag.version })),
+    expect(
+      events.map((event) => ({
+        key: event.detail.key,
+        enabled: event.detail.enabled,
+        previous_enabled: event.detail.previous_enabled,
+        version: event.detail.version,
+      })),
+    ).toEqual(
+      committed.map((answer) => ({
+        key: answer.flag.key,
+        enabled: answer.flag.user_enabled,
+        previous_enabled: answer.previous_enabled,
+        version: answer.flag.version,
+      })),
     );
     expect(new Set(events.map((event) => event.detail.change_id)).size).toBe(events.length);
     for (const event of events) {
-      expect(event).toMatchObject({ source: 'org-feature-flags', 'detail-type': 'FeatureFlagChanged', detail: { source: 'admin', changed_by: expect.any(String) } });
+      expect(event).toMatchObject({
+        source: 'org-feature-flags',
+        'detail-type': 'FeatureFlagChanged',
+        detail: { source: 'admin', changed_by: expect.any(String) },
+      });
     }
     const lastFirst = committed.filter((answer) => answer.flag.key === first).at(-1);
-    expect(stack.output()).toContain(`[events] FeatureFlagChanged ${steadyOrg}/${first} ${lastFirst?.flag.user_enabled ? 'on' : 'off'} (`);
+    expect(stack.output()).toContain(
+      `[events] FeatureFlagChanged ${steadyOrg}/${first} ${lastFirst?.flag.user_enabled ? 'on' : 'off'} (`,
+    );
   }, 120_000);
 
   it('delivers, after a SIGKILL right after a write and a restart, that change once with its change_id, stopping the DynamoDB Local left behind first', async () => {
@@ -131,7 +160,9 @@ describe('FeatureFlagChanged on the local stack', () => {
     expect(await enginesOn(dbPath())).toHaveLength(1);
 
     stack = await startLocalStackProcess({ root, dataDir });
-    expect(stack.output()).toMatch(/\[dynamodb\] DynamoDB Local \(process \d+\) is still running on .*, left by a local stack that did not stop; stopping it/);
+    expect(stack.output()).toMatch(
+      /\[dynamodb\] DynamoDB Local \(process \d+\) is still running on .*, left by a local stack that did not stop; stopping it/,
+    );
     expect(await enginesOn(dbPath())).toHaveLength(1);
 
     const copies = await waitFor(async () => {
@@ -144,17 +175,30 @@ describe('FeatureFlagChanged on the local stack', () => {
     if (beforeRestart.length === 0) expect(after).toHaveLength(1);
     else expect(after.length).toBeGreaterThanOrEqual(1);
     expect(new Set(after.map((event) => JSON.stringify(event.detail))).size).toBe(1);
-    expect(after[0]?.detail).toMatchObject({ key: first, enabled: written.flag.user_enabled, change_id: copies[0]?.detail.change_id });
+    expect(after[0]?.detail).toMatchObject({
+      key: first,
+      enabled: written.flag.user_enabled,
+      change_id: copies[0]?.detail.change_id,
+    });
 
     // The write survived the crash, and the restart published nothing again that was published before it.
     admin = await tokenFor(stack, '--role', 'admin');
-    const flags = await call<{ flags: { key: string; user_enabled: boolean; version: number }[] }>(`/org-feature-flags/${orgId}`);
-    expect(flags.body.flags.find((flag) => flag.key === first)).toMatchObject({ user_enabled: written.flag.user_enabled, version: written.flag.version });
+    const flags = await call<{ flags: { key: string; user_enabled: boolean; version: number }[] }>(
+      `/org-feature-flags/${orgId}`,
+    );
+    expect(flags.body.flags.find((flag) => flag.key === first)).toMatchObject({
+      user_enabled: written.flag.user_enabled,
+      version: written.flag.version,
+    });
     expect(await eventsOf(steadyOrg)).toEqual(steadyBefore);
 
     // And the restarted stack publishes new changes as before.
     const next = await setFlag(orgId, second, true);
-    await waitFor(async () => ((await eventsOf(orgId)).some((event) => event.detail.version === next.flag.version) ? true : undefined), 'the event of a change after the restart');
+    await waitFor(
+      async () =>
+        (await eventsOf(orgId)).some((event) => event.detail.version === next.flag.version) ? true : undefined,
+      'the event of a change after the restart',
+    );
   }, 180_000);
 
   it('a clean stop leaves no DynamoDB Local running on the data and releases it', async () => {

@@ -26,6 +26,8 @@ describe('npm start with an invalid registry', () => {
       },
       (error: unknown) => String(error),
     );
-    expect(outcome).toContain(`Could not start the local stack: Invalid feature flag registry:\n- flag '${duplicate.key}': duplicate key`);
+    expect(outcome).toContain(
+      `Could not start the local stack: Invalid feature flag registry:\n- flag '${duplicate.key}': duplicate key`,
+    );
   }, 90_000);
 });

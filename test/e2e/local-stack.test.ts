@@ -15,7 +15,10 @@ let events: EventBridgeClient;
 
 const newOrgId = () => `e2e-${randomUUID().slice(0, 8)}`;
 
-async function call(pathname: string, init: { token?: string; method?: string; body?: string; contentType?: string } = {}) {
+async function call(
+  pathname: string,
+  init: { token?: string; method?: string; body?: string; contentType?: string } = {},
+) {
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
@@ -26,7 +29,9 @@ async function call(pathname: string, init: { token?: string; method?: string; b
 
 async function publishOrgCreated(detail: Record<string, unknown>) {
   return events.send(
-    new PutEventsCommand({ Entries: [{ Source: 'org-service', DetailType: 'OrgCreated', Detail: JSON.stringify(detail) }] }),
+    new PutEventsCommand({
+      Entries: [{ Source: 'org-service', DetailType: 'OrgCreated', Detail: JSON.stringify(detail) }],
+    }),
   );
 }
 
@@ -101,7 +106,9 @@ describe('the local stack, end to end', () => {
       registry.flags.filter((flag) => !flag.internal_only).map((flag) => flag.key),
     );
     expect((await call(`/org-feature-flags/${orgId}`, { token: stranger })).status).toBe(404);
-    expect((await call(`/org-feature-flags/${orgId}`, { token: service })).body.flags).toHaveLength(registry.flags.length);
+    expect((await call(`/org-feature-flags/${orgId}`, { token: service })).body.flags).toHaveLength(
+      registry.flags.length,
+    );
 
     const write = JSON.stringify({ org_id: orgId, key: 'chat', enabled: true });
     expect((await call('/org-feature-flags', { method: 'POST', token: service, body: write })).status).toBe(403);
@@ -115,13 +122,28 @@ describe('the local stack, end to end', () => {
     const orgId = newOrgId();
     await call(`/orgs/${orgId}/provision`, { method: 'POST', token: admin });
     const cases: Array<[string, Parameters<typeof call>[1] & { path?: string }, number, string]> = [
-      ['unknown key', { body: JSON.stringify({ org_id: orgId, key: 'no-such-flag', enabled: true }) }, 400, 'unknown_flag'],
+      [
+        'unknown key',
+        { body: JSON.stringify({ org_id: orgId, key: 'no-such-flag', enabled: true }) },
+        400,
+        'unknown_flag',
+      ],
       ['malformed JSON', { body: '{"org_id":' }, 400, 'malformed_json'],
       ['wrong types', { body: JSON.stringify({ org_id: orgId, key: 'chat', enabled: 'yes' }) }, 400, 'invalid_request'],
       ['bad org id', { body: JSON.stringify({ org_id: 'a b', key: 'chat', enabled: true }) }, 400, 'invalid_request'],
       ['not JSON', { body: 'enabled=true', contentType: 'text/plain' }, 415, 'unsupported_media_type'],
-      ['too large', { body: JSON.stringify({ org_id: orgId, key: 'chat', enabled: true, pad: 'x'.repeat(20_000) }) }, 413, 'payload_too_large'],
-      ['unknown org', { body: JSON.stringify({ org_id: newOrgId(), key: 'chat', enabled: true }) }, 404, 'org_not_found'],
+      [
+        'too large',
+        { body: JSON.stringify({ org_id: orgId, key: 'chat', enabled: true, pad: 'x'.repeat(20_000) }) },
+        413,
+        'payload_too_large',
+      ],
+      [
+        'unknown org',
+        { body: JSON.stringify({ org_id: newOrgId(), key: 'chat', enabled: true }) },
+        404,
+        'org_not_found',
+      ],
     ];
     for (const [name, init, status, code] of cases) {
       const response = await call('/org-feature-flags', { method: 'POST', token: admin, ...init });
@@ -137,7 +159,10 @@ describe('the local stack, end to end', () => {
   it('keeps a value set after provisioning when OrgCreated is delivered again', async () => {
     const orgId = newOrgId();
     await publishOrgCreated({ org_id: orgId });
-    await waitFor(async () => ((await call(`/org-feature-flags/${orgId}`, { token: admin })).status === 200 ? true : undefined), 2_000);
+    await waitFor(
+      async () => ((await call(`/org-feature-flags/${orgId}`, { token: admin })).status === 200 ? true : undefined),
+      2_000,
+    );
     const set = await call('/org-feature-flags', {
       method: 'POST',
       token: admin,
@@ -149,15 +174,23 @@ describe('the local stack, end to end', () => {
     await publishOrgCreated({ org_id: orgId });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await call(`/org-feature-flags/${orgId}`, { token: admin });
-    expect(after.body.flags.find((flag: { key: string }) => flag.key === 'composer')).toMatchObject({ user_enabled: false, source: 'admin' });
+    expect(after.body.flags.find((flag: { key: string }) => flag.key === 'composer')).toMatchObject({
+      user_enabled: false,
+      source: 'admin',
+    });
   });
 
   it('writes exactly one row per flag for twenty concurrent deliveries of one OrgCreated', async () => {
     const orgId = newOrgId();
     const entry = { Source: 'org-service', DetailType: 'OrgCreated', Detail: JSON.stringify({ org_id: orgId }) };
-    const results = await Promise.all([0, 1].map(() => events.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, () => entry) }))));
+    const results = await Promise.all(
+      [0, 1].map(() => events.send(new PutEventsCommand({ Entries: Array.from({ length: 10 }, () => entry) }))),
+    );
     expect(results.map((result) => result.FailedEntryCount)).toEqual([0, 0]);
-    await waitFor(async () => ((await call(`/org-feature-flags/${orgId}`, { token: admin })).status === 200 ? true : undefined), 2_000);
+    await waitFor(
+      async () => ((await call(`/org-feature-flags/${orgId}`, { token: admin })).status === 200 ? true : undefined),
+      2_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const dynamo = new DynamoDBClient({
@@ -166,7 +199,11 @@ describe('the local stack, end to end', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const items = await dynamo.send(
-      new QueryCommand({ TableName: 'org-feature-flags', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `ORG#${orgId}` } } }),
+      new QueryCommand({
+        TableName: 'org-feature-flags',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `ORG#${orgId}` } },
+      }),
     );
     dynamo.destroy();
     const sortKeys = (items.Items ?? []).map((item) => item.sk?.S).sort();
@@ -191,7 +228,9 @@ describe('the local stack, end to end', () => {
   }, 20_000);
 
   it('rejects a PutEvents entry whose detail is not JSON, as EventBridge does', async () => {
-    const result = await events.send(new PutEventsCommand({ Entries: [{ Source: 'org-service', DetailType: 'OrgCreated', Detail: '{nope' }] }));
+    const result = await events.send(
+      new PutEventsCommand({ Entries: [{ Source: 'org-service', DetailType: 'OrgCreated', Detail: '{nope' }] }),
+    );
     expect(result.FailedEntryCount).toBe(1);
     expect(result.Entries?.[0]?.ErrorCode).toBe('MalformedDetail');
   });
@@ -199,13 +238,24 @@ describe('the local stack, end to end', () => {
   it('keeps its data across a restart on the same data directory', async () => {
     const orgId = newOrgId();
     await call(`/orgs/${orgId}/provision`, { method: 'POST', token: admin });
-    await call('/org-feature-flags', { method: 'POST', token: admin, body: JSON.stringify({ org_id: orgId, key: 'chat', enabled: true }) });
+    await call('/org-feature-flags', {
+      method: 'POST',
+      token: admin,
+      body: JSON.stringify({ org_id: orgId, key: 'chat', enabled: true }),
+    });
     await stack.stop();
     stack = await startLocalStackProcess({ dataDir: stack.dataDir });
     events.destroy();
-    events = new EventBridgeClient({ endpoint: stack.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    events = new EventBridgeClient({
+      endpoint: stack.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const after = await call(`/org-feature-flags/${orgId}`, { token: admin });
     expect(after.status).toBe(200);
-    expect(after.body.flags.find((flag: { key: string }) => flag.key === 'chat')).toMatchObject({ user_enabled: true, source: 'admin' });
+    expect(after.body.flags.find((flag: { key: string }) => flag.key === 'chat')).toMatchObject({
+      user_enabled: true,
+      source: 'admin',
+    });
   }, 90_000);
 });

@@ -1,6 +1,11 @@
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { OFREPApi, OFREPApiUnauthorizedError, type BulkEvaluationSuccessResponse, type EvaluationRequest } from '@openfeature/ofrep-core';
+import {
+  OFREPApi,
+  OFREPApiUnauthorizedError,
+  type BulkEvaluationSuccessResponse,
+  type EvaluationRequest,
+} from '@openfeature/ofrep-core';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { internalFlag, publicFlag, registry } from '../support/flags.js';
 import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
@@ -24,15 +29,23 @@ const internal = internalFlag();
 const defaulted = registry.flags.find((f) => !f.internal_only && f.key !== flag.key)!;
 
 const api = (token?: string, fetchImplementation?: typeof fetch) =>
-  new OFREPApi({ baseUrl: stack.url, ...(token ? { headers: [['Authorization', `Bearer ${token}`]] as [string, string][] } : {}) }, fetchImplementation);
+  new OFREPApi(
+    { baseUrl: stack.url, ...(token ? { headers: [['Authorization', `Bearer ${token}`]] as [string, string][] } : {}) },
+    fetchImplementation,
+  );
 /** The flags of a bulk answer that succeeded. */
 const flagsOf = (result: { value?: unknown }) => (result.value as BulkEvaluationSuccessResponse).flags ?? [];
-const context = (targetingKey?: string): EvaluationRequest => ({ context: targetingKey === undefined ? {} : { targetingKey } });
+const context = (targetingKey?: string): EvaluationRequest => ({
+  context: targetingKey === undefined ? {} : { targetingKey },
+});
 
 async function call(method: string, pathname: string, body?: unknown): Promise<Response> {
   return fetch(`${stack.url}${pathname}`, {
     method,
-    headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${admin}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
@@ -45,9 +58,16 @@ beforeAll(async () => {
     tokenFor(stack, '--role', 'org', '--org', ORG),
   ]);
   for (const id of [ORG, OTHER_ORG]) expect((await call('POST', `/orgs/${id}/provision`)).status).toBe(201);
-  expect((await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: !flag.default_enabled })).status).toBe(200);
+  expect(
+    (await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: !flag.default_enabled })).status,
+  ).toBe(200);
   const dynamo = new DynamoDBClient(localDynamoDbClientConfig(`http://localhost:${stack.env.DYNAMODB_PORT}`));
-  await dynamo.send(new DeleteItemCommand({ TableName: 'org-feature-flags', Key: { pk: { S: `ORG#${ORG}` }, sk: { S: `FLAG#${defaulted.key}` } } }));
+  await dynamo.send(
+    new DeleteItemCommand({
+      TableName: 'org-feature-flags',
+      Key: { pk: { S: `ORG#${ORG}` }, sk: { S: `FLAG#${defaulted.key}` } },
+    }),
+  );
   dynamo.destroy();
 }, 120_000);
 
@@ -86,10 +106,18 @@ describe('single-flag evaluation (POST /ofrep/v1/evaluate/flags/{key}) with OFRE
     expect(staff).toMatchObject({ httpStatus: 200, value: { key: internal.key, value: internal.default_enabled } });
     const own = await api(orgToken).postEvaluateFlag(internal.key, context(ORG));
     expect(own.httpStatus).toBe(404);
-    expect(own.value).toEqual({ key: internal.key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `No flag '${internal.key}'.` });
+    expect(own.value).toEqual({
+      key: internal.key,
+      errorCode: 'FLAG_NOT_FOUND',
+      errorDetails: `No flag '${internal.key}'.`,
+    });
     const unknown = await api(orgToken).postEvaluateFlag('no-such-flag', context(ORG));
     expect(unknown.httpStatus).toBe(404);
-    expect(unknown.value).toEqual({ key: 'no-such-flag', errorCode: 'FLAG_NOT_FOUND', errorDetails: "No flag 'no-such-flag'." });
+    expect(unknown.value).toEqual({
+      key: 'no-such-flag',
+      errorCode: 'FLAG_NOT_FOUND',
+      errorDetails: "No flag 'no-such-flag'.",
+    });
   });
 
   it('answers an unknown key to a service token with FLAG_NOT_FOUND, naming the valid keys', async () => {
@@ -102,11 +130,19 @@ describe('single-flag evaluation (POST /ofrep/v1/evaluate/flags/{key}) with OFRE
   it("answers an unknown org, and another org's id with an org token, with the same INVALID_CONTEXT", async () => {
     const unknown = await api(service).postEvaluateFlag(flag.key, context('no-such-org'));
     expect(unknown.httpStatus).toBe(400);
-    expect(unknown.value).toEqual({ key: flag.key, errorCode: 'INVALID_CONTEXT', errorDetails: "context.targetingKey: No org 'no-such-org'." });
+    expect(unknown.value).toEqual({
+      key: flag.key,
+      errorCode: 'INVALID_CONTEXT',
+      errorDetails: "context.targetingKey: No org 'no-such-org'.",
+    });
     for (const orgId of [OTHER_ORG, 'no-such-org']) {
       const other = await api(orgToken).postEvaluateFlag(flag.key, context(orgId));
       expect(other.httpStatus).toBe(400);
-      expect(other.value).toEqual({ key: flag.key, errorCode: 'INVALID_CONTEXT', errorDetails: `context.targetingKey: No org '${orgId}'.` });
+      expect(other.value).toEqual({
+        key: flag.key,
+        errorCode: 'INVALID_CONTEXT',
+        errorDetails: `context.targetingKey: No org '${orgId}'.`,
+      });
     }
   });
 
@@ -142,9 +178,18 @@ describe('bulk evaluation (POST /ofrep/v1/evaluate/flags) with OFREPApi', () => 
     expect(result.httpStatus).toBe(200);
     const visible = registry.flags.filter((f) => !f.internal_only);
     expect(flagsOf(result).map((f) => f.key)).toEqual(visible.map((f) => f.key));
-    expect(flagsOf(result).find((f) => f.key === flag.key)).toMatchObject({ value: !flag.default_enabled, reason: 'TARGETING_MATCH' });
-    expect(flagsOf(result).find((f) => f.key === defaulted.key)).toMatchObject({ value: defaulted.default_enabled, reason: 'DEFAULT' });
-    expect((result.value as BulkEvaluationSuccessResponse).metadata).toEqual({ org_id: ORG, registry_version: registry.version });
+    expect(flagsOf(result).find((f) => f.key === flag.key)).toMatchObject({
+      value: !flag.default_enabled,
+      reason: 'TARGETING_MATCH',
+    });
+    expect(flagsOf(result).find((f) => f.key === defaulted.key)).toMatchObject({
+      value: defaulted.default_enabled,
+      reason: 'DEFAULT',
+    });
+    expect((result.value as BulkEvaluationSuccessResponse).metadata).toEqual({
+      org_id: ORG,
+      registry_version: registry.version,
+    });
     expect(result.httpResponse?.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
   });
 
@@ -165,15 +210,22 @@ describe('bulk evaluation (POST /ofrep/v1/evaluate/flags) with OFREPApi', () => 
     expect(again.httpResponse?.headers.get('etag')).toBe(etag);
 
     // Another org's change leaves this org's answer, and so its ETag, as it was.
-    expect((await call('POST', '/org-feature-flags', { org_id: OTHER_ORG, key: flag.key, enabled: !flag.default_enabled })).status).toBe(200);
+    expect(
+      (await call('POST', '/org-feature-flags', { org_id: OTHER_ORG, key: flag.key, enabled: !flag.default_enabled }))
+        .status,
+    ).toBe(200);
     expect((await api(orgToken).postBulkEvaluateFlags(context(ORG), etag)).httpStatus).toBe(304);
 
-    expect((await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: flag.default_enabled })).status).toBe(200);
+    expect(
+      (await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: flag.default_enabled })).status,
+    ).toBe(200);
     const changed = await api(orgToken).postBulkEvaluateFlags(context(ORG), etag);
     expect(changed.httpStatus).toBe(200);
     expect(flagsOf(changed).find((f) => f.key === flag.key)).toMatchObject({ value: flag.default_enabled });
     expect(changed.httpResponse?.headers.get('etag')).not.toBe(etag);
-    expect((await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: !flag.default_enabled })).status).toBe(200);
+    expect(
+      (await call('POST', '/org-feature-flags', { org_id: ORG, key: flag.key, enabled: !flag.default_enabled })).status,
+    ).toBe(200);
   });
 
   it("answers an unknown org, another org's id with an org token, a missing targeting key and malformed JSON in OFREP's shape", async () => {
@@ -184,7 +236,10 @@ describe('bulk evaluation (POST /ofrep/v1/evaluate/flags) with OFREPApi', () => 
     ] as const) {
       const result = await api(token).postBulkEvaluateFlags(context(orgId));
       expect(result.httpStatus).toBe(400);
-      expect(result.value).toEqual({ errorCode: 'INVALID_CONTEXT', errorDetails: `context.targetingKey: No org '${orgId}'.` });
+      expect(result.value).toEqual({
+        errorCode: 'INVALID_CONTEXT',
+        errorDetails: `context.targetingKey: No org '${orgId}'.`,
+      });
     }
     const missing = await api(orgToken).postBulkEvaluateFlags(context());
     expect(missing).toMatchObject({ httpStatus: 400, value: { errorCode: 'TARGETING_KEY_MISSING' } });
@@ -203,18 +258,34 @@ describe('CORS on the local stack (CORS_ALLOW_ORIGINS), as API Gateway answers i
     const preflight = (origin: string) =>
       fetch(`${stack.url}/ofrep/v1/evaluate/flags`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,if-none-match' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,if-none-match',
+        },
       });
     const allowed = await preflight(PAGE_ORIGIN);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(PAGE_ORIGIN);
-    expect(allowed.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type', 'if-none-match']));
+    expect(allowed.headers.get('access-control-allow-headers')?.split(',')).toEqual(
+      expect.arrayContaining(['authorization', 'content-type', 'if-none-match']),
+    );
     expect((await preflight('http://elsewhere.example.test')).headers.get('access-control-allow-origin')).toBeNull();
 
-    const page = (origin: string) => api(orgToken, (input, init) => fetch(new Request(input as Request, { headers: { ...Object.fromEntries((input as Request).headers), origin } }), init));
+    const page = (origin: string) =>
+      api(orgToken, (input, init) =>
+        fetch(
+          new Request(input as Request, { headers: { ...Object.fromEntries((input as Request).headers), origin } }),
+          init,
+        ),
+      );
     const answer = await page(PAGE_ORIGIN).postBulkEvaluateFlags(context(ORG));
     expect(answer.httpResponse?.headers.get('access-control-allow-origin')).toBe(PAGE_ORIGIN);
     expect(answer.httpResponse?.headers.get('access-control-expose-headers')).toBe('etag');
-    expect((await page('http://elsewhere.example.test').postBulkEvaluateFlags(context(ORG))).httpResponse?.headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await page('http://elsewhere.example.test').postBulkEvaluateFlags(context(ORG))).httpResponse?.headers.get(
+        'access-control-allow-origin',
+      ),
+    ).toBeNull();
   });
 });

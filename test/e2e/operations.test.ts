@@ -13,10 +13,19 @@ let stack: LocalStackProcess;
 let admin: string;
 const flag = publicFlag();
 
-async function call<T>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function call<T>(
+  method: string,
+  pathname: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${stack.url}${pathname}`, {
     method,
-    headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${admin}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as T };
@@ -33,7 +42,9 @@ interface Change {
   request_id: string;
 }
 
-const historyOf = async (orgId: string) => (await call<{ changes: Change[] }>('GET', `/org-feature-flags/${orgId}/history?key=${flag.key}&limit=200`)).body.changes;
+const historyOf = async (orgId: string) =>
+  (await call<{ changes: Change[] }>('GET', `/org-feature-flags/${orgId}/history?key=${flag.key}&limit=200`)).body
+    .changes;
 
 beforeAll(async () => {
   stack = await startLocalStackProcess();
@@ -63,7 +74,10 @@ describe('the operations API on the local stack', () => {
     let cursor: string | null = null;
     do {
       const query: string = `limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page: { status: number; body: { orgs: { org_id: string }[]; next_cursor: string | null } } = await call('GET', `/org-feature-flags/by-flag/${flag.key}?${query}`);
+      const page: { status: number; body: { orgs: { org_id: string }[]; next_cursor: string | null } } = await call(
+        'GET',
+        `/org-feature-flags/by-flag/${flag.key}?${query}`,
+      );
       expect(page.status).toBe(200);
       expect(page.body.orgs.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.orgs.map((org) => org.org_id));
@@ -76,40 +90,67 @@ describe('the operations API on the local stack', () => {
 
   it.each([
     ['the body', 409, 'version_conflict', (version: number) => ({ body: { version }, headers: {} })],
-    ['If-Match', 412, 'precondition_failed', (version: number) => ({ body: {}, headers: { 'if-match': `"${version}"` } })],
-  ])('fifty parallel writes naming the same version in %s: one succeeds, the others get %i, one history entry', async (_where, status, code, precondition) => {
-    const orgId = `burst-${status}`;
-    await provision([orgId]);
-    const current = await call<{ flag: { version: number; user_enabled: boolean } }>('GET', `/org-feature-flags/${orgId}/flags/${flag.key}`);
-    const { version, user_enabled } = current.body.flag;
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => {
-        const { body, headers } = precondition(version);
-        return call<{ error?: { code: string } }>('POST', '/org-feature-flags', { org_id: orgId, key: flag.key, enabled: !user_enabled, ...body }, headers);
-      }),
-    );
-    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    const refused = results.filter((r) => r.status !== 200);
-    expect(refused).toHaveLength(49);
-    for (const result of refused) {
-      expect(result.status).toBe(status);
-      expect(result.body.error?.code).toBe(code);
-    }
-    expect(await historyOf(orgId)).toHaveLength(1);
-  }, 60_000);
+    [
+      'If-Match',
+      412,
+      'precondition_failed',
+      (version: number) => ({ body: {}, headers: { 'if-match': `"${version}"` } }),
+    ],
+  ])(
+    'fifty parallel writes naming the same version in %s: one succeeds, the others get %i, one history entry',
+    async (_where, status, code, precondition) => {
+      const orgId = `burst-${status}`;
+      await provision([orgId]);
+      const current = await call<{ flag: { version: number; user_enabled: boolean } }>(
+        'GET',
+        `/org-feature-flags/${orgId}/flags/${flag.key}`,
+      );
+      const { version, user_enabled } = current.body.flag;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => {
+          const { body, headers } = precondition(version);
+          return call<{ error?: { code: string } }>(
+            'POST',
+            '/org-feature-flags',
+            { org_id: orgId, key: flag.key, enabled: !user_enabled, ...body },
+            headers,
+          );
+        }),
+      );
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      const refused = results.filter((r) => r.status !== 200);
+      expect(refused).toHaveLength(49);
+      for (const result of refused) {
+        expect(result.status).toBe(status);
+        expect(result.body.error?.code).toBe(code);
+      }
+      expect(await historyOf(orgId)).toHaveLength(1);
+    },
+    60_000,
+  );
 
   /** The FeatureFlagChanged events the local bus has recorded so far. */
   const changeEvents = async () =>
     (await readFile(path.join(stack.dataDir, 'events.jsonl'), 'utf8').catch(() => ''))
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: { change_id: string; org_id: string; request_id: string } })
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            'detail-type': string;
+            detail: { change_id: string; org_id: string; request_id: string };
+          },
+      )
       .filter((event) => event['detail-type'] === 'FeatureFlagChanged');
 
   it('a bulk change of 100 orgs: a result per org, 100 history entries and 100 FeatureFlagChanged events under one request id', async () => {
     const orgs = Array.from({ length: 100 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
     await provision(orgs);
-    const result = await call<{ request_id: string; counts: Record<string, number>; results: { org_id: string; result: string }[] }>('POST', `/feature-flags/${flag.key}/orgs`, {
+    const result = await call<{
+      request_id: string;
+      counts: Record<string, number>;
+      results: { org_id: string; result: string }[];
+    }>('POST', `/feature-flags/${flag.key}/orgs`, {
       org_ids: orgs,
       enabled: !flag.default_enabled,
     });
@@ -122,12 +163,17 @@ describe('the operations API on the local stack', () => {
 
     const deadline = Date.now() + 20_000;
     let events = await changeEvents();
-    while (events.filter((event) => event.detail.request_id === result.body.request_id).length < 100 && Date.now() < deadline) {
+    while (
+      events.filter((event) => event.detail.request_id === result.body.request_id).length < 100 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       events = await changeEvents();
     }
     const ofBulk = events.filter((event) => event.detail.request_id === result.body.request_id);
     expect(ofBulk.map((event) => event.detail.org_id).sort()).toEqual(orgs);
-    expect(new Set(ofBulk.map((event) => event.detail.change_id))).toEqual(new Set(entries.map((entry) => entry.change_id)));
+    expect(new Set(ofBulk.map((event) => event.detail.change_id))).toEqual(
+      new Set(entries.map((entry) => entry.change_id)),
+    );
   }, 120_000);
 });

@@ -22,12 +22,26 @@ beforeAll(async () => {
   stack = await startLocalStackProcess();
   admin = await tokenFor(stack, '--role', 'admin');
   const service = await tokenFor(stack, '--role', 'service');
-  expect((await fetch(`${stack.url}/orgs/${ORG}/provision`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status).toBe(201);
+  expect(
+    (
+      await fetch(`${stack.url}/orgs/${ORG}/provision`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}` },
+      })
+    ).status,
+  ).toBe(201);
   const port = await freePort();
   exampleUrl = `http://127.0.0.1:${port}`;
   example = spawn(process.execPath, ['--import', 'tsx', 'provider/examples/server.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, FLAGS_URL: stack.url, FLAGS_TOKEN: service, FLAGS_LOCAL_EVENTS: '1', PORT: String(port), DATA_DIR: stack.dataDir },
+    env: {
+      ...process.env,
+      FLAGS_URL: stack.url,
+      FLAGS_TOKEN: service,
+      FLAGS_LOCAL_EVENTS: '1',
+      PORT: String(port),
+      DATA_DIR: stack.dataDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   example.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -48,10 +62,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const ask = async () => (await (await fetch(`${exampleUrl}/`, { headers: { 'x-org-id': ORG } })).json()) as { orgId: string; chat: boolean };
+const ask = async () =>
+  (await (await fetch(`${exampleUrl}/`, { headers: { 'x-org-id': ORG } })).json()) as { orgId: string; chat: boolean };
 
 describe('the provider package server example', () => {
-  it('answers from the org\'s flags and applies a change within a second', async () => {
+  it("answers from the org's flags and applies a change within a second", async () => {
     if (!chat) throw new Error('the registry has no chat flag, which the example reads');
     expect(await ask()).toMatchObject({ orgId: ORG, chat: chat.default_enabled });
     const response = await fetch(`${stack.url}/org-feature-flags`, {

@@ -30,13 +30,16 @@ let follower: LocalEventsFollower | undefined;
 let requests = 0;
 
 const client = () => OpenFeature.getClient(DOMAIN);
-const evaluate = (orgId: string) => client().getBooleanDetails(flag.key, !flag.default_enabled, { targetingKey: orgId });
+const evaluate = (orgId: string) =>
+  client().getBooleanDetails(flag.key, !flag.default_enabled, { targetingKey: orgId });
 
 beforeAll(async () => {
   stack = await startLocalStackProcess();
   admin = await tokenFor(stack, '--role', 'admin');
   const service = await tokenFor(stack, '--role', 'service');
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(`http://localhost:${stack.env.DYNAMODB_PORT}`)));
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient(localDynamoDbClientConfig(`http://localhost:${stack.env.DYNAMODB_PORT}`)),
+  );
   orgIds = await seedOrgs(dynamo, 'org-feature-flags', registry, ORGS, 'provider-e2e');
   dynamo.destroy();
   const counted: typeof fetch = (input, init) => {
@@ -56,7 +59,14 @@ afterAll(async () => {
 describe('the provider against the local stack', () => {
   it('fetches each org once; after that, 10,000 evaluations over 100 orgs make no HTTP request', async () => {
     const first = await Promise.all(orgIds.map(evaluate));
-    expect(first.every((details) => details.value === flag.default_enabled && details.reason === 'TARGETING_MATCH' && details.errorCode === undefined)).toBe(true);
+    expect(
+      first.every(
+        (details) =>
+          details.value === flag.default_enabled &&
+          details.reason === 'TARGETING_MATCH' &&
+          details.errorCode === undefined,
+      ),
+    ).toBe(true);
     expect(requests).toBe(ORGS);
 
     for (let i = 0; i < 10_000; i++) {

@@ -10,7 +10,12 @@ import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
 import { loadRegistry } from '../../registry/index.js';
 import type { JobView } from '../../lambdas/domain/jobs.js';
 import { ADDED_FLAG, seedOrgs } from '../support/jobs.js';
-import { copyProject, startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import {
+  copyProject,
+  startLocalStackProcess,
+  tokenFor,
+  type LocalStackProcess,
+} from '../support/local-stack-process.js';
 
 /*
  * What a developer does to the registry, done to a copy of the project: add a flag, restart the
@@ -67,7 +72,9 @@ interface MergedFlag {
 }
 
 const flagOf = async (orgId: string, token: string, key: string) =>
-  (await call<{ flags: MergedFlag[] }>(`/org-feature-flags/${orgId}`, token)).body.flags.find((flag) => flag.key === key);
+  (await call<{ flags: MergedFlag[] }>(`/org-feature-flags/${orgId}`, token)).body.flags.find(
+    (flag) => flag.key === key,
+  );
 
 /** The newest sync job, once it has ended. */
 const finishedSync = (token: string) => async () => {
@@ -95,10 +102,14 @@ describe('the registry changes under a running service', () => {
     ({ admin } = await restart());
     const restarted = Date.now();
     for (const orgId of orgs) {
-      const flag = await waitFor(async () => {
-        const current = await flagOf(orgId, admin, ADDED_FLAG.key);
-        return current && !current.is_default ? current : undefined;
-      }, 10_000, `${orgId} synced`);
+      const flag = await waitFor(
+        async () => {
+          const current = await flagOf(orgId, admin, ADDED_FLAG.key);
+          return current && !current.is_default ? current : undefined;
+        },
+        10_000,
+        `${orgId} synced`,
+      );
       expect(flag).toMatchObject({ is_default: false, source: 'synced', user_enabled: false });
     }
     expect(Date.now() - restarted).toBeLessThan(10_000);
@@ -107,36 +118,62 @@ describe('the registry changes under a running service', () => {
     ({ admin } = await restart());
     const sync = await waitFor(finishedSync(admin), 15_000, 'the sync at start');
     expect(sync).toMatchObject({ status: 'succeeded', counts: { rows_written: 0 } });
-    for (const orgId of orgs) expect(await flagOf(orgId, admin, ADDED_FLAG.key)).toMatchObject({ user_enabled: false, source: 'synced', is_default: false });
+    for (const orgId of orgs)
+      expect(await flagOf(orgId, admin, ADDED_FLAG.key)).toMatchObject({
+        user_enabled: false,
+        source: 'synced',
+        is_default: false,
+      });
     expect((await call('/orgs/after-1/provision', admin, 'POST')).status).toBe(201);
-    expect(await flagOf('after-1', admin, ADDED_FLAG.key)).toMatchObject({ user_enabled: true, source: 'provisioned', is_default: false });
+    expect(await flagOf('after-1', admin, ADDED_FLAG.key)).toMatchObject({
+      user_enabled: true,
+      source: 'provisioned',
+      is_default: false,
+    });
   }, 120_000);
 
   it('a sync stopped part way continues from its checkpoint at the next start, writing each row once', async () => {
     let { stack: running, admin } = await restart();
     await waitFor(finishedSync(admin), 15_000, 'the sync at start');
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${running.env.DYNAMODB_PORT}`)), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${running.env.DYNAMODB_PORT}`)),
+      {
+        marshallOptions: { removeUndefinedValues: true },
+      },
+    );
     const orgIds = await seedOrgs(client, 'org-feature-flags', loadRegistry(), 600, 'many');
     client.destroy();
     await addFlag({ ...ADDED_FLAG, key: 'bulk-import', default_enabled: true });
 
     ({ stack: running, admin } = await restart());
-    const stopped = await waitFor(async () => {
-      const { body } = await call<{ jobs: JobView[] }>('/jobs?limit=1', admin);
-      const job = body.jobs[0];
-      return job && job.type === 'sync' && job.progress.pages_done >= 1 ? job : undefined;
-    }, 30_000, 'the first page of the sync');
+    const stopped = await waitFor(
+      async () => {
+        const { body } = await call<{ jobs: JobView[] }>('/jobs?limit=1', admin);
+        const job = body.jobs[0];
+        return job && job.type === 'sync' && job.progress.pages_done >= 1 ? job : undefined;
+      },
+      30_000,
+      'the first page of the sync',
+    );
     ({ stack: running, admin } = await restart());
-    expect(running.output()).toContain(`${stopped.job_id}: interrupted by the last stop; continuing from its checkpoint`);
+    expect(running.output()).toContain(
+      `${stopped.job_id}: interrupted by the last stop; continuing from its checkpoint`,
+    );
 
     const finished = await waitFor(finishedSync(admin), 60_000, 'the resumed sync');
     expect(finished).toMatchObject({ job_id: stopped.job_id, status: 'succeeded', resumes: 1 });
     // The seeded orgs lack both flags added in these tests; the four orgs of the first test lack only the new one.
-    expect(finished.counts).toMatchObject({ rows_missing: 2 * orgIds.length + 4, rows_written: 2 * orgIds.length + 4, orgs_failed: 0 });
+    expect(finished.counts).toMatchObject({
+      rows_missing: 2 * orgIds.length + 4,
+      rows_written: 2 * orgIds.length + 4,
+      orgs_failed: 0,
+    });
     for (const orgId of [orgIds[0], orgIds[300], orgIds[599]] as string[]) {
-      expect(await flagOf(orgId, admin, 'bulk-import')).toMatchObject({ source: 'synced', user_enabled: true, is_default: false });
+      expect(await flagOf(orgId, admin, 'bulk-import')).toMatchObject({
+        source: 'synced',
+        user_enabled: true,
+        is_default: false,
+      });
     }
   }, 180_000);
 
@@ -144,7 +181,10 @@ describe('the registry changes under a running service', () => {
     await addFlag({ ...ADDED_FLAG, key: 'overdue', cleanup_after: '2026-01-31' });
     const { stack: running } = await restart();
     const report = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'bin/flags.ts', 'report', ...args], { cwd: root, env: running.env }).then(
+      run(process.execPath, ['--import', 'tsx', 'bin/flags.ts', 'report', ...args], {
+        cwd: root,
+        env: running.env,
+      }).then(
         (result) => ({ code: 0, ...result }),
         (error: { code: number; stdout: string; stderr: string }) => error,
       );

@@ -38,7 +38,9 @@ async function uiChecks(uiUrl: string, apiUrl: string): Promise<Map<AdminUiCheck
 }
 
 /** A server answering each path with what `routes` says (404 otherwise). */
-async function serve(routes: Record<string, { status?: number; headers?: Record<string, string>; body?: string }>): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(
+  routes: Record<string, { status?: number; headers?: Record<string, string>; body?: string }>,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
     res.writeHead(route?.status ?? (route ? 200 : 404), route?.headers ?? {});
@@ -57,12 +59,19 @@ const GOOD_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 const API = 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com';
-const PAGE = '<!doctype html><link rel="stylesheet" href="assets/main-AAAAAAAA.css"><script type="module" src="assets/main-BBBBBBBB.js"></script>';
+const PAGE =
+  '<!doctype html><link rel="stylesheet" href="assets/main-AAAAAAAA.css"><script type="module" src="assets/main-BBBBBBBB.js"></script>';
 
 describe('npm run smoke with --ui-url', () => {
   it('passes the admin UI checks against the local stack, after every API check', async () => {
     const lines: string[] = [];
-    const report = await runSmoke({ url: stack.url, uiUrl: `${stack.url}/admin/`, token: admin, timeoutMs: 10_000, log: (line) => lines.push(line) });
+    const report = await runSmoke({
+      url: stack.url,
+      uiUrl: `${stack.url}/admin/`,
+      token: admin,
+      timeoutMs: 10_000,
+      log: (line) => lines.push(line),
+    });
 
     expect(report.results.filter((result) => !result.ok)).toEqual([]);
     expect(report.results.map((result) => result.name)).toEqual([...CHECK_NAMES, ...ADMIN_UI_CHECK_NAMES]);
@@ -75,13 +84,22 @@ describe('npm run smoke with --ui-url', () => {
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const env = { ...process.env };
         delete env.SMOKE_TOKEN;
-        execFile('npm', ['run', '-s', 'smoke', '--', ...args], { cwd: PROJECT_ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-        });
+        execFile(
+          'npm',
+          ['run', '-s', 'smoke', '--', ...args],
+          { cwd: PROJECT_ROOT, env, timeout: 60_000 },
+          (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+          },
+        );
       });
     const ok = await run(['--url', stack.url, '--ui-url', `${stack.url}/admin/`, '--token', admin]);
-    expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/\n\s+at .+:\d+:\d+/) });
-    for (const name of ADMIN_UI_CHECK_NAMES) expect(ok.stdout).toMatch(new RegExp(`^ok {3}${name} \\(\\d+ ms\\)$`, 'm'));
+    expect({ code: ok.code, stderr: ok.stderr }).toEqual({
+      code: 0,
+      stderr: expect.not.stringMatching(/\n\s+at .+:\d+:\d+/),
+    });
+    for (const name of ADMIN_UI_CHECK_NAMES)
+      expect(ok.stdout).toMatch(new RegExp(`^ok {3}${name} \\(\\d+ ms\\)$`, 'm'));
 
     const bad = await run(['--url', stack.url, '--ui-url', 'admin ui', '--token', admin]);
     expect(bad.code).toBe(2);
@@ -98,11 +116,16 @@ describe('the admin UI checks', () => {
       '/admin/assets/main-BBBBBBBB.js': { headers: { 'content-type': 'application/javascript' }, body: 'export {}' },
       '/admin/config.json': {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ api_url: API, auth: { kind: 'oidc', authority: 'https://login.example.com/', client_id: 'ui', scope: 'openid' } }),
+        body: JSON.stringify({
+          api_url: API,
+          auth: { kind: 'oidc', authority: 'https://login.example.com/', client_id: 'ui', scope: 'openid' },
+        }),
       },
     });
     try {
-      expect(Object.fromEntries(await uiChecks(`${site.url}/admin/`, `${API}/`))).toEqual(Object.fromEntries(ADMIN_UI_CHECK_NAMES.map((name) => [name, true])));
+      expect(Object.fromEntries(await uiChecks(`${site.url}/admin/`, `${API}/`))).toEqual(
+        Object.fromEntries(ADMIN_UI_CHECK_NAMES.map((name) => [name, true])),
+      );
     } finally {
       await site.close();
     }
@@ -112,17 +135,26 @@ describe('the admin UI checks', () => {
     const site = await serve({
       '/admin': { status: 200, headers: { 'content-type': 'text/html' }, body: 'hello' },
       '/admin/': {
-        headers: { 'content-type': 'text/html', 'content-security-policy': "default-src 'self' 'unsafe-inline'", 'cache-control': 'max-age=600' },
+        headers: {
+          'content-type': 'text/html',
+          'content-security-policy': "default-src 'self' 'unsafe-inline'",
+          'cache-control': 'max-age=600',
+        },
         body: `${PAGE}<script>alert(1)</script>`,
       },
       '/admin/config.json': {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ api_url: 'https://other.example.com', auth: { kind: 'local', sign_in_url: '/admin/local-sign-in' } }),
+        body: JSON.stringify({
+          api_url: 'https://other.example.com',
+          auth: { kind: 'local', sign_in_url: '/admin/local-sign-in' },
+        }),
       },
     });
     try {
       const results = await uiChecks(`${site.url}/admin/`, API);
-      expect(results.get('ui-redirect')).toMatch(/^GET \/admin answered 200 without a location, not a redirect to \/admin\/$/);
+      expect(results.get('ui-redirect')).toMatch(
+        /^GET \/admin answered 200 without a location, not a redirect to \/admin\/$/,
+      );
       const page = String(results.get('ui-page'));
       for (const problem of [
         "the CSP allows 'unsafe-inline'",
@@ -149,14 +181,20 @@ describe('the admin UI checks', () => {
       '/admin/assets/main-AAAAAAAA.css': { headers: { 'content-type': 'text/css' }, body: 'body{}' },
       '/admin/config.json': {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ api_url: `${API}/`, auth: { kind: 'oidc', authority: 'https://login.example.com', client_id: '', scope: 'openid' } }),
+        body: JSON.stringify({
+          api_url: `${API}/`,
+          auth: { kind: 'oidc', authority: 'https://login.example.com', client_id: '', scope: 'openid' },
+        }),
       },
     });
     const other = await serve({
       '/admin/': { headers: { ...GOOD_HEADERS, 'content-type': 'text/html', 'cache-control': 'no-cache' }, body: PAGE },
       '/admin/config.json': {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ api_url: API, auth: { kind: 'oidc', authority: 'https://idp.elsewhere.example', client_id: 'ui', scope: 'openid' } }),
+        body: JSON.stringify({
+          api_url: API,
+          auth: { kind: 'oidc', authority: 'https://idp.elsewhere.example', client_id: 'ui', scope: 'openid' },
+        }),
       },
     });
     try {
@@ -164,8 +202,12 @@ describe('the admin UI checks', () => {
       expect(results.get('ui-redirect')).toMatch(/^GET \/admin answered 404/);
       expect(results.get('ui-page')).toBe(true);
       expect(results.get('ui-assets')).toMatch(/^GET \/admin\/assets\/main-BBBBBBBB\.js answered 404/);
-      expect(results.get('ui-settings')).toMatch(/^config\.json is not valid settings \(.*api_url: api_url must not end with a slash.*auth\.client_id: client_id is required/);
-      expect((await uiChecks(`${other.url}/admin/`, API)).get('ui-settings')).toBe("the page's CSP does not let it reach the identity provider https://idp.elsewhere.example");
+      expect(results.get('ui-settings')).toMatch(
+        /^config\.json is not valid settings \(.*api_url: api_url must not end with a slash.*auth\.client_id: client_id is required/,
+      );
+      expect((await uiChecks(`${other.url}/admin/`, API)).get('ui-settings')).toBe(
+        "the page's CSP does not let it reach the identity provider https://idp.elsewhere.example",
+      );
     } finally {
       await site.close();
       await other.close();

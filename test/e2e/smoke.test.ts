@@ -31,17 +31,27 @@ function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs the command as the README shows it, `npm run -s smoke -- ...`, from the project root. */
-function smoke(args: string[], env: NodeJS.ProcessEnv = shellEnv()): Promise<{ code: number; stdout: string; stderr: string }> {
+function smoke(
+  args: string[],
+  env: NodeJS.ProcessEnv = shellEnv(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npm', ['run', '-s', 'smoke', '--', ...args], { cwd: PROJECT_ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'npm',
+      ['run', '-s', 'smoke', '--', ...args],
+      { cwd: PROJECT_ROOT, env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 async function orgFlags(orgId: string): Promise<OrgFlag[]> {
-  const response = await fetch(`${stack.url}/org-feature-flags/${orgId}`, { headers: { authorization: `Bearer ${admin}` } });
+  const response = await fetch(`${stack.url}/org-feature-flags/${orgId}`, {
+    headers: { authorization: `Bearer ${admin}` },
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { flags: OrgFlag[] }).flags;
 }
@@ -60,17 +70,26 @@ afterAll(async () => {
 
 describe('npm run smoke', () => {
   it('passes every check run in-process against the local stack, provisioning its org', async () => {
-    const unknown = await fetch(`${stack.url}/org-feature-flags/${DEFAULT_ORG_ID}`, { headers: { authorization: `Bearer ${admin}` } });
+    const unknown = await fetch(`${stack.url}/org-feature-flags/${DEFAULT_ORG_ID}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(unknown.status).toBe(404);
     const lines: string[] = [];
-    const report = await runSmoke({ url: stack.url, token: admin, orgId: DEFAULT_ORG_ID, timeoutMs: 10_000, log: (line) => lines.push(line) });
+    const report = await runSmoke({
+      url: stack.url,
+      token: admin,
+      orgId: DEFAULT_ORG_ID,
+      timeoutMs: 10_000,
+      log: (line) => lines.push(line),
+    });
 
     expect(report.results.filter((result) => !result.ok)).toEqual([]);
     expect(report.results.map((result) => result.name)).toEqual([...CHECK_NAMES]);
     expect(report).toMatchObject({ ok: true, passed: CHECK_NAMES.length, failed: 0 });
     const checkLines = lines.slice(1, -1);
     expect(checkLines).toHaveLength(CHECK_NAMES.length);
-    for (const [index, line] of checkLines.entries()) expect(line).toMatch(new RegExp(`^ok {3}${CHECK_NAMES[index]} \\(\\d+ ms\\)$`));
+    for (const [index, line] of checkLines.entries())
+      expect(line).toMatch(new RegExp(`^ok {3}${CHECK_NAMES[index]} \\(\\d+ ms\\)$`));
     expect(lines.at(-1)).toBe(`smoke: ${CHECK_NAMES.length} passed, 0 failed`);
 
     // The org it provisioned ends as provisioning left it: every flag at its registry default.
@@ -141,9 +160,17 @@ describe('npm run smoke', () => {
     const { port } = silent.address() as { port: number };
     try {
       const started = Date.now();
-      const report = await runSmoke({ url: `http://127.0.0.1:${port}`, token: admin, orgId: DEFAULT_ORG_ID, timeoutMs: 200, log: () => {} });
+      const report = await runSmoke({
+        url: `http://127.0.0.1:${port}`,
+        token: admin,
+        orgId: DEFAULT_ORG_ID,
+        timeoutMs: 200,
+        log: () => {},
+      });
       expect(report).toMatchObject({ ok: false, passed: 0, failed: CHECK_NAMES.length });
-      expect(report.results.find((result) => result.name === 'health')?.reason).toBe('GET /health timed out after 200 ms');
+      expect(report.results.find((result) => result.name === 'health')?.reason).toBe(
+        'GET /health timed out after 200 ms',
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -27,7 +27,9 @@ async function build(mode: 'aws' | 'local'): Promise<{ result: UiBuildResult; te
   const outDir = await mkdtemp(path.join(tmpdir(), `off-ui-${mode}-`));
   dirs.push(outDir);
   const result = await buildUi({ mode, outDir });
-  const text = (await Promise.all(result.files.map((file) => readFile(path.join(outDir, file.path), 'utf8')))).join('\n');
+  const text = (await Promise.all(result.files.map((file) => readFile(path.join(outDir, file.path), 'utf8')))).join(
+    '\n',
+  );
   return { result, text };
 }
 
@@ -70,7 +72,8 @@ describe.each(STAGE_NAMES)('the synthesized %s stage', (stage) => {
     const found: string[] = [];
     for (const file of files) {
       const text = await readFile(file, 'utf8');
-      for (const marker of LOCAL_MARKERS) if (text.includes(marker)) found.push(`${path.relative(assembly.directory, file)}: ${marker}`);
+      for (const marker of LOCAL_MARKERS)
+        if (text.includes(marker)) found.push(`${path.relative(assembly.directory, file)}: ${marker}`);
     }
     expect(found).toEqual([]);
   }, 180_000);

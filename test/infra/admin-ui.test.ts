@@ -39,7 +39,12 @@ beforeAll(() => {
 afterAll(removeSynthOutput);
 
 /** Sample values for the template's references, so that a value with them becomes a plain string. */
-const SAMPLE: Readonly<Record<string, string>> = { 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws' };
+const SAMPLE: Readonly<Record<string, string>> = {
+  'AWS::Region': 'eu-west-1',
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::AccountId': '123456789012',
+  'AWS::Partition': 'aws',
+};
 
 /**
  * A template value (`Fn::Join`, `Ref`, `Fn::GetAtt`, `Fn::ImportValue`) as text: pseudo parameters
@@ -54,17 +59,30 @@ function text(value: unknown, concrete = false): string {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
     return parts.map((part) => text(part, concrete)).join(separator);
   }
-  if ('Ref' in object) return SAMPLE[object.Ref as string] ?? (concrete ? `id${(object.Ref as string).toLowerCase()}` : `{${object.Ref as string}}`);
+  if ('Ref' in object)
+    return (
+      SAMPLE[object.Ref as string] ??
+      (concrete ? `id${(object.Ref as string).toLowerCase()}` : `{${object.Ref as string}}`)
+    );
   if ('Fn::GetAtt' in object) {
     const [id, attribute] = object['Fn::GetAtt'] as [string, string];
     if (!concrete) return `{${id}.${attribute}}`;
-    return { ApiEndpoint: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com', DomainName: 'd111111abcdef8.cloudfront.net' }[attribute] ?? `${id}-${attribute}`;
+    return (
+      {
+        ApiEndpoint: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
+        DomainName: 'd111111abcdef8.cloudfront.net',
+      }[attribute] ?? `${id}-${attribute}`
+    );
   }
   if ('Fn::ImportValue' in object) return concrete ? 'imported' : `{import:${object['Fn::ImportValue'] as string}}`;
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
 
-const resourceOfType = (template: Template, type: string, where: (id: string, resource: Resource) => boolean = () => true) => {
+const resourceOfType = (
+  template: Template,
+  type: string,
+  where: (id: string, resource: Resource) => boolean = () => true,
+) => {
   const found = Object.entries(template.findResources(type)).filter(([id, resource]) => where(id, resource));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   return found[0] as [string, Resource];
@@ -92,8 +110,15 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     const bucket = template.findResources('AWS::S3::Bucket')[filesBucketId];
     expect(bucket?.Properties).toEqual(
       expect.objectContaining({
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       }),
     );
@@ -102,10 +127,16 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
   });
 
   it('lets only CloudFront read the files, and only for this distribution (origin access control)', () => {
-    const [, policy] = resourceOfType(template, 'AWS::S3::BucketPolicy', (_, resource) => refId(resource.Properties.Bucket) === filesBucketId);
+    const [, policy] = resourceOfType(
+      template,
+      'AWS::S3::BucketPolicy',
+      (_, resource) => refId(resource.Properties.Bucket) === filesBucketId,
+    );
     const statements = policy.Properties.PolicyDocument.Statement as Statement[];
     expect(statements.filter(deniesInsecureTransport)).toHaveLength(1);
-    const reads = statements.filter((s) => s.Effect === 'Allow' && asArray(s.Action).some((action) => /^s3:(GetObject|\*)/.test(action)));
+    const reads = statements.filter(
+      (s) => s.Effect === 'Allow' && asArray(s.Action).some((action) => /^s3:(GetObject|\*)/.test(action)),
+    );
     expect(reads).toEqual([
       expect.objectContaining({
         Action: 's3:GetObject',
@@ -113,16 +144,31 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [filesBucketId, 'Arn'] }, '/*']] },
       }),
     ]);
-    expect(text(reads[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toBe(`arn:aws:cloudfront::123456789012:distribution/{${distributionId}}`);
+    expect(text(reads[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toBe(
+      `arn:aws:cloudfront::123456789012:distribution/{${distributionId}}`,
+    );
     // The other allowed principal is the auto-delete provider, which may only list and delete (the bucket goes with the stack).
     for (const statement of statements.filter((s) => s.Effect === 'Allow' && !reads.includes(s))) {
-      expect(asArray(statement.Action).every((action) => /^s3:(DeleteObject\*|GetBucket\*|List\*|PutBucketPolicy)$/.test(action))).toBe(true);
+      expect(
+        asArray(statement.Action).every((action) =>
+          /^s3:(DeleteObject\*|GetBucket\*|List\*|PutBucketPolicy)$/.test(action),
+        ),
+      ).toBe(true);
     }
     const [oacId, oac] = onlyResource(template, 'AWS::CloudFront::OriginAccessControl');
-    expect(oac.Properties.OriginAccessControlConfig).toEqual(expect.objectContaining({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' }));
+    expect(oac.Properties.OriginAccessControlConfig).toEqual(
+      expect.objectContaining({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      }),
+    );
     const [, distribution] = onlyResource(template, 'AWS::CloudFront::Distribution');
     expect(distribution.Properties.DistributionConfig.Origins).toEqual([
-      expect.objectContaining({ OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] }, S3OriginConfig: { OriginAccessIdentity: '' } }),
+      expect.objectContaining({
+        OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] },
+        S3OriginConfig: { OriginAccessIdentity: '' },
+      }),
     ]);
   });
 
@@ -130,29 +176,45 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     const [, distribution] = onlyResource(template, 'AWS::CloudFront::Distribution');
     const config = distribution.Properties.DistributionConfig;
     for (const behavior of [config.DefaultCacheBehavior, ...asArray(config.CacheBehaviors)]) {
-      expect(behavior).toEqual(expect.objectContaining({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'] }));
+      expect(behavior).toEqual(
+        expect.objectContaining({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'] }),
+      );
     }
     expect(config.HttpVersion).toBe('http2and3');
     const logBucketId = refId(config.Logging?.Bucket) as string;
     const logBucket = template.findResources('AWS::S3::Bucket')[logBucketId];
     expect(logBucket?.Properties).toEqual(
       expect.objectContaining({
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         LifecycleConfiguration: { Rules: [{ ExpirationInDays: synth.config.logRetentionDays, Status: 'Enabled' }] },
       }),
     );
-    expect(template.findResources('AWS::S3::Bucket')[filesBucketId]?.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logBucketId }, LogFilePrefix: 's3/' });
+    expect(template.findResources('AWS::S3::Bucket')[filesBucketId]?.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logBucketId },
+      LogFilePrefix: 's3/',
+    });
     expect(logBucket?.DeletionPolicy).toBe(synth.config.retainData ? 'Retain' : 'Delete');
   });
 
   it('sends the security headers on every answer: a CSP without inline code or eval that forbids framing, HSTS for two years, nosniff, no referrer, no framing', () => {
     const [policyId, policy] = onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy');
     const [, distribution] = onlyResource(template, 'AWS::CloudFront::Distribution');
-    expect(distribution.Properties.DistributionConfig.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
+    expect(distribution.Properties.DistributionConfig.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({
+      Ref: policyId,
+    });
     const security = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(security).toEqual({
       ContentSecurityPolicy: { ContentSecurityPolicy: expect.anything(), Override: true },
-      StrictTransportSecurity: { AccessControlMaxAgeSec: HSTS_MAX_AGE.toSeconds(), IncludeSubdomains: true, Override: true },
+      StrictTransportSecurity: {
+        AccessControlMaxAgeSec: HSTS_MAX_AGE.toSeconds(),
+        IncludeSubdomains: true,
+        Override: true,
+      },
       ContentTypeOptions: { Override: true },
       ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
       FrameOptions: { FrameOption: 'DENY', Override: true },
@@ -171,20 +233,34 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     expect(securityHeaderProblems(headers)).toEqual([]);
   });
 
-  it("lets the page call the API and the identity provider, and no other host (CSP connect-src)", () => {
+  it('lets the page call the API and the identity provider, and no other host (CSP connect-src)', () => {
     const [, policy] = onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy');
-    const csp = text(resolveImports(synth.statefulTemplate, policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy));
-    const directives = new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...sources]) => [name as string, sources]));
+    const csp = text(
+      resolveImports(
+        synth.statefulTemplate,
+        policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy,
+      ),
+    );
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .map(([name, ...sources]) => [name as string, sources]),
+    );
     const page = new URL('https://d111111abcdef8.cloudfront.net/admin/');
     const allows = (url: string) => cspAllows(directives, 'connect-src', new URL(url), page);
     expect(allows('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/orgs')).toBe(true);
     expect(allows('https://attacker.example.com/collect')).toBe(false);
     expect(allows('https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/orgs')).toBe(false);
     if (poolStages.includes(stage)) {
-      expect(allows('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/openid-configuration')).toBe(true);
+      expect(allows('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/openid-configuration')).toBe(
+        true,
+      );
       // The pool's domain: its token endpoint (the code exchange and renewals).
       const [poolDomainId] = onlyResource(synth.statefulTemplate, 'AWS::Cognito::UserPoolDomain');
-      expect(directives.get('connect-src')).toContainEqual(`https://{${poolDomainId}}.auth.eu-west-1.amazoncognito.com`);
+      expect(directives.get('connect-src')).toContainEqual(
+        `https://{${poolDomainId}}.auth.eu-west-1.amazoncognito.com`,
+      );
     } else {
       expect(allows(`${new URL(synth.config.jwt?.issuer ?? '').origin}/.well-known/openid-configuration`)).toBe(true);
     }
@@ -198,10 +274,21 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     expect(distribution.Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } },
     ]);
-    const handler = vm.runInNewContext(`${fn.Properties.FunctionCode as string}\nhandler;`, {}) as (event: unknown) => Record<string, unknown>;
-    const event = (uri: string) => ({ version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '192.0.2.1' }, request: { method: 'GET', uri, querystring: {}, headers: {}, cookies: {} } });
+    const handler = vm.runInNewContext(`${fn.Properties.FunctionCode as string}\nhandler;`, {}) as (
+      event: unknown,
+    ) => Record<string, unknown>;
+    const event = (uri: string) => ({
+      version: '1.0',
+      context: { eventType: 'viewer-request' },
+      viewer: { ip: '192.0.2.1' },
+      request: { method: 'GET', uri, querystring: {}, headers: {}, cookies: {} },
+    });
     for (const uri of ['/', '/admin']) {
-      expect(handler(event(uri))).toEqual({ statusCode: 302, statusDescription: 'Found', headers: { location: { value: '/admin/' }, 'cache-control': { value: 'no-cache' } } });
+      expect(handler(event(uri))).toEqual({
+        statusCode: 302,
+        statusDescription: 'Found',
+        headers: { location: { value: '/admin/' }, 'cache-control': { value: 'no-cache' } },
+      });
     }
     expect(handler(event('/admin/'))).toEqual(expect.objectContaining({ uri: '/admin/index.html', method: 'GET' }));
     for (const uri of ['/admin/index.html', '/admin/config.json', '/admin/assets/main-ABCDEFGH.js', '/other']) {
@@ -215,10 +302,26 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     const [assetsId, assets] = deployments.find(([, d]) => d.Properties.Prune === true) as [string, Resource];
     const [, page] = deployments.find(([, d]) => d.Properties.Prune === false) as [string, Resource];
     for (const deployment of [assets, page]) {
-      expect(deployment.Properties).toEqual(expect.objectContaining({ DestinationBucketName: { Ref: filesBucketId }, DestinationBucketKeyPrefix: 'admin/' }));
+      expect(deployment.Properties).toEqual(
+        expect.objectContaining({
+          DestinationBucketName: { Ref: filesBucketId },
+          DestinationBucketKeyPrefix: 'admin/',
+        }),
+      );
     }
-    expect(assets.Properties).toEqual(expect.objectContaining({ Exclude: ['index.html', 'config.json'], SystemMetadata: { 'cache-control': ASSET_CACHE_CONTROL } }));
-    expect(page.Properties).toEqual(expect.objectContaining({ Exclude: ['*'], Include: ['index.html', 'config.json'], SystemMetadata: { 'cache-control': PAGE_CACHE_CONTROL } }));
+    expect(assets.Properties).toEqual(
+      expect.objectContaining({
+        Exclude: ['index.html', 'config.json'],
+        SystemMetadata: { 'cache-control': ASSET_CACHE_CONTROL },
+      }),
+    );
+    expect(page.Properties).toEqual(
+      expect.objectContaining({
+        Exclude: ['*'],
+        Include: ['index.html', 'config.json'],
+        SystemMetadata: { 'cache-control': PAGE_CACHE_CONTROL },
+      }),
+    );
     expect(asArray(page.DependsOn)).toContain(assetsId);
     expect(ASSET_CACHE_CONTROL).toMatch(/max-age=31536000/);
     expect(PAGE_CACHE_CONTROL).toBe('no-cache');
@@ -226,7 +329,9 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     // The build: index.html naming its hashed script and style sheet, both present.
     const buildKey = String(asArray(assets.Properties.SourceObjectKeys)[0]).replace(/\.zip$/, '');
     const buildDir = path.join(synth.assembly.directory, `asset.${buildKey}`);
-    const files = readdirSync(buildDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(buildDir, path.join(entry.parentPath, entry.name)));
+    const files = readdirSync(buildDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(buildDir, path.join(entry.parentPath, entry.name)));
     const hashed = files.filter((file) => /^assets\/main-[A-Z0-9]{8}\.(js|css)$/.test(file));
     expect(hashed).toHaveLength(2);
     expect(files.sort()).toEqual(['index.html', ...hashed].sort());
@@ -237,16 +342,22 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
   });
 
   it("deploys with a role of its own: no managed policy, its own log group, reading the CDK assets bucket and writing only the UI's bucket", () => {
-    const [, deployment] = Object.entries(template.findResources('Custom::CDKBucketDeployment'))[0] as [string, Resource];
+    const [, deployment] = Object.entries(template.findResources('Custom::CDKBucketDeployment'))[0] as [
+      string,
+      Resource,
+    ];
     const handlerId = refId(deployment.Properties.ServiceToken) as string;
     const handler = template.findResources('AWS::Lambda::Function')[handlerId];
     const roleId = refId(handler?.Properties.Role) as string;
     const role = template.findResources('AWS::IAM::Role')[roleId];
     expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
     const logGroupId = refId(handler?.Properties.LoggingConfig?.LogGroup) as string;
-    expect(template.findResources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(synth.config.logRetentionDays);
+    expect(template.findResources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(
+      synth.config.logRetentionDays,
+    );
     const statements = roleStatements(template, roleId).filter((s) => s.Effect === 'Allow');
-    const on = (pattern: RegExp) => statements.filter((s) => asArray(s.Resource).some((resource) => pattern.test(JSON.stringify(resource))));
+    const on = (pattern: RegExp) =>
+      statements.filter((s) => asArray(s.Resource).some((resource) => pattern.test(JSON.stringify(resource))));
     const writes = statements.filter((s) => asArray(s.Action).some((action) => /^s3:(Put|Delete|Abort)/.test(action)));
     expect(writes.length).toBeGreaterThan(0);
     for (const statement of writes) {
@@ -258,12 +369,17 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     const reads = on(/cdk-hnb659fds-assets-/);
     expect(reads.flatMap((s) => asArray(s.Action)).sort()).toEqual(['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
     expect(statements.filter((s) => !writes.includes(s) && !reads.includes(s))).toEqual([
-      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } }),
+      expect.objectContaining({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      }),
     ]);
   });
 
   it("writes admin/config.json: valid settings naming this stage's API, issuer, UI client and scope", () => {
-    const [, page] = Object.entries(template.findResources('Custom::CDKBucketDeployment')).find(([, d]) => d.Properties.Prune === false) as [string, Resource];
+    const [, page] = Object.entries(template.findResources('Custom::CDKBucketDeployment')).find(
+      ([, d]) => d.Properties.Prune === false,
+    ) as [string, Resource];
     const keys = asArray(page.Properties.SourceObjectKeys);
     const markers = asArray<Record<string, unknown>>(page.Properties.SourceMarkers);
     const settingsIndex = keys.findIndex((key) => {
@@ -275,20 +391,33 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
       }
     });
     expect(settingsIndex).toBeGreaterThan(-1);
-    const file = readFileSync(path.join(synth.assembly.directory, `asset.${String(keys[settingsIndex]).replace(/\.zip$/, '')}`, 'config.json'), 'utf8');
+    const file = readFileSync(
+      path.join(synth.assembly.directory, `asset.${String(keys[settingsIndex]).replace(/\.zip$/, '')}`, 'config.json'),
+      'utf8',
+    );
     const render = (concrete: boolean) =>
-      Object.entries(markers[settingsIndex] ?? {}).reduce((raw, [marker, value]) => raw.split(marker).join(text(resolveImports(synth.statefulTemplate, value), concrete)), file);
-    const settings = JSON.parse(render(false)) as { api_url: string; auth: { kind: string; authority: string; client_id: string; scope: string; logout_url?: string } };
+      Object.entries(markers[settingsIndex] ?? {}).reduce(
+        (raw, [marker, value]) => raw.split(marker).join(text(resolveImports(synth.statefulTemplate, value), concrete)),
+        file,
+      );
+    const settings = JSON.parse(render(false)) as {
+      api_url: string;
+      auth: { kind: string; authority: string; client_id: string; scope: string; logout_url?: string };
+    };
 
     const [apiId] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
     expect(settings.api_url).toBe(`{${apiId}.ApiEndpoint}`);
     expect(settings.auth.kind).toBe('oidc');
     const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
-    expect(settings.auth.authority).toBe(text(resolveImports(synth.statefulTemplate, authorizer.Properties.JwtConfiguration.Issuer)));
+    expect(settings.auth.authority).toBe(
+      text(resolveImports(synth.statefulTemplate, authorizer.Properties.JwtConfiguration.Issuer)),
+    );
     if (poolStages.includes(stage)) {
       const [clientId, client] = onlyResource(template, 'AWS::Cognito::UserPoolClient');
       expect(settings.auth.client_id).toBe(`{${clientId}}`);
-      expect(settings.auth.scope.split(' ').sort()).toEqual([...(client.Properties.AllowedOAuthScopes as string[])].sort());
+      expect(settings.auth.scope.split(' ').sort()).toEqual(
+        [...(client.Properties.AllowedOAuthScopes as string[])].sort(),
+      );
       const [poolDomainId] = onlyResource(synth.statefulTemplate, 'AWS::Cognito::UserPoolDomain');
       expect(settings.auth.logout_url).toBe(
         `https://{${poolDomainId}}.auth.eu-west-1.amazoncognito.com/logout?client_id={${clientId}}&logout_uri=https%3A%2F%2F${domain}%2Fadmin%2F`,
@@ -307,7 +436,10 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
   it("lets the UI's origin call the API (CORS), besides the stage's corsAllowOrigins, with the headers the UI and OFREP clients use", () => {
     const [, api] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
     const cors = api.Properties.CorsConfiguration;
-    expect(cors.AllowOrigins.map((value: unknown) => text(value))).toEqual([...synth.config.corsAllowOrigins, `https://${domain}`]);
+    expect(cors.AllowOrigins.map((value: unknown) => text(value))).toEqual([
+      ...synth.config.corsAllowOrigins,
+      `https://${domain}`,
+    ]);
     expect(cors.AllowHeaders).toEqual(CORS.allowHeaders);
     expect(CORS.allowHeaders).toEqual(['authorization', 'content-type', 'if-match', 'if-none-match']);
     expect(cors.ExposeHeaders).toEqual(['etag']);
@@ -346,27 +478,37 @@ describe.each(poolStages)('sign-in to the admin UI of stage %s (dev user pool)',
     expect(authorizer.Properties.JwtConfiguration.Audience).toContainEqual({ Ref: clientId });
     // Managed login (it walks new users through their password and authenticator-app setup), in Cognito's style for this client.
     const [, branding] = onlyResource(template, 'AWS::Cognito::ManagedLoginBranding');
-    expect(branding.Properties).toEqual(expect.objectContaining({ ClientId: { Ref: clientId }, UseCognitoProvidedValues: true }));
+    expect(branding.Properties).toEqual(
+      expect.objectContaining({ ClientId: { Ref: clientId }, UseCognitoProvidedValues: true }),
+    );
     const [, poolDomain] = onlyResource(statefulTemplate, 'AWS::Cognito::UserPoolDomain');
     expect(poolDomain.Properties.ManagedLoginVersion).toBe(2);
   });
 });
 
-describe.each(STAGE_NAMES.filter((name) => !poolStages.includes(name)))('sign-in to the admin UI of stage %s (own identity provider)', (stage) => {
-  it('creates no client: the API audience is exactly the configured one', () => {
-    const { statelessTemplate: template, config } = synths[stage] as SynthesizedStage;
-    expect(Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))).toEqual([]);
-    const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
-    expect(authorizer.Properties.JwtConfiguration.Audience).toEqual(config.jwt?.audience);
-  });
-});
+describe.each(STAGE_NAMES.filter((name) => !poolStages.includes(name)))(
+  'sign-in to the admin UI of stage %s (own identity provider)',
+  (stage) => {
+    it('creates no client: the API audience is exactly the configured one', () => {
+      const { statelessTemplate: template, config } = synths[stage] as SynthesizedStage;
+      expect(Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))).toEqual([]);
+      const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
+      expect(authorizer.Properties.JwtConfiguration.Audience).toEqual(config.jwt?.audience);
+    });
+  },
+);
 
 describe('a stage with adminUi: false', () => {
   it('has no distribution, bucket, deployment or UI output, and CORS admits only corsAllowOrigins', () => {
     const base = STAGE_NAMES.find((name) => !poolStages.includes(name)) as string;
     const changed = { ...cdkJsonStages(), [base]: { ...stages[base], adminUi: false } };
     const { statelessTemplate: template, config } = synthStage(base, changed);
-    for (const type of ['AWS::CloudFront::Distribution', 'AWS::S3::Bucket', 'Custom::CDKBucketDeployment', 'AWS::CloudFront::ResponseHeadersPolicy']) {
+    for (const type of [
+      'AWS::CloudFront::Distribution',
+      'AWS::S3::Bucket',
+      'Custom::CDKBucketDeployment',
+      'AWS::CloudFront::ResponseHeadersPolicy',
+    ]) {
       expect({ type, found: Object.keys(template.findResources(type)) }).toEqual({ type, found: [] });
     }
     expect(Object.keys(template.findOutputs('*')).filter((key) => key.includes('AdminUi'))).toEqual([]);

@@ -7,7 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { HANDLERS, handlerEntryPath, type ExtraGrant, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
+import {
+  HANDLERS,
+  handlerEntryPath,
+  type ExtraGrant,
+  type HandlerDeclaration,
+  type HandlerName,
+} from '../../lib/service/handlers.js';
 import { removeSynthOutput, synthStage } from '../support/cdk.js';
 import { eventBridgeEvent, httpEvent, uniqueOrgId } from '../support/events.js';
 import { PROJECT_ROOT } from '../../lib/project.js';
@@ -22,7 +28,9 @@ beforeAll(() => {
   const { assembly, statelessTemplate } = synthStage('dev');
   const functions = statelessTemplate.findResources('AWS::Lambda::Function');
   for (const { Properties } of Object.values(functions)) {
-    const name = (Object.keys(HANDLERS) as HandlerName[]).find((handler) => HANDLERS[handler].description === Properties.Description);
+    const name = (Object.keys(HANDLERS) as HandlerName[]).find(
+      (handler) => HANDLERS[handler].description === Properties.Description,
+    );
     const hash = String(Properties.Code.S3Key).replace(/\.zip$/, '');
     if (name) bundles.set(name, path.join(assembly.directory, `asset.${hash}`, 'index.mjs'));
   }
@@ -47,7 +55,12 @@ async function runBundle(name: HandlerName, event: unknown, extraEnv: NodeJS.Pro
     const context = { awsRequestId: 'bundle-test', functionName: ${JSON.stringify(name)}, getRemainingTimeInMillis: () => 10000 };
     const result = await handler(JSON.parse(process.env.EVENT), context);
     process.stdout.write(JSON.stringify(result ?? null));`;
-  const env: NodeJS.ProcessEnv = { ...process.env, EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'SILENT', ...extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EVENT: JSON.stringify(event),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...extraEnv,
+  };
   delete env.NODE_OPTIONS;
   return run(process.execPath, ['--input-type=module', '-e', script], { env });
 }
@@ -60,13 +73,16 @@ async function bundleSources(name: HandlerName): Promise<string[]> {
 }
 
 /** The DynamoDB client, the document client and the project's DynamoDB adapters. */
-const DYNAMODB_CODE = [/(^|\/)node_modules\/@aws-sdk\/(client-dynamodb|lib-dynamodb)\//, /(^|\/)lambdas\/adapters\/dynamodb-[^/]+$/];
+const DYNAMODB_CODE = [
+  /(^|\/)node_modules\/@aws-sdk\/(client-dynamodb|lib-dynamodb)\//,
+  /(^|\/)lambdas\/adapters\/dynamodb-[^/]+$/,
+];
 const isDynamoDbCode = (source: string) => DYNAMODB_CODE.some((pattern) => pattern.test(source));
 
 /** The AWS clients a function uses only for what one of its grants allows (exports are signed PUTs through aws4fetch; no function bundles the S3 client). */
 const CLIENT_GRANTS: Readonly<Record<string, ExtraGrant | 'none'>> = {
   '@aws-sdk/client-sfn': 'start-jobs',
-  'aws4fetch': 'write-exports',
+  aws4fetch: 'write-exports',
   '@aws-sdk/client-s3': 'none',
   '@aws-sdk/client-eventbridge': 'publish-events',
 };
@@ -106,7 +122,11 @@ describe('the function bundles cdk deploys', () => {
       const grants: readonly ExtraGrant[] = (HANDLERS[name] as HandlerDeclaration).grants ?? [];
       for (const [client, grant] of Object.entries(CLIENT_GRANTS)) {
         const bundled = sources.some((source) => source.includes(`node_modules/${client}/`));
-        expect({ name, client, bundled }).toEqual({ name, client, bundled: grant !== 'none' && grants.includes(grant) });
+        expect({ name, client, bundled }).toEqual({
+          name,
+          client,
+          bundled: grant !== 'none' && grants.includes(grant),
+        });
       }
     }
   });
@@ -116,13 +136,19 @@ describe('the function bundles cdk deploys', () => {
     try {
       for (const name of Object.keys(HANDLERS) as HandlerName[]) {
         const sources = await bundleSources(name);
-        expect({ name, semver: sources.filter((source) => /node_modules\/semver\//.test(source)) }).toEqual({ name, semver: [] });
+        expect({ name, semver: sources.filter((source) => /node_modules\/semver\//.test(source)) }).toEqual({
+          name,
+          semver: [],
+        });
         const { metafile } = await build(esbuildBundling(handlerEntryPath(name), path.join(dir, name)));
         const importers = Object.entries(metafile.inputs)
           .filter(([, input]) => input.imports.some((imported) => imported.original === 'semver'))
           .map(([file]) => file);
         const xray = sources.some((source) => source.includes('node_modules/aws-xray-sdk-core/'));
-        expect({ name, importers }).toEqual({ name, importers: xray ? ['node_modules/aws-xray-sdk-core/dist/lib/patchers/aws_p.js'] : [] });
+        expect({ name, importers }).toEqual({
+          name,
+          importers: xray ? ['node_modules/aws-xray-sdk-core/dist/lib/patchers/aws_p.js'] : [],
+        });
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -134,7 +160,10 @@ describe('the function bundles cdk deploys', () => {
     try {
       for (const name of ['health', 'get-org-flags'] as const) {
         await build(esbuildBundling(handlerEntryPath(name), path.join(dir, name)));
-        const [bench, deployed] = await Promise.all([readFile(path.join(dir, name, BUNDLE_FILE), 'utf8'), readFile(bundles.get(name) ?? '', 'utf8')]);
+        const [bench, deployed] = await Promise.all([
+          readFile(path.join(dir, name, BUNDLE_FILE), 'utf8'),
+          readFile(bundles.get(name) ?? '', 'utf8'),
+        ]);
         expect(bench === deployed).toBe(true);
       }
     } finally {
@@ -144,19 +173,39 @@ describe('the function bundles cdk deploys', () => {
 
   it('run: provisioning from an OrgCreated event, then reading and writing flags over the real table', async () => {
     const orgId = uniqueOrgId('bundle');
-    expect(await invokeBundle('health', httpEvent({ method: 'GET', path: '/health', role: 'none' }))).toMatchObject({ statusCode: 200 });
-    const description = await invokeBundle('openapi', httpEvent({ method: 'GET', path: '/openapi.json', role: 'none' }));
-    expect(JSON.parse(description?.body ?? '{}')).toEqual(JSON.parse(await readFile(path.join(PROJECT_ROOT, 'docs', 'openapi.json'), 'utf8')));
+    expect(await invokeBundle('health', httpEvent({ method: 'GET', path: '/health', role: 'none' }))).toMatchObject({
+      statusCode: 200,
+    });
+    const description = await invokeBundle(
+      'openapi',
+      httpEvent({ method: 'GET', path: '/openapi.json', role: 'none' }),
+    );
+    expect(JSON.parse(description?.body ?? '{}')).toEqual(
+      JSON.parse(await readFile(path.join(PROJECT_ROOT, 'docs', 'openapi.json'), 'utf8')),
+    );
     await invokeBundle('org-created', eventBridgeEvent({ org_id: orgId }));
 
-    const read = await invokeBundle('get-org-flags', httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' }));
+    const read = await invokeBundle(
+      'get-org-flags',
+      httpEvent({
+        method: 'GET',
+        path: '/org-feature-flags/{org_id}',
+        pathParameters: { org_id: orgId },
+        role: 'admin',
+      }),
+    );
     expect(read?.statusCode).toBe(200);
     const flags = JSON.parse(read?.body ?? '{}').flags as Array<{ key: string; is_default: boolean }>;
     expect(flags.map((flag) => flag.is_default)).toEqual(flags.map(() => false));
 
     const write = await invokeBundle(
       'set-org-flag',
-      httpEvent({ method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: 'chat', enabled: true }, role: 'admin' }),
+      httpEvent({
+        method: 'POST',
+        path: '/org-feature-flags',
+        body: { org_id: orgId, key: 'chat', enabled: true },
+        role: 'admin',
+      }),
     );
     expect(write?.statusCode).toBe(200);
     expect(JSON.parse(write?.body ?? '{}')).toMatchObject({ changed: true, flag: { key: 'chat', user_enabled: true } });
@@ -176,7 +225,12 @@ describe('the function bundles cdk deploys', () => {
       await invokeBundle('org-created', eventBridgeEvent({ org_id: orgId }), tracing);
       const { stdout, stderr } = await runBundle(
         'get-org-flags',
-        httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' }),
+        httpEvent({
+          method: 'GET',
+          path: '/org-feature-flags/{org_id}',
+          pathParameters: { org_id: orgId },
+          role: 'admin',
+        }),
         tracing,
       );
       expect(JSON.parse(stdout)).toMatchObject({ statusCode: 200 });

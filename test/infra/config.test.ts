@@ -23,7 +23,9 @@ describe('stageConfig', () => {
   });
 
   it('rejects an unknown stage, naming the known ones', () => {
-    expect(() => stageConfig('qa', stages)).toThrow(`Unknown stage 'qa'. Known stages: ${Object.keys(stages).join(', ')}.`);
+    expect(() => stageConfig('qa', stages)).toThrow(
+      `Unknown stage 'qa'. Known stages: ${Object.keys(stages).join(', ')}.`,
+    );
   });
 
   it('rejects a missing or malformed stage name', () => {
@@ -38,12 +40,16 @@ describe('stageConfig', () => {
   });
 
   it('rejects an issuer that is not https', () => {
-    expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'http://auth.example.com/' } })).toThrow(/- jwt\.issuer: jwt\.issuer must be an https URL/);
+    expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'http://auth.example.com/' } })).toThrow(
+      /- jwt\.issuer: jwt\.issuer must be an https URL/,
+    );
     expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'not a url' } })).toThrow(/- jwt\.issuer:/);
   });
 
   it('rejects an empty audience list', () => {
-    expect(configWith({ ...base, jwt: { ...base.jwt, audience: [] } })).toThrow(/- jwt\.audience: jwt\.audience needs at least one value/);
+    expect(configWith({ ...base, jwt: { ...base.jwt, audience: [] } })).toThrow(
+      /- jwt\.audience: jwt\.audience needs at least one value/,
+    );
   });
 
   it('needs exactly one of jwt and devUserPool', () => {
@@ -51,7 +57,9 @@ describe('stageConfig', () => {
     expect(jwt).toBeDefined();
     expect(configWith({ ...withoutJwt, adminUi })).toThrow(/- jwt: jwt is required/);
     expect(configWith({ ...base, devUserPool: true })).toThrow(/- jwt: set either jwt or devUserPool: true, not both/);
-    expect(stageConfig(BASE_STAGE, withBase({ ...withoutJwt, devUserPool: true }))).toMatchObject({ devUserPool: true });
+    expect(stageConfig(BASE_STAGE, withBase({ ...withoutJwt, devUserPool: true }))).toMatchObject({
+      devUserPool: true,
+    });
   });
 
   describe('adminUi', () => {
@@ -67,26 +75,53 @@ describe('stageConfig', () => {
       const { adminUi: _, ...withoutUi } = base;
       expect(configWith(withoutUi)).toThrow(/- adminUi: adminUi is required with jwt/);
       expect(configWith({ ...base, adminUi: true })).toThrow(/- adminUi:/);
-      expect(configWith({ ...base, adminUi: { clientId: '' } })).toThrow(/- adminUi\.clientId: adminUi\.clientId is required/);
-      expect(configWith({ ...base, adminUi: { clientId: 'ui', redirectUrl: 'https://x' } })).toThrow(/- adminUi: .*redirectUrl/);
+      expect(configWith({ ...base, adminUi: { clientId: '' } })).toThrow(
+        /- adminUi\.clientId: adminUi\.clientId is required/,
+      );
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', redirectUrl: 'https://x' } })).toThrow(
+        /- adminUi: .*redirectUrl/,
+      );
     });
 
     it("keeps the other settings of the UI's client: scope with openid, an https logout URL, https origins the page may call", () => {
-      const config = stageConfig(BASE_STAGE, withBase({
-        ...base,
-        adminUi: { clientId: 'ui', scope: 'openid feature-flags/service', logoutUrl: 'https://login.example.com/logout', connectOrigins: ['https://oauth2.example.com/'] },
-      }));
-      expect(config.adminUi).toEqual({ clientId: 'ui', scope: 'openid feature-flags/service', logoutUrl: 'https://login.example.com/logout', connectOrigins: ['https://oauth2.example.com'] });
-      expect(configWith({ ...base, adminUi: { clientId: 'ui', scope: 'email feature-flags/admin' } })).toThrow(/- adminUi\.scope: adminUi\.scope must include 'openid'/);
-      expect(configWith({ ...base, adminUi: { clientId: 'ui', logoutUrl: 'http://login.example.com/logout' } })).toThrow(/- adminUi\.logoutUrl: adminUi\.logoutUrl must be an https URL/);
-      expect(configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['https://oauth2.example.com/token'] } })).toThrow(/- adminUi\.connectOrigins\.0: must be an origin only/);
-      expect(configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['http://oauth2.example.com'] } })).toThrow(/- adminUi\.connectOrigins\.0: must be an https origin/);
+      const config = stageConfig(
+        BASE_STAGE,
+        withBase({
+          ...base,
+          adminUi: {
+            clientId: 'ui',
+            scope: 'openid feature-flags/service',
+            logoutUrl: 'https://login.example.com/logout',
+            connectOrigins: ['https://oauth2.example.com/'],
+          },
+        }),
+      );
+      expect(config.adminUi).toEqual({
+        clientId: 'ui',
+        scope: 'openid feature-flags/service',
+        logoutUrl: 'https://login.example.com/logout',
+        connectOrigins: ['https://oauth2.example.com'],
+      });
+      expect(configWith({ ...base, adminUi: { clientId: 'ui', scope: 'email feature-flags/admin' } })).toThrow(
+        /- adminUi\.scope: adminUi\.scope must include 'openid'/,
+      );
+      expect(
+        configWith({ ...base, adminUi: { clientId: 'ui', logoutUrl: 'http://login.example.com/logout' } }),
+      ).toThrow(/- adminUi\.logoutUrl: adminUi\.logoutUrl must be an https URL/);
+      expect(
+        configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['https://oauth2.example.com/token'] } }),
+      ).toThrow(/- adminUi\.connectOrigins\.0: must be an origin only/);
+      expect(
+        configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['http://oauth2.example.com'] } }),
+      ).toThrow(/- adminUi\.connectOrigins\.0: must be an https origin/);
     });
 
     it('with devUserPool, is absent (the pool gets the UI a client) or false; a client of its own is refused', () => {
       expect(stageConfig(BASE_STAGE, withBase(poolStage)).adminUi).toBeUndefined();
       expect(stageConfig(BASE_STAGE, withBase({ ...poolStage, adminUi: false })).adminUi).toBe(false);
-      expect(configWith({ ...poolStage, adminUi: { clientId: 'ui' } })).toThrow(/- adminUi: with devUserPool the pool has the admin UI its client/);
+      expect(configWith({ ...poolStage, adminUi: { clientId: 'ui' } })).toThrow(
+        /- adminUi: with devUserPool the pool has the admin UI its client/,
+      );
     });
   });
 

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { SCOPES } from '../../lambdas/domain/caller.js';
-import { STAGE_NAMES, cdkJsonStages, onlyResource, refId, removeSynthOutput, resolveImport, synthStage, type SynthesizedStage } from '../support/cdk.js';
+import {
+  STAGE_NAMES,
+  cdkJsonStages,
+  onlyResource,
+  refId,
+  removeSynthOutput,
+  resolveImport,
+  synthStage,
+  type SynthesizedStage,
+} from '../support/cdk.js';
 
 const stages = cdkJsonStages();
 const poolStages = STAGE_NAMES.filter((name) => (stages[name] as { devUserPool?: boolean }).devUserPool === true);
@@ -22,7 +31,9 @@ describe.each(poolStages)('the dev user pool of stage %s', (stage) => {
 
   it('defines the three role scopes on one resource server', () => {
     const [, server] = onlyResource(synthesized.statefulTemplate, 'AWS::Cognito::UserPoolResourceServer');
-    const scopes = (server.Properties.Scopes as Array<{ ScopeName: string }>).map((scope) => `${server.Properties.Identifier}/${scope.ScopeName}`);
+    const scopes = (server.Properties.Scopes as Array<{ ScopeName: string }>).map(
+      (scope) => `${server.Properties.Identifier}/${scope.ScopeName}`,
+    );
     expect(scopes.sort()).toEqual(Object.values(SCOPES).sort());
   });
 
@@ -53,7 +64,9 @@ describe.each(poolStages)('the dev user pool of stage %s', (stage) => {
     expect(config).toContain(`ExportsOutputRef${poolId}`);
     const machineClients = Object.keys(synthesized.statefulTemplate.findResources('AWS::Cognito::UserPoolClient'));
     const [uiClient] = onlyResource(synthesized.statelessTemplate, 'AWS::Cognito::UserPoolClient');
-    const audience = (authorizer.Properties.JwtConfiguration.Audience as unknown[]).map((value) => refId(resolveImport(synthesized.statefulTemplate, value)));
+    const audience = (authorizer.Properties.JwtConfiguration.Audience as unknown[]).map((value) =>
+      refId(resolveImport(synthesized.statefulTemplate, value)),
+    );
     expect(audience.sort()).toEqual([...machineClients, uiClient].sort());
   });
 });

@@ -36,7 +36,6 @@ const grantsOf = (name: HandlerName) => (HANDLERS[name] as HandlerDeclaration).g
 /** Step Functions' execution metrics the job alarm sums. */
 const RUN_FAILURE_METRICS = ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut'];
 
-
 describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
   let config: StageConfig;
   let stateful: Template;
@@ -55,8 +54,11 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
     functions = functionIdsByHandler(stateless);
     [machineId] = onlyResource(stateless, 'AWS::StepFunctions::StateMachine');
     definition = stateMachineDefinition(stateless, machineId);
-    const defaultBusRules = Object.keys(stateless.findResources('AWS::Events::Rule')).filter((id) => !orgBusRules(stateless).some(([org]) => org === id));
-    if (defaultBusRules.length !== 1) throw new Error(`expected one rule on the default bus, found ${defaultBusRules.length}`);
+    const defaultBusRules = Object.keys(stateless.findResources('AWS::Events::Rule')).filter(
+      (id) => !orgBusRules(stateless).some(([org]) => org === id),
+    );
+    if (defaultBusRules.length !== 1)
+      throw new Error(`expected one rule on the default bus, found ${defaultBusRules.length}`);
     ruleId = defaultBusRules[0] as string;
     [bucketId] = onlyResource(stateful, 'AWS::S3::Bucket');
   }, 120_000);
@@ -75,13 +77,16 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       expect(machine.Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
       expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
       expect(machine.Properties.LoggingConfiguration).toEqual(expect.objectContaining({ Level: 'ALL' }));
-      const destinations = machine.Properties.LoggingConfiguration.Destinations as { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[];
+      const destinations = machine.Properties.LoggingConfiguration.Destinations as {
+        CloudWatchLogsLogGroup: { LogGroupArn: unknown };
+      }[];
       expect(destinations).toHaveLength(1);
       const logGroupId = refId(destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn) ?? '';
       const logGroup = stateless.findResources('AWS::Logs::LogGroup')[logGroupId];
       expect(logGroup?.Properties.RetentionInDays).toBe(config.logRetentionDays);
       // Its own: no function logs there.
-      for (const fn of Object.values(stateless.findResources('AWS::Lambda::Function'))) expect(refId(fn.Properties.LoggingConfig?.LogGroup)).not.toBe(logGroupId);
+      for (const fn of Object.values(stateless.findResources('AWS::Lambda::Function')))
+        expect(refId(fn.Properties.LoggingConfig?.LogGroup)).not.toBe(logGroupId);
     });
 
     it('starts with a step that invokes the worker with {action: run, job_id}, keeping the job id, with exactly the declared retry and timeout', () => {
@@ -106,18 +111,24 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
         }),
       );
       // The selector reads the worker's output; the job id stays at $.job_id for the next step.
-      expect(run.ResultSelector).toEqual(expect.objectContaining({ 'done.$': '$.Payload.done', 'status.$': '$.Payload.status' }));
+      expect(run.ResultSelector).toEqual(
+        expect.objectContaining({ 'done.$': '$.Payload.done', 'status.$': '$.Payload.status' }),
+      );
     });
 
     it('loops while the job is not done, succeeds when it succeeded, and ends in Fail when orgs failed or the output is unexpected', () => {
       const check = state(JOB_STATES.check);
       expect(check.Type).toBe('Choice');
-      const targets = Object.fromEntries((check.Choices ?? []).map((choice) => [JSON.stringify({ ...choice, Next: undefined }), choice.Next]));
+      const targets = Object.fromEntries(
+        (check.Choices ?? []).map((choice) => [JSON.stringify({ ...choice, Next: undefined }), choice.Next]),
+      );
       const done = (value: boolean) => ({ Variable: '$.step.done', BooleanEquals: value });
       expect(targets).toEqual({
         [JSON.stringify(done(false))]: definition.StartAt,
-        [JSON.stringify({ And: [done(true), { Variable: '$.step.status', StringEquals: 'succeeded' }] })]: JOB_STATES.succeeded,
-        [JSON.stringify({ And: [done(true), { Variable: '$.step.status', StringEquals: 'failed' }] })]: JOB_STATES.orgsFailed,
+        [JSON.stringify({ And: [done(true), { Variable: '$.step.status', StringEquals: 'succeeded' }] })]:
+          JOB_STATES.succeeded,
+        [JSON.stringify({ And: [done(true), { Variable: '$.step.status', StringEquals: 'failed' }] })]:
+          JOB_STATES.orgsFailed,
       });
       expect(state(JOB_STATES.succeeded).Type).toBe('Succeed');
       expect(state(JOB_STATES.orgsFailed)).toEqual(expect.objectContaining({ Type: 'Fail', Error: 'OrgsFailed' }));
@@ -129,7 +140,10 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       expect(record).toEqual(
         expect.objectContaining({
           Type: 'Task',
-          Parameters: { FunctionName: workerArn(), Payload: { action: 'fail', 'job_id.$': '$.job_id', 'error.$': '$.error' } },
+          Parameters: {
+            FunctionName: workerArn(),
+            Payload: { action: 'fail', 'job_id.$': '$.job_id', 'error.$': '$.error' },
+          },
           TimeoutSeconds: JOB_MACHINE.stepTimeoutSeconds,
           Next: JOB_STATES.gaveUp,
         }),
@@ -137,8 +151,12 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       expect(record.Catch?.map((c) => c.Next)).toEqual([JOB_STATES.gaveUp]);
       expect(state(JOB_STATES.gaveUp)).toEqual(expect.objectContaining({ Type: 'Fail', Error: 'JobStepFailed' }));
       // No state other than the three ends runs: every path ends in Succeed or Fail.
-      const ends = Object.entries(definition.States).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
-      expect(ends.map(([name]) => name).sort()).toEqual([JOB_STATES.gaveUp, JOB_STATES.orgsFailed, JOB_STATES.succeeded, JOB_STATES.unexpected].sort());
+      const ends = Object.entries(definition.States).filter(
+        ([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End,
+      );
+      expect(ends.map(([name]) => name).sort()).toEqual(
+        [JOB_STATES.gaveUp, JOB_STATES.orgsFailed, JOB_STATES.succeeded, JOB_STATES.unexpected].sort(),
+      );
     });
   });
 
@@ -151,15 +169,35 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       expect(watching).toHaveLength(1);
       const alarm = (watching[0] as (typeof watching)[number]).Properties;
       expect(alarm).toEqual(
-        expect.objectContaining({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' }),
+        expect.objectContaining({
+          Threshold: 1,
+          EvaluationPeriods: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        }),
       );
-      expect(asArray<unknown>(alarm.AlarmActions).map((action) => resolveImport(stateful, action))).toEqual([{ Ref: topicId }]);
-      const metrics = alarm.Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Period: number; Stat: string } }[];
+      expect(asArray<unknown>(alarm.AlarmActions).map((action) => resolveImport(stateful, action))).toEqual([
+        { Ref: topicId },
+      ]);
+      const metrics = alarm.Metrics as {
+        Id: string;
+        Expression?: string;
+        ReturnData?: boolean;
+        MetricStat?: {
+          Metric: { Namespace: string; MetricName: string; Dimensions: unknown };
+          Period: number;
+          Stat: string;
+        };
+      }[];
       const stats = metrics.filter((metric) => metric.MetricStat);
       expect(stats.map((metric) => metric.MetricStat?.Metric.MetricName).sort()).toEqual(RUN_FAILURE_METRICS);
       for (const metric of stats) {
         expect(metric.MetricStat).toEqual({
-          Metric: { Namespace: 'AWS/States', MetricName: expect.any(String), Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }] },
+          Metric: {
+            Namespace: 'AWS/States',
+            MetricName: expect.any(String),
+            Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }],
+          },
           Period: 300,
           Stat: 'Sum',
         });
@@ -186,8 +224,13 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
     });
 
     it('targets deploy-sync with a retry policy and its dead-letter queue, which is also the on-failure destination of the function', () => {
-      const [queueId] = Object.keys(stateless.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
-      const targets = stateless.findResources('AWS::Events::Rule')[ruleId]?.Properties.Targets as Record<string, unknown>[];
+      const [queueId] = Object.keys(stateless.findResources('AWS::SQS::Queue')).filter((id) =>
+        id.startsWith('AfterDeploySync'),
+      );
+      const targets = stateless.findResources('AWS::Events::Rule')[ruleId]?.Properties.Targets as Record<
+        string,
+        unknown
+      >[];
       expect(targets).toEqual([
         expect.objectContaining({
           Arn: { 'Fn::GetAtt': [functions['deploy-sync'], 'Arn'] },
@@ -199,24 +242,45 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
         (c) => refId(c.Properties.FunctionName) === functions['deploy-sync'],
       );
       expect(configs.map((c) => c.Properties)).toEqual([
-        expect.objectContaining({ Qualifier: '$LATEST', MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } } }),
+        expect.objectContaining({
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        }),
       ]);
       // EventBridge may invoke the function for this rule only.
       const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
         (p) => refId(p.Properties.FunctionName) === functions['deploy-sync'],
       );
-      expect(permissions.map((p) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual([['events.amazonaws.com', { 'Fn::GetAtt': [ruleId, 'Arn'] }]]);
+      expect(permissions.map((p) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual([
+        ['events.amazonaws.com', { 'Fn::GetAtt': [ruleId, 'Arn'] }],
+      ]);
     });
 
-    it('cannot fail a deployment: no custom resource or wait condition but the admin UI\'s file deployment, none of them touching the sync, and nothing depends on the rule or deploy-sync', () => {
+    it("cannot fail a deployment: no custom resource or wait condition but the admin UI's file deployment, none of them touching the sync, and nothing depends on the rule or deploy-sync", () => {
       const dependedOn = new Set([ruleId, functions['deploy-sync']]);
       for (const template of [stateful, stateless]) {
-        const resources = template.toJSON().Resources as Record<string, { Type: string; DependsOn?: string | string[]; Properties?: unknown }>;
+        const resources = template.toJSON().Resources as Record<
+          string,
+          { Type: string; DependsOn?: string | string[]; Properties?: unknown }
+        >;
         const blocking = Object.entries(resources).filter(
-          ([, r]) => r.Type.startsWith('Custom::') || ['AWS::CloudFormation::CustomResource', 'AWS::CloudFormation::WaitCondition', 'AWS::CloudFormation::WaitConditionHandle'].includes(r.Type),
+          ([, r]) =>
+            r.Type.startsWith('Custom::') ||
+            [
+              'AWS::CloudFormation::CustomResource',
+              'AWS::CloudFormation::WaitCondition',
+              'AWS::CloudFormation::WaitConditionHandle',
+            ].includes(r.Type),
         );
-        expect(blocking.map(([id, r]) => `${r.Type} ${id}`).filter((entry) => !/^Custom::(CDKBucketDeployment|S3AutoDeleteObjects) AdminUi/.test(entry))).toEqual([]);
-        const touchingSync = blocking.filter(([, r]) => [...dependedOn].some((id) => JSON.stringify(r).includes(`"${id}"`)));
+        expect(
+          blocking
+            .map(([id, r]) => `${r.Type} ${id}`)
+            .filter((entry) => !/^Custom::(CDKBucketDeployment|S3AutoDeleteObjects) AdminUi/.test(entry)),
+        ).toEqual([]);
+        const touchingSync = blocking.filter(([, r]) =>
+          [...dependedOn].some((id) => JSON.stringify(r).includes(`"${id}"`)),
+        );
         expect(touchingSync.map(([id]) => id)).toEqual([]);
         const dependents = Object.entries(resources)
           .filter(([, r]) => asArray(r.DependsOn).some((id) => dependedOn.has(id)))
@@ -235,7 +299,11 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       const role = stateless.findResources('AWS::IAM::Role')[roleId];
       expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-        expect.objectContaining({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } }),
+        expect.objectContaining({
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+        }),
       ]);
       const pairs = grantPairs(roleStatements(stateless, roleId), stateful);
       const worker = { 'Fn::GetAtt': [functions[JOB_MACHINE.worker], 'Arn'] };
@@ -251,16 +319,30 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
     it('job-worker holds exactly read-write-delete on the table, Query on the orgs index and PutObject under orphan-exports/, besides its logs and X-Ray', () => {
       const [tableId] = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
       const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
-      const logGroupId = refId(stateless.findResources('AWS::Lambda::Function')[functions['job-worker']]?.Properties.LoggingConfig?.LogGroup);
+      const logGroupId = refId(
+        stateless.findResources('AWS::Lambda::Function')[functions['job-worker']]?.Properties.LoggingConfig?.LogGroup,
+      );
       const expected = [
-        ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ action, resource: JSON.stringify({ 'Fn::GetAtt': [logGroupId, 'Arn'] }) })),
+        ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+          action,
+          resource: JSON.stringify({ 'Fn::GetAtt': [logGroupId, 'Arn'] }),
+        })),
         ...['xray:PutTelemetryRecords', 'xray:PutTraceSegments'].map((action) => ({ action, resource: '"*"' })),
         ...TABLE_ACTIONS['read-write-delete'].map((action) => ({ action, resource: JSON.stringify(tableArn) })),
         { action: 'dynamodb:Query', resource: JSON.stringify({ 'Fn::Join': ['', [tableArn, '/index/orgs']] }) },
-        { action: 's3:PutObject', resource: JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${EXPORT_PREFIX}*`]] }) },
+        {
+          action: 's3:PutObject',
+          resource: JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${EXPORT_PREFIX}*`]] }),
+        },
       ].sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));
       expect(grantPairs(functionStatements(stateless, functions['job-worker']), stateful)).toEqual(expected);
-      expect(HANDLERS['job-worker']).toEqual(expect.objectContaining({ tableAccess: 'read-write-delete', tableIndexes: ['orgs'], grants: ['write-exports'] }));
+      expect(HANDLERS['job-worker']).toEqual(
+        expect.objectContaining({
+          tableAccess: 'read-write-delete',
+          tableIndexes: ['orgs'],
+          grants: ['write-exports'],
+        }),
+      );
     });
 
     it('start-job, resume-job and deploy-sync may start runs of this state machine only, and hold no s3 action or DeleteItem', () => {
@@ -272,7 +354,10 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
           name,
           states: [{ action: 'states:StartExecution', resource: JSON.stringify({ Ref: machineId }) }],
         });
-        expect({ name, other: pairs.filter((p) => p.action.startsWith('s3:') || p.action === 'dynamodb:DeleteItem') }).toEqual({ name, other: [] });
+        expect({
+          name,
+          other: pairs.filter((p) => p.action.startsWith('s3:') || p.action === 'dynamodb:DeleteItem'),
+        }).toEqual({ name, other: [] });
         const env = stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Environment.Variables;
         expect({ name, arn: env.JOB_STATE_MACHINE_ARN }).toEqual({ name, arn: { Ref: machineId } });
       }
@@ -281,13 +366,24 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
     it('no other function holds any states:* or s3:* action, or the job and export settings', () => {
       for (const name of HANDLER_NAMES) {
         const actions = grantPairs(functionStatements(stateless, functions[name]), stateful).map((p) => p.action);
-        const env = stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Environment.Variables as Record<string, unknown>;
+        const env = stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Environment
+          .Variables as Record<string, unknown>;
         const states = grantsOf(name).includes('start-jobs');
         const exports = grantsOf(name).includes('write-exports');
-        expect({ name, states: actions.some((a) => a.startsWith('states:')), arn: 'JOB_STATE_MACHINE_ARN' in env }).toEqual({ name, states, arn: states });
-        expect({ name, s3: actions.some((a) => a.startsWith('s3:')), bucket: 'EXPORT_BUCKET' in env }).toEqual({ name, s3: exports, bucket: exports });
+        expect({
+          name,
+          states: actions.some((a) => a.startsWith('states:')),
+          arn: 'JOB_STATE_MACHINE_ARN' in env,
+        }).toEqual({ name, states, arn: states });
+        expect({ name, s3: actions.some((a) => a.startsWith('s3:')), bucket: 'EXPORT_BUCKET' in env }).toEqual({
+          name,
+          s3: exports,
+          bucket: exports,
+        });
       }
-      const bucketEnv = stateless.findResources('AWS::Lambda::Function')[functions['job-worker']]?.Properties.Environment.Variables.EXPORT_BUCKET;
+      const bucketEnv =
+        stateless.findResources('AWS::Lambda::Function')[functions['job-worker']]?.Properties.Environment.Variables
+          .EXPORT_BUCKET;
       expect(resolveImport(stateful, bucketEnv)).toEqual({ Ref: bucketId });
     });
   });
@@ -299,7 +395,9 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       expect(bucket.UpdateReplacePolicy).toBe('Retain');
       expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
-        expect.objectContaining({ ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) } }),
+        expect.objectContaining({
+          ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) },
+        }),
       ]);
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -316,7 +414,10 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
         expect.objectContaining({
           Action: 's3:*',
           Principal: { AWS: '*' },
-          Resource: [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }],
+          Resource: [
+            { 'Fn::GetAtt': [bucketId, 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] },
+          ],
         }),
       ]);
       // The policy grants nothing: access comes from identity policies (the job worker's PutObject).
@@ -332,7 +433,9 @@ describe('ServiceFunction wires exactly the declared grants', () => {
     const stack = new Stack(app, 'Grants');
     const table = new TableV2(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
     const bucket = new Bucket(stack, 'Bucket');
-    const machine = new StateMachine(stack, 'Machine', { definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'Pass')) });
+    const machine = new StateMachine(stack, 'Machine', {
+      definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'Pass')),
+    });
     const config = stageConfig('dev', cdkJsonStages());
     const fn = (handler: HandlerName) => new ServiceFunction(stack, handler, { handler, config, table });
     return { app, bucket, machine, fn };
@@ -348,7 +451,9 @@ describe('ServiceFunction wires exactly the declared grants', () => {
   it('wiring a grant the handler does not declare throws', () => {
     const { bucket, machine, fn } = scaffold();
     expect(() => fn('get-job').allowStartingJobs(machine)).toThrow(/get-job does not declare the grant 'start-jobs'/);
-    expect(() => fn('start-job').allowWritingExports(bucket)).toThrow(/start-job does not declare the grant 'write-exports'/);
+    expect(() => fn('start-job').allowWritingExports(bucket)).toThrow(
+      /start-job does not declare the grant 'write-exports'/,
+    );
   });
 
   it('with every declared grant wired, synth passes', () => {

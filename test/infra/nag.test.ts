@@ -7,10 +7,14 @@ import { thrownBy } from '../support/rejection.js';
 describe('cdk-nag AwsSolutions checks (registered by serviceApp)', () => {
   afterAll(removeSynthOutput);
 
-  it.each(STAGE_NAMES)('pass for stage %s: synth does not throw', (stage) => {
-    const { app } = buildStage(stage);
-    expect(thrownBy(() => app.synth())).toBeUndefined();
-  }, 120_000);
+  it.each(STAGE_NAMES)(
+    'pass for stage %s: synth does not throw',
+    (stage) => {
+      const { app } = buildStage(stage);
+      expect(thrownBy(() => app.synth())).toBeUndefined();
+    },
+    120_000,
+  );
 
   it('run: an SQS queue without enforceSSL added to the prod stateful stack fails synth with AwsSolutions-SQS4', () => {
     const { app, stateful } = buildStage('prod');
@@ -23,7 +27,9 @@ describe('cdk-nag AwsSolutions checks (registered by serviceApp)', () => {
 
   it("acknowledges only the exact wildcards: another s3 wildcard on the job worker's role fails synth with AwsSolutions-IAM5", () => {
     const { app, stateful, stateless } = buildStage('prod');
-    stateless.functions['job-worker'].role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [stateful.exportBucket.arnForObjects('*')] }));
+    stateless.functions['job-worker'].role.addToPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [stateful.exportBucket.arnForObjects('*')] }),
+    );
     const message = thrownBy(() => app.synth());
     expect(message).toMatch(/^ValidationFailed: /);
     expect(message).toMatch(/AwsSolutions-IAM5\[Resource::OrgFeatureFlags-prod-Stateful:ExportsOutput\w+\/\*\]/);

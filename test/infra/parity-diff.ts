@@ -5,7 +5,15 @@ import { routeKey, type RouteDeclaration } from '../../lib/service/routes.js';
 import type { EventRuleDeclaration } from '../../lib/service/rules.js';
 import type { StreamConsumerDeclaration } from '../../lib/service/streams.js';
 import { createTableInput, type TableDeclaration } from '../../lib/service/table.js';
-import { type AslDefinition, type AslState, handlerOfFunction, placeholderId, refId, type Resource, stateMachineDefinition } from '../support/cdk.js';
+import {
+  type AslDefinition,
+  type AslState,
+  handlerOfFunction,
+  placeholderId,
+  refId,
+  type Resource,
+  stateMachineDefinition,
+} from '../support/cdk.js';
 
 /*
  * Pure comparisons of a synthesized template with the shared declarations of lib/service that
@@ -57,9 +65,12 @@ export function diffRoutes(template: Template, routes: readonly RouteDeclaration
     byKey.set(key, route);
   }
   const declared = new Map(routes.map((route) => [routeKey(route), route]));
-  for (const key of byKey.keys()) if (!declared.has(key)) diffs.push(`the template has ${key}, which no route declares`);
+  for (const key of byKey.keys())
+    if (!declared.has(key)) diffs.push(`the template has ${key}, which no route declares`);
 
-  const jwtAuthorizers = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } }));
+  const jwtAuthorizers = Object.keys(
+    template.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } }),
+  );
   const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
 
   for (const [key, route] of declared) {
@@ -70,15 +81,23 @@ export function diffRoutes(template: Template, routes: readonly RouteDeclaration
     }
     const props = found.Properties;
     if (route.scopes.length > 0) {
-      if (props.AuthorizationType !== 'JWT') diffs.push(`${key}: AuthorizationType is ${show(props.AuthorizationType)}, expected "JWT"`);
-      if (jwtAuthorizers.length !== 1) diffs.push(`${key}: expected one JWT authorizer in the template, found ${jwtAuthorizers.length}`);
-      else if (refId(props.AuthorizerId) !== jwtAuthorizers[0]) diffs.push(`${key}: AuthorizerId is ${show(props.AuthorizerId)}, expected the JWT authorizer ${jwtAuthorizers[0]}`);
+      if (props.AuthorizationType !== 'JWT')
+        diffs.push(`${key}: AuthorizationType is ${show(props.AuthorizationType)}, expected "JWT"`);
+      if (jwtAuthorizers.length !== 1)
+        diffs.push(`${key}: expected one JWT authorizer in the template, found ${jwtAuthorizers.length}`);
+      else if (refId(props.AuthorizerId) !== jwtAuthorizers[0])
+        diffs.push(
+          `${key}: AuthorizerId is ${show(props.AuthorizerId)}, expected the JWT authorizer ${jwtAuthorizers[0]}`,
+        );
       const scopes = (props.AuthorizationScopes ?? []) as string[];
       if (!jsonEqual(sorted(scopes), sorted(route.scopes))) {
         diffs.push(`${key}: AuthorizationScopes are ${show(sorted(scopes))}, declared ${show(sorted(route.scopes))}`);
       }
     } else {
-      if (props.AuthorizationType !== 'NONE') diffs.push(`${key}: AuthorizationType is ${show(props.AuthorizationType)}, expected "NONE" (no scopes declared)`);
+      if (props.AuthorizationType !== 'NONE')
+        diffs.push(
+          `${key}: AuthorizationType is ${show(props.AuthorizationType)}, expected "NONE" (no scopes declared)`,
+        );
       if (props.AuthorizerId !== undefined || (props.AuthorizationScopes ?? []).length > 0) {
         diffs.push(`${key}: has an authorizer or scopes, but the declaration is open`);
       }
@@ -89,10 +108,13 @@ export function diffRoutes(template: Template, routes: readonly RouteDeclaration
       diffs.push(`${key}: its Target ${show(props.Target)} is no integration of this template`);
       continue;
     }
-    if (integration.Properties.IntegrationType !== 'AWS_PROXY') diffs.push(`${key}: integration type ${show(integration.Properties.IntegrationType)}, expected "AWS_PROXY"`);
+    if (integration.Properties.IntegrationType !== 'AWS_PROXY')
+      diffs.push(`${key}: integration type ${show(integration.Properties.IntegrationType)}, expected "AWS_PROXY"`);
     const functionId = refId(integration.Properties.IntegrationUri);
     if (handlerOfFunction(template, functionId) !== route.handler) {
-      diffs.push(`${key}: invokes ${describeFunction(template, functionId)}, declared handler ${route.handler} ('${HANDLERS[route.handler].description}')`);
+      diffs.push(
+        `${key}: invokes ${describeFunction(template, functionId)}, declared handler ${route.handler} ('${HANDLERS[route.handler].description}')`,
+      );
     }
   }
   return diffs;
@@ -113,30 +135,43 @@ export function diffTable(template: Template, table: TableDeclaration): string[]
   const expected = createTableInput('declared', table);
   const diffs: string[] = [];
 
-  if (!jsonEqual(props.KeySchema, expected.KeySchema)) diffs.push(`KeySchema is ${show(props.KeySchema)}, declared ${show(expected.KeySchema)}`);
-  const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) => String(a.AttributeName).localeCompare(String(b.AttributeName));
+  if (!jsonEqual(props.KeySchema, expected.KeySchema))
+    diffs.push(`KeySchema is ${show(props.KeySchema)}, declared ${show(expected.KeySchema)}`);
+  const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+    String(a.AttributeName).localeCompare(String(b.AttributeName));
   const attributes = [...((props.AttributeDefinitions ?? []) as { AttributeName: string }[])].sort(byName);
   const expectedAttributes = [...(expected.AttributeDefinitions ?? [])].sort(byName);
   if (!jsonEqual(attributes, expectedAttributes)) {
     diffs.push(`AttributeDefinitions are ${show(attributes)}, declared ${show(expectedAttributes)}`);
   }
 
-  const indexes = new Map(((props.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map((index) => [index.IndexName, index]));
-  const expectedIndexes = new Map((expected.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName as string, index]));
-  for (const name of indexes.keys()) if (!expectedIndexes.has(name)) diffs.push(`the template has index ${name}, which is not declared`);
+  const indexes = new Map(
+    ((props.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map(
+      (index) => [index.IndexName, index],
+    ),
+  );
+  const expectedIndexes = new Map(
+    (expected.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName as string, index]),
+  );
+  for (const name of indexes.keys())
+    if (!expectedIndexes.has(name)) diffs.push(`the template has index ${name}, which is not declared`);
   for (const [name, index] of expectedIndexes) {
     const found = indexes.get(name);
     if (!found) {
       diffs.push(`index ${name} is declared but missing from the template`);
       continue;
     }
-    if (!jsonEqual(found.KeySchema, index.KeySchema)) diffs.push(`index ${name}: KeySchema is ${show(found.KeySchema)}, declared ${show(index.KeySchema)}`);
-    if (!jsonEqual(found.Projection, index.Projection)) diffs.push(`index ${name}: Projection is ${show(found.Projection)}, declared ${show(index.Projection)}`);
+    if (!jsonEqual(found.KeySchema, index.KeySchema))
+      diffs.push(`index ${name}: KeySchema is ${show(found.KeySchema)}, declared ${show(index.KeySchema)}`);
+    if (!jsonEqual(found.Projection, index.Projection))
+      diffs.push(`index ${name}: Projection is ${show(found.Projection)}, declared ${show(index.Projection)}`);
   }
 
   const streamViewType = props.StreamSpecification?.StreamViewType;
-  if (streamViewType !== table.streamViewType) diffs.push(`StreamViewType is ${show(streamViewType)}, declared ${show(table.streamViewType)}`);
-  if (props.BillingMode !== expected.BillingMode) diffs.push(`BillingMode is ${show(props.BillingMode)}, declared ${show(expected.BillingMode)}`);
+  if (streamViewType !== table.streamViewType)
+    diffs.push(`StreamViewType is ${show(streamViewType)}, declared ${show(table.streamViewType)}`);
+  if (props.BillingMode !== expected.BillingMode)
+    diffs.push(`BillingMode is ${show(props.BillingMode)}, declared ${show(expected.BillingMode)}`);
   return diffs;
 }
 
@@ -146,7 +181,9 @@ export function diffTable(template: Template, table: TableDeclaration): string[]
  * default bus); the job engine tests check that it is the only such rule.
  */
 export function orgBusRules(template: Template): [string, Resource][] {
-  return Object.entries(template.findResources('AWS::Events::Rule')).filter(([, rule]) => rule.Properties.EventBusName !== undefined);
+  return Object.entries(template.findResources('AWS::Events::Rule')).filter(
+    ([, rule]) => rule.Properties.EventBusName !== undefined,
+  );
 }
 
 /**
@@ -163,7 +200,9 @@ export function diffRules(template: Template, rules: readonly EventRuleDeclarati
   for (const declaration of rules) {
     const candidates = templateRules.filter(([, rule]) => jsonEqual(rule.Properties.EventPattern, declaration.pattern));
     if (candidates.length !== 1) {
-      diffs.push(`rule ${declaration.id}: ${candidates.length} rules of the template have the declared pattern ${show(declaration.pattern)}, expected 1`);
+      diffs.push(
+        `rule ${declaration.id}: ${candidates.length} rules of the template have the declared pattern ${show(declaration.pattern)}, expected 1`,
+      );
       continue;
     }
     const [id, rule] = candidates[0] as [string, Resource];
@@ -177,18 +216,27 @@ export function diffRules(template: Template, rules: readonly EventRuleDeclarati
     const target = targets[0] as (typeof targets)[number];
     const functionId = refId(target.Arn);
     if (handlerOfFunction(template, functionId) !== declaration.target) {
-      diffs.push(`rule ${declaration.id}: targets ${describeFunction(template, functionId)}, declared handler ${declaration.target}`);
+      diffs.push(
+        `rule ${declaration.id}: targets ${describeFunction(template, functionId)}, declared handler ${declaration.target}`,
+      );
     }
     const retry = target.RetryPolicy ?? {};
     if (retry.MaximumRetryAttempts !== declaration.retryAttempts) {
-      diffs.push(`rule ${declaration.id}: MaximumRetryAttempts is ${show(retry.MaximumRetryAttempts)}, declared ${declaration.retryAttempts}`);
+      diffs.push(
+        `rule ${declaration.id}: MaximumRetryAttempts is ${show(retry.MaximumRetryAttempts)}, declared ${declaration.retryAttempts}`,
+      );
     }
     if (retry.MaximumEventAgeInSeconds !== declaration.maxEventAgeSeconds) {
-      diffs.push(`rule ${declaration.id}: MaximumEventAgeInSeconds is ${show(retry.MaximumEventAgeInSeconds)}, declared ${declaration.maxEventAgeSeconds}`);
+      diffs.push(
+        `rule ${declaration.id}: MaximumEventAgeInSeconds is ${show(retry.MaximumEventAgeInSeconds)}, declared ${declaration.maxEventAgeSeconds}`,
+      );
     }
   }
   for (const [id, rule] of templateRules) {
-    if (!matched.has(id)) diffs.push(`the template has rule ${id} with pattern ${show(rule.Properties.EventPattern)}, which no rule declares`);
+    if (!matched.has(id))
+      diffs.push(
+        `the template has rule ${id} with pattern ${show(rule.Properties.EventPattern)}, which no rule declares`,
+      );
   }
   return diffs;
 }
@@ -197,7 +245,14 @@ const LAMBDA_INVOKE = /^arn:\$\{Ref:AWS::Partition\}:states:::lambda:invoke$/;
 
 /** The declared retry, as Step Functions spells one retrier for every error. */
 function declaredRetry(machine: JobMachineDeclaration) {
-  return [{ ErrorEquals: ['States.ALL'], IntervalSeconds: machine.retry.intervalSeconds, MaxAttempts: machine.retry.maxAttempts, BackoffRate: machine.retry.backoffRate }];
+  return [
+    {
+      ErrorEquals: ['States.ALL'],
+      IntervalSeconds: machine.retry.intervalSeconds,
+      MaxAttempts: machine.retry.maxAttempts,
+      BackoffRate: machine.retry.backoffRate,
+    },
+  ];
 }
 
 /**
@@ -213,7 +268,8 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
   if (machines.length !== 1) return [`expected one state machine in the template, found ${machines.length}`];
   const [id, resource] = machines[0] as [string, Resource];
   const diffs: string[] = [];
-  if ((resource.Properties.StateMachineType ?? 'STANDARD') !== 'STANDARD') diffs.push(`StateMachineType is ${show(resource.Properties.StateMachineType)}, expected "STANDARD"`);
+  if ((resource.Properties.StateMachineType ?? 'STANDARD') !== 'STANDARD')
+    diffs.push(`StateMachineType is ${show(resource.Properties.StateMachineType)}, expected "STANDARD"`);
 
   let definition: AslDefinition;
   try {
@@ -224,23 +280,32 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
   const states = definition.States;
   const retry = declaredRetry(machine);
 
-  const checkWorkerTask = (name: string, state: AslState | undefined, payload: Record<string, unknown>): state is AslState => {
+  const checkWorkerTask = (
+    name: string,
+    state: AslState | undefined,
+    payload: Record<string, unknown>,
+  ): state is AslState => {
     if (state?.Type !== 'Task' || !LAMBDA_INVOKE.test(String(state.Resource))) {
       diffs.push(`${name}: is ${show(state?.Type)} ${show(state?.Resource)}, expected a Lambda invoke task`);
       return false;
     }
     const functionId = placeholderId(state.Parameters?.FunctionName);
     if (handlerOfFunction(template, functionId) !== machine.worker) {
-      diffs.push(`${name}: invokes ${show(state.Parameters?.FunctionName)}, declared worker ${machine.worker} ('${HANDLERS[machine.worker].description}')`);
+      diffs.push(
+        `${name}: invokes ${show(state.Parameters?.FunctionName)}, declared worker ${machine.worker} ('${HANDLERS[machine.worker].description}')`,
+      );
     }
-    if (!jsonEqual(state.Parameters?.Payload, payload)) diffs.push(`${name}: Payload is ${show(state.Parameters?.Payload)}, expected ${show(payload)}`);
+    if (!jsonEqual(state.Parameters?.Payload, payload))
+      diffs.push(`${name}: Payload is ${show(state.Parameters?.Payload)}, expected ${show(payload)}`);
     if (!jsonEqual(state.Retry, retry)) diffs.push(`${name}: Retry is ${show(state.Retry)}, declared ${show(retry)}`);
-    if (state.TimeoutSeconds !== machine.stepTimeoutSeconds) diffs.push(`${name}: TimeoutSeconds is ${show(state.TimeoutSeconds)}, declared ${machine.stepTimeoutSeconds}`);
+    if (state.TimeoutSeconds !== machine.stepTimeoutSeconds)
+      diffs.push(`${name}: TimeoutSeconds is ${show(state.TimeoutSeconds)}, declared ${machine.stepTimeoutSeconds}`);
     return true;
   };
 
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task' && !LAMBDA_INVOKE.test(String(state.Resource))) diffs.push(`${name}: a task of another kind (${show(state.Resource)})`);
+    if (state.Type === 'Task' && !LAMBDA_INVOKE.test(String(state.Resource)))
+      diffs.push(`${name}: a task of another kind (${show(state.Resource)})`);
   }
 
   const runName = definition.StartAt;
@@ -255,7 +320,11 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
   if (!loops) diffs.push(`${runName}: its Next ${show(run.Next)} is no Choice that loops back to it`);
 
   const catches = run.Catch ?? [];
-  if (catches.length !== 1 || !jsonEqual(catches[0]?.ErrorEquals, ['States.ALL']) || catches[0]?.ResultPath !== '$.error') {
+  if (
+    catches.length !== 1 ||
+    !jsonEqual(catches[0]?.ErrorEquals, ['States.ALL']) ||
+    catches[0]?.ResultPath !== '$.error'
+  ) {
     diffs.push(`${runName}: Catch is ${show(catches)}, expected one catch of States.ALL with ResultPath $.error`);
     return diffs;
   }
@@ -263,7 +332,8 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
   const record = states[recordName];
   if (checkWorkerTask(recordName, record, { action: 'fail', 'job_id.$': '$.job_id', 'error.$': '$.error' })) {
     const ends = [record.Next, ...(record.Catch ?? []).map((c) => c.Next)].map((next) => states[next ?? '']?.Type);
-    if (ends.length === 0 || ends.some((type) => type !== 'Fail')) diffs.push(`${recordName}: goes on to ${show(ends)}, expected only Fail states`);
+    if (ends.length === 0 || ends.some((type) => type !== 'Fail'))
+      diffs.push(`${recordName}: goes on to ${show(ends)}, expected only Fail states`);
   }
   return diffs;
 }
@@ -277,12 +347,17 @@ export function diffJobMachine(template: Template, machine: JobMachineDeclaratio
 export function diffStreamConsumers(template: Template, consumers: readonly StreamConsumerDeclaration[]): string[] {
   const diffs: string[] = [];
   const mappings = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'));
-  const patternsOf = (mapping: Resource) => ((mapping.Properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern) as unknown);
+  const patternsOf = (mapping: Resource) =>
+    ((mapping.Properties.FilterCriteria?.Filters ?? []) as { Pattern: string }[]).map(
+      (filter) => JSON.parse(filter.Pattern) as unknown,
+    );
   const matched = new Set<string>();
   for (const consumer of consumers) {
     const candidates = mappings.filter(([, mapping]) => jsonEqual(patternsOf(mapping), [consumer.filter]));
     if (candidates.length !== 1) {
-      diffs.push(`stream consumer ${consumer.id}: ${candidates.length} event source mappings of the template have the declared filter ${show(consumer.filter)}, expected 1`);
+      diffs.push(
+        `stream consumer ${consumer.id}: ${candidates.length} event source mappings of the template have the declared filter ${show(consumer.filter)}, expected 1`,
+      );
       continue;
     }
     const [id, mapping] = candidates[0] as [string, Resource];
@@ -290,7 +365,9 @@ export function diffStreamConsumers(template: Template, consumers: readonly Stre
     const props = mapping.Properties;
     const functionId = refId(props.FunctionName);
     if (handlerOfFunction(template, functionId) !== consumer.target) {
-      diffs.push(`stream consumer ${consumer.id}: maps to ${describeFunction(template, functionId)}, declared handler ${consumer.target}`);
+      diffs.push(
+        `stream consumer ${consumer.id}: maps to ${describeFunction(template, functionId)}, declared handler ${consumer.target}`,
+      );
     }
     const expected: Record<string, unknown> = {
       BatchSize: consumer.batchSize,
@@ -301,11 +378,15 @@ export function diffStreamConsumers(template: Template, consumers: readonly Stre
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     };
     for (const [name, value] of Object.entries(expected)) {
-      if (!jsonEqual(props[name], value)) diffs.push(`stream consumer ${consumer.id}: ${name} is ${show(props[name])}, declared ${show(value)}`);
+      if (!jsonEqual(props[name], value))
+        diffs.push(`stream consumer ${consumer.id}: ${name} is ${show(props[name])}, declared ${show(value)}`);
     }
   }
   for (const [id, mapping] of mappings) {
-    if (!matched.has(id)) diffs.push(`the template has event source mapping ${id} with filters ${show(patternsOf(mapping))}, which no stream consumer declares`);
+    if (!matched.has(id))
+      diffs.push(
+        `the template has event source mapping ${id} with filters ${show(patternsOf(mapping))}, which no stream consumer declares`,
+      );
   }
   return diffs;
 }

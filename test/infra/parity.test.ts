@@ -6,7 +6,14 @@ import { ROUTES, type RouteDeclaration } from '../../lib/service/routes.js';
 import { eventRules, type EventRuleDeclaration } from '../../lib/service/rules.js';
 import { CHANGE_EVENTS_STREAM } from '../../lib/service/streams.js';
 import { FLAG_TABLE, type TableDeclaration } from '../../lib/service/table.js';
-import { STAGE_NAMES, cdkJsonStages, functionIdsByHandler, removeSynthOutput, type SynthesizedStage, synthStage } from '../support/cdk.js';
+import {
+  STAGE_NAMES,
+  cdkJsonStages,
+  functionIdsByHandler,
+  removeSynthOutput,
+  type SynthesizedStage,
+  synthStage,
+} from '../support/cdk.js';
 import { diffJobMachine, diffRoutes, diffRules, diffStreamConsumers, diffTable } from './parity-diff.js';
 
 /**
@@ -28,13 +35,19 @@ function changedTemplate(template: Template, change: (json: TemplateJson) => voi
 
 /** The logical id of the resource of `type` whose properties satisfy `test`. */
 function idWhere(json: TemplateJson, type: string, test: (properties: Record<string, unknown>) => boolean): string {
-  const ids = Object.entries(json.Resources).filter(([, r]) => r.Type === type && test(r.Properties)).map(([id]) => id);
+  const ids = Object.entries(json.Resources)
+    .filter(([, r]) => r.Type === type && test(r.Properties))
+    .map(([id]) => id);
   if (ids.length !== 1) throw new Error(`expected one ${type} matching, found ${ids.length}`);
   return ids[0] as string;
 }
 
 /** The (mutable) properties of the resource of `type` whose properties satisfy `test`. */
-function propertiesWhere(json: TemplateJson, type: string, test: (properties: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
+function propertiesWhere(
+  json: TemplateJson,
+  type: string,
+  test: (properties: Record<string, unknown>) => boolean = () => true,
+): Record<string, unknown> {
   return (json.Resources[idWhere(json, type, test)] as TemplateJson['Resources'][string]).Properties;
 }
 
@@ -61,22 +74,43 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
     });
 
     it('a changed scope in the declaration is reported', () => {
-      const changed = withRoute('POST /org-feature-flags', (route) => ({ ...route, scopes: [SCOPES.admin, SCOPES.service] }));
-      expect(diffRoutes(stateless, changed)).toEqual([expect.stringMatching(/^POST \/org-feature-flags: AuthorizationScopes are .*, declared /)]);
+      const changed = withRoute('POST /org-feature-flags', (route) => ({
+        ...route,
+        scopes: [SCOPES.admin, SCOPES.service],
+      }));
+      expect(diffRoutes(stateless, changed)).toEqual([
+        expect.stringMatching(/^POST \/org-feature-flags: AuthorizationScopes are .*, declared /),
+      ]);
     });
 
     it('a scope added to the open route, a route removed, a route added and a handler swapped are reported', () => {
-      expect(diffRoutes(stateless, withRoute('GET /health', (route) => ({ ...route, scopes: [SCOPES.admin] })))).toEqual(
+      expect(
+        diffRoutes(
+          stateless,
+          withRoute('GET /health', (route) => ({ ...route, scopes: [SCOPES.admin] })),
+        ),
+      ).toEqual(
         expect.arrayContaining([expect.stringContaining('GET /health: AuthorizationType is "NONE", expected "JWT"')]),
       );
-      expect(diffRoutes(stateless, ROUTES.filter((route) => route.path !== '/orgs/{org_id}/provision'))).toEqual([
-        'the template has POST /orgs/{org_id}/provision, which no route declares',
-      ]);
+      expect(
+        diffRoutes(
+          stateless,
+          ROUTES.filter((route) => route.path !== '/orgs/{org_id}/provision'),
+        ),
+      ).toEqual(['the template has POST /orgs/{org_id}/provision, which no route declares']);
       const [declared] = ROUTES as [RouteDeclaration];
-      expect(diffRoutes(stateless, [...ROUTES, { ...declared, method: 'GET', path: '/orgs/{org_id}/archive', handler: 'list-flags', scopes: [SCOPES.admin] }])).toEqual([
-        'GET /orgs/{org_id}/archive is declared but missing from the template',
-      ]);
-      expect(diffRoutes(stateless, withRoute('GET /feature-flags', (route) => ({ ...route, handler: 'get-org-flags' })))).toEqual([
+      expect(
+        diffRoutes(stateless, [
+          ...ROUTES,
+          { ...declared, method: 'GET', path: '/orgs/{org_id}/archive', handler: 'list-flags', scopes: [SCOPES.admin] },
+        ]),
+      ).toEqual(['GET /orgs/{org_id}/archive is declared but missing from the template']);
+      expect(
+        diffRoutes(
+          stateless,
+          withRoute('GET /feature-flags', (route) => ({ ...route, handler: 'get-org-flags' })),
+        ),
+      ).toEqual([
         expect.stringMatching(/^GET \/feature-flags: invokes the list-flags function .*declared handler get-org-flags/),
       ]);
     });
@@ -84,15 +118,25 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
     it('a changed template is reported: other scopes, another target function, a missing route', () => {
       const functions = functionIdsByHandler(stateless);
       const moreScopes = changedTemplate(stateless, (json) => {
-        propertiesWhere(json, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === 'POST /org-feature-flags').AuthorizationScopes = [SCOPES.admin, SCOPES.org];
+        propertiesWhere(
+          json,
+          'AWS::ApiGatewayV2::Route',
+          (p) => p.RouteKey === 'POST /org-feature-flags',
+        ).AuthorizationScopes = [SCOPES.admin, SCOPES.org];
       });
-      expect(diffRoutes(moreScopes, ROUTES)).toEqual([expect.stringContaining('POST /org-feature-flags: AuthorizationScopes are')]);
+      expect(diffRoutes(moreScopes, ROUTES)).toEqual([
+        expect.stringContaining('POST /org-feature-flags: AuthorizationScopes are'),
+      ]);
 
       const otherTarget = changedTemplate(stateless, (json) => {
-        const integration = propertiesWhere(json, 'AWS::ApiGatewayV2::Integration', (p) => JSON.stringify(p.IntegrationUri).includes(functions['set-org-flag']));
+        const integration = propertiesWhere(json, 'AWS::ApiGatewayV2::Integration', (p) =>
+          JSON.stringify(p.IntegrationUri).includes(functions['set-org-flag']),
+        );
         integration.IntegrationUri = { 'Fn::GetAtt': [functions['provision-org'], 'Arn'] };
       });
-      expect(diffRoutes(otherTarget, ROUTES)).toEqual([expect.stringMatching(/^POST \/org-feature-flags: invokes the provision-org function/)]);
+      expect(diffRoutes(otherTarget, ROUTES)).toEqual([
+        expect.stringMatching(/^POST \/org-feature-flags: invokes the provision-org function/),
+      ]);
 
       const missing = changedTemplate(stateless, (json) => {
         delete json.Resources[idWhere(json, 'AWS::ApiGatewayV2::Route', (p) => p.RouteKey === 'GET /health')];
@@ -108,7 +152,10 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
 
     it('a renamed key, a changed key type, an extra or a renamed index in the declaration are reported', () => {
       const renamedSortKey: TableDeclaration = { ...FLAG_TABLE, sortKey: { name: 'sort', type: 'S' } };
-      expect(diffTable(stateful, renamedSortKey)).toEqual([expect.stringMatching(/^KeySchema is/), expect.stringMatching(/^AttributeDefinitions are/)]);
+      expect(diffTable(stateful, renamedSortKey)).toEqual([
+        expect.stringMatching(/^KeySchema is/),
+        expect.stringMatching(/^AttributeDefinitions are/),
+      ]);
 
       const numericKey: TableDeclaration = { ...FLAG_TABLE, partitionKey: { name: 'pk', type: 'N' } };
       expect(diffTable(stateful, numericKey)).toEqual([expect.stringMatching(/^AttributeDefinitions are/)]);
@@ -116,15 +163,27 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
       const [first] = FLAG_TABLE.globalSecondaryIndexes;
       const extraIndex: TableDeclaration = {
         ...FLAG_TABLE,
-        globalSecondaryIndexes: [...FLAG_TABLE.globalSecondaryIndexes, { indexName: 'by-version', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'version', type: 'N' } }],
+        globalSecondaryIndexes: [
+          ...FLAG_TABLE.globalSecondaryIndexes,
+          {
+            indexName: 'by-version',
+            partitionKey: { name: 'gsi1pk', type: 'S' },
+            sortKey: { name: 'version', type: 'N' },
+          },
+        ],
       };
       expect(diffTable(stateful, extraIndex)).toEqual(
-        expect.arrayContaining(['index by-version is declared but missing from the template', expect.stringMatching(/^AttributeDefinitions are/)]),
+        expect.arrayContaining([
+          'index by-version is declared but missing from the template',
+          expect.stringMatching(/^AttributeDefinitions are/),
+        ]),
       );
 
       const renamedIndex: TableDeclaration = {
         ...FLAG_TABLE,
-        globalSecondaryIndexes: FLAG_TABLE.globalSecondaryIndexes.map((index) => (index === first ? { ...index, indexName: 'flag-index' } : index)),
+        globalSecondaryIndexes: FLAG_TABLE.globalSecondaryIndexes.map((index) =>
+          index === first ? { ...index, indexName: 'flag-index' } : index,
+        ),
       };
       expect(diffTable(stateful, renamedIndex)).toEqual([
         `the template has index ${first?.indexName}, which is not declared`,
@@ -171,17 +230,28 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
         expect.stringMatching(new RegExp(`^rule ${id}: 0 rules of the template have the declared pattern`)),
         expect.stringMatching(/^the template has rule .*, which no rule declares$/),
       ]);
-      expect(diffRules(stateless, rules.map((rule) => ({ ...rule, target: 'provision-org' as const })))).toEqual([
-        expect.stringMatching(new RegExp(`^rule ${id}: targets the org-created function .*declared handler provision-org`)),
+      expect(
+        diffRules(
+          stateless,
+          rules.map((rule) => ({ ...rule, target: 'provision-org' as const })),
+        ),
+      ).toEqual([
+        expect.stringMatching(
+          new RegExp(`^rule ${id}: targets the org-created function .*declared handler provision-org`),
+        ),
       ]);
-      expect(diffRules(stateless, rules.map((rule) => ({ ...rule, retryAttempts: rule.retryAttempts + 1 })))).toEqual([
-        expect.stringContaining(`rule ${id}: MaximumRetryAttempts is`),
-      ]);
+      expect(
+        diffRules(
+          stateless,
+          rules.map((rule) => ({ ...rule, retryAttempts: rule.retryAttempts + 1 })),
+        ),
+      ).toEqual([expect.stringContaining(`rule ${id}: MaximumRetryAttempts is`)]);
     });
 
     it('a changed template pattern is reported', () => {
       const changed = changedTemplate(stateless, (json) => {
-        const pattern = propertiesWhere(json, 'AWS::Events::Rule', (p) => p.EventBusName !== undefined).EventPattern as Record<string, unknown>;
+        const pattern = propertiesWhere(json, 'AWS::Events::Rule', (p) => p.EventBusName !== undefined)
+          .EventPattern as Record<string, unknown>;
         pattern['detail-type'] = ['OrgDeleted'];
       });
       expect(diffRules(changed, rules)).toEqual([
@@ -197,13 +267,22 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
     });
 
     it('another filter, target, batch size or retry count in the declaration is reported', () => {
-      const otherPrefix = { ...CHANGE_EVENTS_STREAM, filter: { ...CHANGE_EVENTS_STREAM.filter, dynamodb: { Keys: { pk: { S: [{ prefix: 'ORG#' }] } } } } };
+      const otherPrefix = {
+        ...CHANGE_EVENTS_STREAM,
+        filter: { ...CHANGE_EVENTS_STREAM.filter, dynamodb: { Keys: { pk: { S: [{ prefix: 'ORG#' }] } } } },
+      };
       expect(diffStreamConsumers(stateless, [otherPrefix])).toEqual([
-        expect.stringMatching(/^stream consumer ChangeEvents: 0 event source mappings of the template have the declared filter/),
-        expect.stringMatching(/^the template has event source mapping .*"prefix":"HIST#".*, which no stream consumer declares$/),
+        expect.stringMatching(
+          /^stream consumer ChangeEvents: 0 event source mappings of the template have the declared filter/,
+        ),
+        expect.stringMatching(
+          /^the template has event source mapping .*"prefix":"HIST#".*, which no stream consumer declares$/,
+        ),
       ]);
       expect(diffStreamConsumers(stateless, [{ ...CHANGE_EVENTS_STREAM, target: 'org-created' }])).toEqual([
-        expect.stringMatching(/^stream consumer ChangeEvents: maps to the publish-changes function .*declared handler org-created/),
+        expect.stringMatching(
+          /^stream consumer ChangeEvents: maps to the publish-changes function .*declared handler org-created/,
+        ),
       ]);
       expect(diffStreamConsumers(stateless, [{ ...CHANGE_EVENTS_STREAM, batchSize: 10, retryAttempts: 2 }])).toEqual([
         'stream consumer ChangeEvents: BatchSize is 100, declared 10',
@@ -213,7 +292,10 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
 
     it('a changed template is reported: another filter, no partial batch responses', () => {
       const changed = changedTemplate(stateless, (json) => {
-        const props = propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as { FilterCriteria: { Filters: { Pattern: string }[] }; FunctionResponseTypes?: string[] };
+        const props = propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as {
+          FilterCriteria: { Filters: { Pattern: string }[] };
+          FunctionResponseTypes?: string[];
+        };
         props.FilterCriteria.Filters = [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'] }) }];
       });
       expect(diffStreamConsumers(changed, [CHANGE_EVENTS_STREAM])).toEqual([
@@ -221,19 +303,27 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
         expect.stringContaining('"eventName":["INSERT","MODIFY"]'),
       ]);
       const whole = changedTemplate(stateless, (json) => {
-        delete (propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as { FunctionResponseTypes?: string[] }).FunctionResponseTypes;
+        delete (propertiesWhere(json, 'AWS::Lambda::EventSourceMapping') as { FunctionResponseTypes?: string[] })
+          .FunctionResponseTypes;
       });
-      expect(diffStreamConsumers(whole, [CHANGE_EVENTS_STREAM])).toEqual(['stream consumer ChangeEvents: FunctionResponseTypes is undefined, declared ["ReportBatchItemFailures"]']);
+      expect(diffStreamConsumers(whole, [CHANGE_EVENTS_STREAM])).toEqual([
+        'stream consumer ChangeEvents: FunctionResponseTypes is undefined, declared ["ReportBatchItemFailures"]',
+      ]);
     });
   });
 
   describe('job state machine', () => {
-    const withRetry = (change: Partial<JobMachineDeclaration['retry']>): JobMachineDeclaration => ({ ...JOB_MACHINE, retry: { ...JOB_MACHINE.retry, ...change } });
+    const withRetry = (change: Partial<JobMachineDeclaration['retry']>): JobMachineDeclaration => ({
+      ...JOB_MACHINE,
+      retry: { ...JOB_MACHINE.retry, ...change },
+    });
 
     /** A template whose state machine definition had `from` replaced by `to` (in its JSON text parts). */
     const changedDefinition = (from: string, to: string) =>
       changedTemplate(stateless, (json) => {
-        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as {
+          DefinitionString: { 'Fn::Join': [string, unknown[]] };
+        };
         const parts = props.DefinitionString['Fn::Join'][1];
         const index = parts.findIndex((part) => typeof part === 'string' && part.includes(from));
         if (index < 0) throw new Error(`the definition has no ${from}`);
@@ -262,19 +352,30 @@ describe.each(STAGE_NAMES)('stage %s matches the shared declarations', (stage) =
     });
 
     it('a changed template is reported: another retry, no loop, no catch, another worker', () => {
-      expect(diffJobMachine(changedDefinition('"MaxAttempts":3', '"MaxAttempts":5'), JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: Retry is .*"MaxAttempts":5/)]);
-      expect(diffJobMachine(changedDefinition('"BooleanEquals":false,"Next":"RunPage"', '"BooleanEquals":false,"Next":"JobSucceeded"'), JOB_MACHINE)).toEqual([
-        'RunPage: its Next "CheckDone" is no Choice that loops back to it',
+      expect(diffJobMachine(changedDefinition('"MaxAttempts":3', '"MaxAttempts":5'), JOB_MACHINE)).toEqual([
+        expect.stringMatching(/^RunPage: Retry is .*"MaxAttempts":5/),
       ]);
-      expect(diffJobMachine(changedDefinition('"ResultPath":"$.error",', '"ResultPath":"$.step",'), JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: Catch is /)]);
+      expect(
+        diffJobMachine(
+          changedDefinition('"BooleanEquals":false,"Next":"RunPage"', '"BooleanEquals":false,"Next":"JobSucceeded"'),
+          JOB_MACHINE,
+        ),
+      ).toEqual(['RunPage: its Next "CheckDone" is no Choice that loops back to it']);
+      expect(
+        diffJobMachine(changedDefinition('"ResultPath":"$.error",', '"ResultPath":"$.step",'), JOB_MACHINE),
+      ).toEqual([expect.stringMatching(/^RunPage: Catch is /)]);
       const functions = functionIdsByHandler(stateless);
       const otherWorker = changedTemplate(stateless, (json) => {
-        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+        const props = propertiesWhere(json, 'AWS::StepFunctions::StateMachine') as {
+          DefinitionString: { 'Fn::Join': [string, unknown[]] };
+        };
         const parts = props.DefinitionString['Fn::Join'][1];
         const first = parts.findIndex((part) => JSON.stringify(part).includes(functions['job-worker']));
         parts[first] = { 'Fn::GetAtt': [functions['org-created'], 'Arn'] };
       });
-      expect(diffJobMachine(otherWorker, JOB_MACHINE)).toEqual([expect.stringMatching(/^RunPage: invokes .*OrgCreated.*, declared worker job-worker/)]);
+      expect(diffJobMachine(otherWorker, JOB_MACHINE)).toEqual([
+        expect.stringMatching(/^RunPage: invokes .*OrgCreated.*, declared worker job-worker/),
+      ]);
     });
   });
 });

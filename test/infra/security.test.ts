@@ -44,20 +44,25 @@ const STATE_MACHINE_WILDCARD_ACTIONS = [
   'xray:PutTraceSegments',
 ];
 
-const actionsOf = (statements: readonly Statement[]) => statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
-const dynamoActions = (statements: readonly Statement[]) => actionsOf(statements).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
+const actionsOf = (statements: readonly Statement[]) =>
+  statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
+const dynamoActions = (statements: readonly Statement[]) =>
+  actionsOf(statements).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
 /** Whether a statement grants reading the table's stream (and nothing else). */
-const isStreamStatement = (s: Statement) => asArray(s.Action).length > 0 && asArray(s.Action).every((action) => STREAM_ACTIONS.includes(action));
+const isStreamStatement = (s: Statement) =>
+  asArray(s.Action).length > 0 && asArray(s.Action).every((action) => STREAM_ACTIONS.includes(action));
 /** The statements on the table itself, not on its indexes or its stream. */
-const tableStatements = (statements: readonly Statement[]) => statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/') && !isStreamStatement(s));
+const tableStatements = (statements: readonly Statement[]) =>
+  statements.filter((s) => !JSON.stringify(s.Resource).includes('/index/') && !isStreamStatement(s));
 /** The logical id of the after-deploy sync's dead-letter queue (the stateless stack's other queue is the change publisher's). */
 const deploySyncQueueId = (template: Template) => {
   const ids = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
   if (ids.length !== 1) throw new Error(`expected one after-deploy sync queue, found ${ids.length}`);
   return ids[0] as string;
 };
-const isWriteAction = (action: string) => action === '*' || /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
-
+const isWriteAction = (action: string) =>
+  action === '*' ||
+  /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
 
 describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   let config: StageConfig;
@@ -82,16 +87,24 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
         const statements = functionStatements(stateless, functions[name]);
         expect({ name, writes: actionsOf(statements).filter(isWriteAction) }).toEqual({ name, writes: [] });
         // `none` holds no DynamoDB action at all; `read` exactly the declared read actions.
-        expect({ name, dynamodb: dynamoActions(tableStatements(statements)).sort() }).toEqual({ name, dynamodb: [...TABLE_ACTIONS[access]].sort() });
+        expect({ name, dynamodb: dynamoActions(tableStatements(statements)).sort() }).toEqual({
+          name,
+          dynamodb: [...TABLE_ACTIONS[access]].sort(),
+        });
       }
     });
 
     it('read-write and read-write-delete functions hold exactly their table actions on the table', () => {
-      const writers = HANDLER_NAMES.filter((name) => ['read-write', 'read-write-delete'].includes(HANDLERS[name].tableAccess));
+      const writers = HANDLER_NAMES.filter((name) =>
+        ['read-write', 'read-write-delete'].includes(HANDLERS[name].tableAccess),
+      );
       expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write')).toBe(true);
       expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write-delete')).toBe(true);
       for (const name of writers) {
-        expect({ name, dynamodb: dynamoActions(tableStatements(functionStatements(stateless, functions[name]))).sort() }).toEqual({
+        expect({
+          name,
+          dynamodb: dynamoActions(tableStatements(functionStatements(stateless, functions[name]))).sort(),
+        }).toEqual({
           name,
           dynamodb: [...TABLE_ACTIONS[HANDLERS[name].tableAccess]].sort(),
         });
@@ -100,8 +113,13 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
 
     it('only read-write-delete functions may DeleteItem', () => {
       for (const name of HANDLER_NAMES) {
-        const deletes = actionsOf(functionStatements(stateless, functions[name])).filter((action) => /^dynamodb:(Delete|BatchWrite|PartiQLDelete|\*)/i.test(action));
-        expect({ name, deletes }).toEqual({ name, deletes: HANDLERS[name].tableAccess === 'read-write-delete' ? ['dynamodb:DeleteItem'] : [] });
+        const deletes = actionsOf(functionStatements(stateless, functions[name])).filter((action) =>
+          /^dynamodb:(Delete|BatchWrite|PartiQLDelete|\*)/i.test(action),
+        );
+        expect({ name, deletes }).toEqual({
+          name,
+          deletes: HANDLERS[name].tableAccess === 'read-write-delete' ? ['dynamodb:DeleteItem'] : [],
+        });
       }
     });
 
@@ -110,16 +128,29 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
       for (const name of HANDLER_NAMES) {
         const indexStatements: Statement[] = [];
-        for (const statement of functionStatements(stateless, functions[name]).filter((s) => dynamoActions([s]).length > 0 && !isStreamStatement(s))) {
+        for (const statement of functionStatements(stateless, functions[name]).filter(
+          (s) => dynamoActions([s]).length > 0 && !isStreamStatement(s),
+        )) {
           const resources = asArray(statement.Resource).map((resource) => resolveImports(stateful, resource));
           if (JSON.stringify(resources).includes('/index/')) indexStatements.push(statement);
           else expect({ name, resources }).toEqual({ name, resources: [tableArn] });
         }
         const indexes = declaration(name).tableIndexes ?? [];
-        const granted = indexStatements.map((s) => ({ Action: asArray(s.Action), Resource: asArray(s.Resource).map((r) => resolveImports(stateful, r)) }));
+        const granted = indexStatements.map((s) => ({
+          Action: asArray(s.Action),
+          Resource: asArray(s.Resource).map((r) => resolveImports(stateful, r)),
+        }));
         expect({ name, granted }).toEqual({
           name,
-          granted: indexes.length === 0 ? [] : [{ Action: ['dynamodb:Query'], Resource: indexes.map((index) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] })) }],
+          granted:
+            indexes.length === 0
+              ? []
+              : [
+                  {
+                    Action: ['dynamodb:Query'],
+                    Resource: indexes.map((index) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] })),
+                  },
+                ],
         });
         const roleId = refId(stateless.findResources('AWS::Lambda::Function')[functions[name]]?.Properties.Role) ?? '';
         expect(stateless.findResources('AWS::IAM::Role')[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
@@ -133,17 +164,40 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       for (const name of HANDLER_NAMES) {
         const statements = functionStatements(stateless, functions[name]).filter((s) => s.Effect === 'Allow');
         const grants = declaration(name).grants ?? [];
-        const streamReads = statements.filter((s) => asArray(s.Action).some((action) => /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(action)));
-        expect({ name, streamReads: streamReads.map((s) => ({ Action: asArray(s.Action).sort(), Resource: resolveImports(stateful, s.Resource) })) }).toEqual({
+        const streamReads = statements.filter((s) =>
+          asArray(s.Action).some((action) =>
+            /^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(action),
+          ),
+        );
+        expect({
           name,
-          streamReads: grants.includes('read-stream') ? [{ Action: [...STREAM_ACTIONS].sort(), Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] } }] : [],
+          streamReads: streamReads.map((s) => ({
+            Action: asArray(s.Action).sort(),
+            Resource: resolveImports(stateful, s.Resource),
+          })),
+        }).toEqual({
+          name,
+          streamReads: grants.includes('read-stream')
+            ? [{ Action: [...STREAM_ACTIONS].sort(), Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] } }]
+            : [],
         });
-        const puts = statements.filter((s) => asArray(s.Action).some((action) => action.toLowerCase().startsWith('events:')));
-        const expected = grants.includes('publish-events') ? [{ Action: ['events:PutEvents'], Resource: busArn ?? expect.anything() }] : [];
-        expect({ name, puts: puts.map((s) => ({ Action: asArray(s.Action), Resource: resolveImports(stateful, s.Resource) })) }).toEqual({ name, puts: expected });
+        const puts = statements.filter((s) =>
+          asArray(s.Action).some((action) => action.toLowerCase().startsWith('events:')),
+        );
+        const expected = grants.includes('publish-events')
+          ? [{ Action: ['events:PutEvents'], Resource: busArn ?? expect.anything() }]
+          : [];
+        expect({
+          name,
+          puts: puts.map((s) => ({ Action: asArray(s.Action), Resource: resolveImports(stateful, s.Resource) })),
+        }).toEqual({ name, puts: expected });
       }
-      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('publish-events'))).toEqual(['publish-changes']);
-      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('read-stream'))).toEqual(['publish-changes']);
+      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('publish-events'))).toEqual([
+        'publish-changes',
+      ]);
+      expect(HANDLER_NAMES.filter((name) => (declaration(name).grants ?? []).includes('read-stream'))).toEqual([
+        'publish-changes',
+      ]);
     });
 
     it('the change publisher holds nothing but its logs, X-Ray, the stream, PutEvents and sending to its failure queue', () => {
@@ -152,7 +206,16 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
         .flatMap((s) => asArray(s.Action))
         .sort();
       expect(actions).toEqual(
-        ['logs:CreateLogStream', 'logs:PutLogEvents', ...XRAY_ACTIONS, ...STREAM_ACTIONS, 'events:PutEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+        [
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          ...XRAY_ACTIONS,
+          ...STREAM_ACTIONS,
+          'events:PutEvents',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:SendMessage',
+        ].sort(),
       );
     });
 
@@ -165,7 +228,9 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const machineRoleId = refId(machine.Properties.RoleArn);
       const machinePolicies = new Set(
         Object.entries(stateless.findResources('AWS::IAM::Policy'))
-          .filter(([, policy]) => asArray<unknown>(policy.Properties.Roles).some((role) => refId(role) === machineRoleId))
+          .filter(([, policy]) =>
+            asArray<unknown>(policy.Properties.Roles).some((role) => refId(role) === machineRoleId),
+          )
           .map(([id]) => `AWS::IAM::Policy ${id}`),
       );
       expect({ machineId, policies: machinePolicies.size }).toEqual({ machineId, policies: 1 });
@@ -175,10 +240,17 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       for (const template of [stateful, stateless]) {
         for (const { source, statement } of wildcardsOf(template)) {
           const actions = asArray(statement.Action).sort();
-          expect({ source, Effect: statement.Effect, Resource: statement.Resource }).toEqual({ source, Effect: 'Allow', Resource: '*' });
+          expect({ source, Effect: statement.Effect, Resource: statement.Resource }).toEqual({
+            source,
+            Effect: 'Allow',
+            Resource: '*',
+          });
           if (template === stateless && machinePolicies.has(source)) {
             machineWildcards.push(...actions);
-            expect({ source, unexpected: actions.filter((action) => !STATE_MACHINE_WILDCARD_ACTIONS.includes(action)) }).toEqual({ source, unexpected: [] });
+            expect({
+              source,
+              unexpected: actions.filter((action) => !STATE_MACHINE_WILDCARD_ACTIONS.includes(action)),
+            }).toEqual({ source, unexpected: [] });
           } else {
             expect({ source, Action: actions }).toEqual({ source, Action: XRAY_ACTIONS });
           }
@@ -192,7 +264,11 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       for (const template of [stateful, stateless]) {
         for (const { source, statement } of allStatements(template)) {
           expect({ source, wildcard: asArray(statement.Action).includes('*') }).toEqual({ source, wildcard: false });
-          expect({ source, NotAction: statement.NotAction, NotResource: (statement as { NotResource?: unknown }).NotResource }).toEqual({ source });
+          expect({
+            source,
+            NotAction: statement.NotAction,
+            NotResource: (statement as { NotResource?: unknown }).NotResource,
+          }).toEqual({ source });
         }
       }
     });
@@ -202,7 +278,10 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it('time out after their declared timeoutSeconds, or the default', () => {
       for (const name of HANDLER_NAMES) {
         const fn = stateless.findResources('AWS::Lambda::Function')[functions[name]];
-        expect({ name, timeout: fn?.Properties.Timeout }).toEqual({ name, timeout: declaration(name).timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS });
+        expect({ name, timeout: fn?.Properties.Timeout }).toEqual({
+          name,
+          timeout: declaration(name).timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        });
       }
     });
 
@@ -210,7 +289,11 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const serviceIds = new Set(Object.values(functions));
       // aws-cdk-lib names these two by fixed prefixes of their logical ids.
       const kind = (id: string) =>
-        id.startsWith('CustomCDKBucketDeployment') ? 'bucket-deployment' : id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider') ? 'auto-delete-provider' : id;
+        id.startsWith('CustomCDKBucketDeployment')
+          ? 'bucket-deployment'
+          : id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider')
+            ? 'auto-delete-provider'
+            : id;
       const others = Object.keys(stateless.findResources('AWS::Lambda::Function'))
         .filter((id) => !serviceIds.has(id))
         .map(kind);
@@ -220,7 +303,11 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     });
 
     it('run Node.js 22 or newer on arm64 with active tracing, source maps and the stage log level', () => {
-      const serviceFunctions = Object.fromEntries(Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) => Object.values(functions).includes(id)));
+      const serviceFunctions = Object.fromEntries(
+        Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) =>
+          Object.values(functions).includes(id),
+        ),
+      );
       expect(Object.keys(serviceFunctions)).toHaveLength(HANDLER_NAMES.length);
       Template.fromJSON({ Resources: serviceFunctions }).allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
@@ -235,7 +322,11 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       });
       for (const [id, fn] of Object.entries(serviceFunctions)) {
         const version = /^nodejs(\d+)\.x$/.exec(String(fn.Properties.Runtime))?.[1];
-        expect({ id, runtime: fn.Properties.Runtime, supported: Number(version) >= 22 }).toEqual({ id, runtime: fn.Properties.Runtime, supported: true });
+        expect({ id, runtime: fn.Properties.Runtime, supported: Number(version) >= 22 }).toEqual({
+          id,
+          runtime: fn.Properties.Runtime,
+          supported: true,
+        });
       }
     });
 
@@ -243,11 +334,17 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler too)", () => {
       const logGroups = stateless.findResources('AWS::Logs::LogGroup');
       const used = new Set<string>();
-      const logging = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider'));
+      const logging = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(
+        ([id]) => !id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider'),
+      );
       expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 1));
       for (const [id, fn] of logging) {
         const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
-        expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({ id, logGroupId, retention: config.logRetentionDays });
+        expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({
+          id,
+          logGroupId,
+          retention: config.logRetentionDays,
+        });
         expect(used.has(logGroupId)).toBe(false);
         used.add(logGroupId);
       }
@@ -300,7 +397,9 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
           );
           expect(props.MaximumRetryAttempts).toBeLessThanOrEqual(2);
           // The function's role may send to the queue (Lambda delivers the failure with it).
-          const sends = functionStatements(stateless, functionId as string).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+          const sends = functionStatements(stateless, functionId as string).filter((s) =>
+            asArray(s.Action).includes('sqs:SendMessage'),
+          );
           expect(sends.map((s) => s.Resource)).toEqual([target.DeadLetterConfig.Arn]);
         }
       }
@@ -311,7 +410,8 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       const [, policy] = onlyResource(stateful, 'AWS::SQS::QueuePolicy');
       expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
       const admits = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(
-        (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
+        (s) =>
+          s.Effect === 'Allow' && JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
       );
       expect(admits).toHaveLength(1);
       expect(asArray(admits[0]?.Action)).toEqual(['sqs:SendMessage']);
@@ -326,26 +426,44 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   describe('encryption and TLS', () => {
     it('the dead-letter queue is encrypted and refuses requests without TLS', () => {
       const [queueId, queue] = onlyResource(stateful, 'AWS::SQS::Queue');
-      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined).toBe(true);
+      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined).toBe(
+        true,
+      );
       const [, policy] = onlyResource(stateful, 'AWS::SQS::QueuePolicy');
       const tls = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(deniesInsecureTransport);
       expect(tls).toEqual([
-        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        }),
       ]);
     });
 
     it("the after-deploy sync's dead-letter queue is encrypted, refuses requests without TLS and admits exactly its rule", () => {
       const queueId = deploySyncQueueId(stateless);
       const queue = stateless.findResources('AWS::SQS::Queue')[queueId];
-      expect(queue?.Properties.SqsManagedSseEnabled === true || queue?.Properties.KmsMasterKeyId !== undefined).toBe(true);
-      const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter((p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+      expect(queue?.Properties.SqsManagedSseEnabled === true || queue?.Properties.KmsMasterKeyId !== undefined).toBe(
+        true,
+      );
+      const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter(
+        (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+      );
       expect(policies).toHaveLength(1);
       const [policy] = policies as [(typeof policies)[number]];
       const statements = policy.Properties.PolicyDocument.Statement as Statement[];
       expect(statements.filter(deniesInsecureTransport)).toEqual([
-        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        }),
       ]);
-      const rules = Object.keys(stateless.findResources('AWS::Events::Rule')).filter((id) => !orgBusRules(stateless).some(([orgId]) => orgId === id));
+      const rules = Object.keys(stateless.findResources('AWS::Events::Rule')).filter(
+        (id) => !orgBusRules(stateless).some(([orgId]) => orgId === id),
+      );
       expect(rules).toHaveLength(1);
       expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
         expect.objectContaining({
@@ -388,7 +506,9 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
         (s) =>
           s.Effect === 'Allow' &&
           asArray(s.Action).some((action) => action.toLowerCase() === 'sns:publish') &&
-          asArray((s.Principal as { Service?: string | string[] } | undefined)?.Service).includes('cloudwatch.amazonaws.com') &&
+          asArray((s.Principal as { Service?: string | string[] } | undefined)?.Service).includes(
+            'cloudwatch.amazonaws.com',
+          ) &&
           JSON.stringify(s.Resource) === JSON.stringify({ Ref: topicId }),
       );
       expect({ allowsCloudWatchPublish, statements }).toEqual({ allowsCloudWatchPublish: true, statements });
@@ -401,14 +521,22 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
-        JwtConfiguration: config.jwt ? { Issuer: config.jwt.issuer, Audience: Match.exact(config.jwt.audience) } : Match.objectLike({}),
+        JwtConfiguration: config.jwt
+          ? { Issuer: config.jwt.issuer, Audience: Match.exact(config.jwt.audience) }
+          : Match.objectLike({}),
       });
       const routes = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route'));
-      const open = routes.filter((route) => route.Properties.AuthorizationType === 'NONE').map((route) => route.Properties.RouteKey);
+      const open = routes
+        .filter((route) => route.Properties.AuthorizationType === 'NONE')
+        .map((route) => route.Properties.RouteKey);
       expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json']);
       for (const route of routes.filter((r) => !open.includes(r.Properties.RouteKey))) {
         expect(route.Properties).toEqual(
-          expect.objectContaining({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId }, AuthorizationScopes: expect.arrayContaining([expect.any(String)]) }),
+          expect.objectContaining({
+            AuthorizationType: 'JWT',
+            AuthorizerId: { Ref: authorizerId },
+            AuthorizationScopes: expect.arrayContaining([expect.any(String)]),
+          }),
         );
       }
     });
@@ -416,8 +544,14 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it('the stage writes access logs and throttles per the stage config', () => {
       const logGroups = stateless.findResources('AWS::Logs::LogGroup');
       stateless.allResourcesProperties('AWS::ApiGatewayV2::Stage', {
-        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
-        DefaultRouteSettings: { ThrottlingRateLimit: config.throttle.rateLimit, ThrottlingBurstLimit: config.throttle.burstLimit },
+        AccessLogSettings: {
+          DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+          Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+        },
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: config.throttle.rateLimit,
+          ThrottlingBurstLimit: config.throttle.burstLimit,
+        },
       });
       for (const apiStage of Object.values(stateless.findResources('AWS::ApiGatewayV2::Stage'))) {
         const logGroupId = refId(apiStage.Properties.AccessLogSettings.DestinationArn) ?? '';
@@ -428,7 +562,9 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it("CORS admits exactly the stage's corsAllowOrigins and the admin UI's origin", () => {
       const [, api] = onlyResource(stateless, 'AWS::ApiGatewayV2::Api');
       const [distributionId] = config.adminUi === false ? [] : onlyResource(stateless, 'AWS::CloudFront::Distribution');
-      const ui = distributionId ? [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }] : [];
+      const ui = distributionId
+        ? [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }]
+        : [];
       const expected = [...config.corsAllowOrigins, ...ui];
       if (expected.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
       else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(expected);

@@ -74,7 +74,10 @@ describe('stateful resources and stack properties', () => {
       expect(replicasOf(table).length).toBeGreaterThan(0);
       for (const replica of replicasOf(table)) {
         expect(replica).toEqual(
-          expect.objectContaining({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+          expect.objectContaining({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
         );
       }
     });
@@ -136,19 +139,27 @@ describe('stateful resources and stack properties', () => {
       statefulTemplate.hasOutput('TableName', { Value: { Ref: tableId } });
       statefulTemplate.hasOutput('EventBusName', { Value: { Ref: busId } });
       statefulTemplate.hasOutput('ExportBucketName', { Value: { Ref: bucketId } });
-      expect(Object.keys(statelessTemplate.findOutputs('*', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } }))).toHaveLength(1);
+      expect(
+        Object.keys(statelessTemplate.findOutputs('*', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } })),
+      ).toHaveLength(1);
     });
 
     it('alarms on dead letters (of OrgCreated and of the after-deploy sync), on errors and throttles of every function and on API 5xx, each notifying the alarm topic', () => {
       const { statefulTemplate, statelessTemplate } = stage(name);
       const [queueId] = onlyResource(statefulTemplate, 'AWS::SQS::Queue');
-      const [syncQueueId] = Object.keys(statelessTemplate.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('AfterDeploySync'));
+      const [syncQueueId] = Object.keys(statelessTemplate.findResources('AWS::SQS::Queue')).filter((id) =>
+        id.startsWith('AfterDeploySync'),
+      );
       const [topicId] = onlyResource(statefulTemplate, 'AWS::SNS::Topic');
       const [apiId] = onlyResource(statelessTemplate, 'AWS::ApiGatewayV2::Api');
-      const alarms = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+      const alarms = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm')).map(
+        (alarm) => alarm.Properties,
+      );
 
       const notifiesTopic = (alarm: Record<string, unknown>) =>
-        ((alarm.AlarmActions ?? []) as unknown[]).some((action) => JSON.stringify(resolveImport(statefulTemplate, action)) === JSON.stringify({ Ref: topicId }));
+        ((alarm.AlarmActions ?? []) as unknown[]).some(
+          (action) => JSON.stringify(resolveImport(statefulTemplate, action)) === JSON.stringify({ Ref: topicId }),
+        );
       const dimension = (alarm: Record<string, unknown>, dimensionName: string) =>
         ((alarm.Dimensions ?? []) as { Name: string; Value: unknown }[]).find((d) => d.Name === dimensionName)?.Value;
       const alarmsOn = (namespace: string, metric: string, dimensionName: string, value: unknown) =>
@@ -159,11 +170,25 @@ describe('stateful resources and stack properties', () => {
             JSON.stringify(resolveImport(statefulTemplate, dimension(alarm, dimensionName))) === JSON.stringify(value),
         );
       const expectAlarm = (what: string, found: Record<string, unknown>[]) => {
-        expect({ what, found: found.length > 0, notify: found.every(notifiesTopic) }).toEqual({ what, found: true, notify: true });
+        expect({ what, found: found.length > 0, notify: found.every(notifiesTopic) }).toEqual({
+          what,
+          found: true,
+          notify: true,
+        });
       };
 
-      expectAlarm('dead letters', alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [queueId, 'QueueName'] }));
-      expectAlarm('after-deploy dead letters', alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [syncQueueId, 'QueueName'] }));
+      expectAlarm(
+        'dead letters',
+        alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', {
+          'Fn::GetAtt': [queueId, 'QueueName'],
+        }),
+      );
+      expectAlarm(
+        'after-deploy dead letters',
+        alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', {
+          'Fn::GetAtt': [syncQueueId, 'QueueName'],
+        }),
+      );
       for (const [handler, functionId] of Object.entries(functionIdsByHandler(statelessTemplate))) {
         expectAlarm(`${handler} errors`, alarmsOn('AWS/Lambda', 'Errors', 'FunctionName', { Ref: functionId }));
         expectAlarm(`${handler} throttles`, alarmsOn('AWS/Lambda', 'Throttles', 'FunctionName', { Ref: functionId }));
@@ -182,7 +207,8 @@ describe('stateful resources and stack properties', () => {
       // The org rules; the after-deploy sync rule stays on the default bus, where CloudFormation sends its events.
       const rules = orgBusRules(statelessTemplate).map(([, rule]) => rule);
       expect(rules.length).toBeGreaterThan(0);
-      for (const rule of rules) expect(resolveImport(statefulTemplate, rule.Properties.EventBusName)).toBe(EXISTING_BUS);
+      for (const rule of rules)
+        expect(resolveImport(statefulTemplate, rule.Properties.EventBusName)).toBe(EXISTING_BUS);
       statefulTemplate.hasOutput('EventBusName', { Value: EXISTING_BUS });
     });
 
@@ -194,7 +220,9 @@ describe('stateful resources and stack properties', () => {
             Match.objectLike({
               Effect: 'Allow',
               Principal: { Service: 'events.amazonaws.com' },
-              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([`:rule/${EXISTING_BUS}/*`])] } } },
+              Condition: {
+                ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([`:rule/${EXISTING_BUS}/*`])] } },
+              },
             }),
           ]),
         },
@@ -208,11 +236,16 @@ describe('stateful resources and stack properties', () => {
       const stages = cdkJsonStages();
       stages.dev = { ...stages.dev, existingEventBusName: 'default' };
       const config = stageConfig('dev', stages);
-      const template = Template.fromStack(new StatefulStack(new App({ outdir: newOutdir() }), 'DefaultBus', { config }));
-      const policy = onlyResource(template, 'AWS::SQS::QueuePolicy')[1];
-      const admit = (policy.Properties.PolicyDocument.Statement as { Sid?: string; Condition?: { ArnLike?: Record<string, unknown> } }[]).find(
-        (statement) => statement.Sid === 'OrgBusRulesMayDeadLetter',
+      const template = Template.fromStack(
+        new StatefulStack(new App({ outdir: newOutdir() }), 'DefaultBus', { config }),
       );
+      const policy = onlyResource(template, 'AWS::SQS::QueuePolicy')[1];
+      const admit = (
+        policy.Properties.PolicyDocument.Statement as {
+          Sid?: string;
+          Condition?: { ArnLike?: Record<string, unknown> };
+        }[]
+      ).find((statement) => statement.Sid === 'OrgBusRulesMayDeadLetter');
       expect(JSON.stringify(admit?.Condition?.ArnLike?.['aws:SourceArn'])).toMatch(/":rule\/\*"\]\]\}$/);
       template.hasOutput('EventBusName', { Value: 'default' });
     });

@@ -26,19 +26,20 @@ describe('DynamoDB Local', () => {
       const indexes = [...(table?.GlobalSecondaryIndexes ?? [])].sort((a, b) =>
         (a.IndexName ?? '').localeCompare(b.IndexName ?? ''),
       );
-      expect(indexes.map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection })))
-        .toEqual(
-          [...FLAG_TABLE.globalSecondaryIndexes]
-            .sort((a, b) => a.indexName.localeCompare(b.indexName))
-            .map((index) => ({
-              name: index.indexName,
-              keys: [
-                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-              ],
-              projection: { ProjectionType: 'ALL' },
-            })),
-        );
+      expect(
+        indexes.map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection })),
+      ).toEqual(
+        [...FLAG_TABLE.globalSecondaryIndexes]
+          .sort((a, b) => a.indexName.localeCompare(b.indexName))
+          .map((index) => ({
+            name: index.indexName,
+            keys: [
+              { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+              { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+            ],
+            projection: { ProjectionType: 'ALL' },
+          })),
+      );
       expect(indexes.map((index) => index.IndexName)).toEqual(['by-flag', 'orgs']);
     } finally {
       client.destroy();

@@ -16,7 +16,11 @@ afterAll(() => {
 });
 
 /** A consuming service's stack with the construct, and the app around it. */
-function consumer(queue?: FeatureFlagChangesQueueProps['queue']): { app: App; stack: Stack; changes: FeatureFlagChangesQueue } {
+function consumer(queue?: FeatureFlagChangesQueueProps['queue']): {
+  app: App;
+  stack: Stack;
+  changes: FeatureFlagChangesQueue;
+} {
   const outdir = mkdtempSync(path.join(tmpdir(), 'off-provider-cdk-'));
   outdirs.push(outdir);
   const app = new App({ outdir });
@@ -44,7 +48,10 @@ describe('FeatureFlagChangesQueue', () => {
       VisibilityTimeout: 60,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
     });
-    expect(template.toJSON().Resources[dlqId].Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(template.toJSON().Resources[dlqId].Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
   });
 
   it('denies every access without TLS to both queues', () => {
@@ -108,8 +115,15 @@ describe('FeatureFlagChangesQueue', () => {
   });
 
   it('takes overrides of the queue props', () => {
-    const { stack, changes } = consumer({ visibilityTimeout: Duration.seconds(300), queueName: 'consumer-flag-changes' });
-    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { QueueName: 'consumer-flag-changes', VisibilityTimeout: 300, SqsManagedSseEnabled: true });
+    const { stack, changes } = consumer({
+      visibilityTimeout: Duration.seconds(300),
+      queueName: 'consumer-flag-changes',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'consumer-flag-changes',
+      VisibilityTimeout: 300,
+      SqsManagedSseEnabled: true,
+    });
     expect(changes.queue.node.id).toBe('Queue');
   });
 

@@ -88,7 +88,10 @@ describe('invalidateFromSqsEvent', () => {
       await provider.resolveBooleanEvaluation('chat', true, { targetingKey: 'acme' });
       service.setFlag('acme', 'chat', true);
       await invalidateFromSqsEvent(provider, sqsEvent, { logger: recordingLogger() });
-      await expect(provider.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' })).resolves.toMatchObject({ value: true, reason: 'TARGETING_MATCH' });
+      await expect(provider.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' })).resolves.toMatchObject({
+        value: true,
+        reason: 'TARGETING_MATCH',
+      });
       expect(service.requests.map((request) => request.orgId)).toEqual(['acme', 'acme']);
     } finally {
       await provider.onClose();
@@ -100,14 +103,22 @@ describe('invalidateFromSqsEvent', () => {
 type Sent = { command: unknown; abortSignal: AbortSignal | undefined };
 
 /** An SQS client answering receives from `receives` in turn (a function may throw), recording what is sent. */
-function fakeSqsClient(receives: ((signal: AbortSignal | undefined) => Promise<Message[]>)[]): { client: SQSClient; sent: Sent[] } {
+function fakeSqsClient(receives: ((signal: AbortSignal | undefined) => Promise<Message[]>)[]): {
+  client: SQSClient;
+  sent: Sent[];
+} {
   const sent: Sent[] = [];
   const client = {
     async send(command: unknown, options?: { abortSignal?: AbortSignal }) {
       sent.push({ command, abortSignal: options?.abortSignal });
       if (command instanceof DeleteMessageBatchCommand) {
         const entries = command.input.Entries ?? [];
-        return { Successful: entries.slice(1).map((entry) => ({ Id: entry.Id })), Failed: entries.slice(0, 1).map((entry) => ({ Id: entry.Id, Code: 'ReceiptHandleIsInvalid', SenderFault: true })) };
+        return {
+          Successful: entries.slice(1).map((entry) => ({ Id: entry.Id })),
+          Failed: entries
+            .slice(0, 1)
+            .map((entry) => ({ Id: entry.Id, Code: 'ReceiptHandleIsInvalid', SenderFault: true })),
+        };
       }
       const next = receives.shift();
       if (!next) return new Promise(() => {});
@@ -118,7 +129,11 @@ function fakeSqsClient(receives: ((signal: AbortSignal | undefined) => Promise<M
 }
 
 function messagesOf(event: SQSEvent): Message[] {
-  return event.Records.map((record) => ({ MessageId: record.messageId, ReceiptHandle: record.receiptHandle, Body: record.body }));
+  return event.Records.map((record) => ({
+    MessageId: record.messageId,
+    ReceiptHandle: record.receiptHandle,
+    Body: record.body,
+  }));
 }
 
 describe('pollQueue', () => {
@@ -152,7 +167,12 @@ describe('pollQueue', () => {
         invalidated.push(orgId);
       },
     };
-    await pollQueue(provider, { client, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/changes', signal: controller.signal, logger: log });
+    await pollQueue(provider, {
+      client,
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/changes',
+      signal: controller.signal,
+      logger: log,
+    });
 
     expect(invalidated.sort()).toEqual(['acme', 'globex']);
     const receive = sent[0]!;
@@ -190,7 +210,10 @@ describe('pollQueue', () => {
       },
     ]);
     const start = Date.now();
-    const polling = pollQueue({ invalidate: async () => undefined }, { client, queueUrl: 'q', signal: controller.signal, logger: recordingLogger() });
+    const polling = pollQueue(
+      { invalidate: async () => undefined },
+      { client, queueUrl: 'q', signal: controller.signal, logger: recordingLogger() },
+    );
     await delay(100);
     controller.abort();
     await polling;
@@ -204,11 +227,18 @@ describe('pollQueue', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const client = new SQSClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const client = new SQSClient({
+      region: 'eu-west-1',
+      endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
       const controller = new AbortController();
       const start = Date.now();
-      const polling = pollQueue({ invalidate: async () => undefined }, { client, queueUrl: `${endpoint}/123456789012/changes`, signal: controller.signal, logger: recordingLogger() });
+      const polling = pollQueue(
+        { invalidate: async () => undefined },
+        { client, queueUrl: `${endpoint}/123456789012/changes`, signal: controller.signal, logger: recordingLogger() },
+      );
       await delay(200);
       controller.abort();
       await polling;

@@ -39,11 +39,19 @@ afterAll(async () => {
 /** Runs `npx <args>` in the project root; resolves with the exit code and output, whatever the code. */
 async function npx(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run('npx', [...args], { cwd: PROJECT_ROOT, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run('npx', [...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, output: `${stdout}${stderr}` };
   } catch (error) {
     const failed = error as { code?: number | string; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, output: `${failed.stdout ?? ''}${failed.stderr ?? String(error)}` };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      output: `${failed.stdout ?? ''}${failed.stderr ?? String(error)}`,
+    };
   }
 }
 
@@ -66,7 +74,16 @@ describe('provider/examples', () => {
   it('jest: flags.test.ts passes under jest with provider/examples/jest/jest.config.js', async () => {
     const outputFile = join(dir, 'jest.json');
     const { code, output } = await npx(
-      ['jest', '--config', 'provider/examples/jest/jest.config.js', '--ci', '--runInBand', '--json', '--outputFile', outputFile],
+      [
+        'jest',
+        '--config',
+        'provider/examples/jest/jest.config.js',
+        '--ci',
+        '--runInBand',
+        '--json',
+        '--outputFile',
+        outputFile,
+      ],
       childEnv('--experimental-vm-modules --no-warnings'),
     );
     if (code !== 0) throw new Error(`jest exited with ${code}:\n${output}`);
@@ -93,12 +110,16 @@ describe('provider/examples', () => {
     });
   });
 
-  it("type-check, so that their @ts-expect-error on a key outside the registry holds", () => {
+  it('type-check, so that their @ts-expect-error on a key outside the registry holds', () => {
     const config = ts.readConfigFile(join(PROJECT_ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path));
     const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, PROJECT_ROOT);
-    const files = ['provider/examples/jest/flags.test.ts', 'provider/examples/vitest/flags.test.ts'].map((file) => join(PROJECT_ROOT, file));
+    const files = ['provider/examples/jest/flags.test.ts', 'provider/examples/vitest/flags.test.ts'].map((file) =>
+      join(PROJECT_ROOT, file),
+    );
     const program = ts.createProgram({ rootNames: files, options: { ...options, noEmit: true } });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.fileName ?? ''}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
     expect(diagnostics).toEqual([]);
   });
 });

@@ -9,10 +9,24 @@ import { FLAG_DEFAULTS, FLAG_KEYS, INTERNAL_FLAG_KEYS, REGISTRY_VERSION } from '
 import { buildRegistry, loadRegistry, type FlagDefinition } from '../../registry/index.js';
 
 function flag(key: string, overrides: Partial<FlagDefinition> = {}): FlagDefinition {
-  return { key, description: `The ${key} flag.`, default_enabled: false, internal_only: false, owner: 'team-a', created: '2026-10-01', cleanup_after: '2027-06-30', ...overrides };
+  return {
+    key,
+    description: `The ${key} flag.`,
+    default_enabled: false,
+    internal_only: false,
+    owner: 'team-a',
+    created: '2026-10-01',
+    cleanup_after: '2027-06-30',
+    ...overrides,
+  };
 }
 
-const SMALL = buildRegistry([flag('inbox', { default_enabled: true }), flag('staff-tools', { internal_only: true }), flag('search')], [], '2026-12-01', []);
+const SMALL = buildRegistry(
+  [flag('inbox', { default_enabled: true }), flag('staff-tools', { internal_only: true }), flag('search')],
+  [],
+  '2026-12-01',
+  [],
+);
 
 /** Type-checks in-memory files (absolute paths) with the project's compiler options; other files come from disk. */
 function typeCheck(files: Record<string, string>, overrides: ts.CompilerOptions = {}): ts.Diagnostic[] {
@@ -25,14 +39,18 @@ function typeCheck(files: Record<string, string>, overrides: ts.CompilerOptions 
   host.readFile = (path) => files[path] ?? read.call(host, path);
   host.getSourceFile = (path, language, ...rest) => {
     const text = files[path];
-    return text === undefined ? getSourceFile.call(host, path, language, ...rest) : ts.createSourceFile(path, text, language, true);
+    return text === undefined
+      ? getSourceFile.call(host, path, language, ...rest)
+      : ts.createSourceFile(path, text, language, true);
   };
   const program = ts.createProgram({ rootNames: Object.keys(files), options: compilerOptions, host });
   return [...ts.getPreEmitDiagnostics(program)];
 }
 
 function describeDiagnostics(diagnostics: readonly ts.Diagnostic[]): string[] {
-  return diagnostics.map((d) => `${d.file ? `${d.file.fileName}: ` : ''}TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  return diagnostics.map(
+    (d) => `${d.file ? `${d.file.fileName}: ` : ''}TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+  );
 }
 
 describe('flagTypesSource', () => {
@@ -102,7 +120,9 @@ describe(`the committed ${FLAG_TYPES_FILE}`, () => {
     const committed = await readFile(join(PROJECT_ROOT, FLAG_TYPES_FILE), 'utf8').catch(() => '(missing)');
     const expected = flagTypesSource(loadRegistry());
     if (committed !== expected) {
-      throw new Error(`${FLAG_TYPES_FILE} is out of date with registry/flags.ts: run \`${FLAG_TYPES_COMMAND}\` and commit the result.`);
+      throw new Error(
+        `${FLAG_TYPES_FILE} is out of date with registry/flags.ts: run \`${FLAG_TYPES_COMMAND}\` and commit the result.`,
+      );
     }
     expect(committed).toBe(expected);
   });
@@ -117,8 +137,16 @@ describe(`the committed ${FLAG_TYPES_FILE}`, () => {
   });
 
   it(`passes \`${FLAG_TYPES_COMMAND} -- --check\``, () => {
-    const result = spawnSync('npx', ['tsx', 'bin/flag-types.ts', '--check'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
-    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^npm warn.*\n/gm, '') }).toEqual({
+    const result = spawnSync('npx', ['tsx', 'bin/flag-types.ts', '--check'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr.replace(/^npm warn.*\n/gm, ''),
+    }).toEqual({
       status: 0,
       stdout: `${FLAG_TYPES_FILE} is up to date.\n`,
       stderr: '',
@@ -148,6 +176,8 @@ describe('flagsFor', () => {
   it('rejects a key that is not in the registry at compile time', () => {
     const errors = typeCheck({ [probe]: source(['no-such-flag']) }).filter((d) => d.file?.fileName === probe);
     expect(errors.map((d) => d.code)).toEqual([2345, 2345]);
-    expect(describeDiagnostics(errors)[0]).toMatch(/TS2345 Argument of type '"no-such-flag"' is not assignable to parameter of type '(FlagKey|"[a-z0-9-]+"( \| "[a-z0-9-]+")*)'/);
+    expect(describeDiagnostics(errors)[0]).toMatch(
+      /TS2345 Argument of type '"no-such-flag"' is not assignable to parameter of type '(FlagKey|"[a-z0-9-]+"( \| "[a-z0-9-]+")*)'/,
+    );
   });
 });

@@ -98,10 +98,15 @@ describe('followLocalEvents', () => {
     const real = new OrgFeatureFlagsProvider({ baseUrl: service.url, token: TOKEN, logger: recordingLogger() });
     const follower = followLocalEvents(real, { file, pollIntervalMs: 100 });
     try {
-      await expect(real.resolveBooleanEvaluation('chat', true, { targetingKey: 'acme' })).resolves.toMatchObject({ value: false });
+      await expect(real.resolveBooleanEvaluation('chat', true, { targetingKey: 'acme' })).resolves.toMatchObject({
+        value: false,
+      });
       service.setFlag('acme', 'chat', true);
       appendFileSync(file, line('acme'));
-      const took = await waitFor(async () => (await real.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' })).value === true, 1_000);
+      const took = await waitFor(
+        async () => (await real.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' })).value === true,
+        1_000,
+      );
       expect(took).toBeLessThan(1_000);
     } finally {
       follower.close();

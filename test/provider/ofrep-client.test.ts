@@ -1,14 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { bulkEvaluationUrl, DEFAULT_RETRY_AFTER_MS, fetchOrgFlags, parseRetryAfter, type OfrepClientOptions } from '../../provider/src/ofrep-client.js';
+import {
+  bulkEvaluationUrl,
+  DEFAULT_RETRY_AFTER_MS,
+  fetchOrgFlags,
+  parseRetryAfter,
+  type OfrepClientOptions,
+} from '../../provider/src/ofrep-client.js';
 import { REGISTRY_VERSION, TOKEN, startFakeService, type FakeService } from './ofrep-server.js';
 
 let service: FakeService;
 let options: OfrepClientOptions;
 
 beforeAll(async () => {
-  service = await startFakeService({ acme: { chat: { value: true, own: true, version: 3 }, export: { value: false } } });
+  service = await startFakeService({
+    acme: { chat: { value: true, own: true, version: 3 }, export: { value: false } },
+  });
   options = { baseUrl: service.url, token: TOKEN };
 });
 afterEach(() => {
@@ -30,9 +38,19 @@ describe('fetchOrgFlags', () => {
       variant: 'on',
       metadata: { is_default: false, source: 'admin', version: 3, registry_version: REGISTRY_VERSION },
     });
-    expect(result.flags.get('export')).toMatchObject({ value: false, reason: 'DEFAULT', variant: 'off', metadata: { is_default: true } });
+    expect(result.flags.get('export')).toMatchObject({
+      value: false,
+      reason: 'DEFAULT',
+      variant: 'off',
+      metadata: { is_default: true },
+    });
     const request = service.requests.at(-1)!;
-    expect(request).toMatchObject({ orgId: 'acme', authorization: `Bearer ${TOKEN}`, contentType: 'application/json', ifNoneMatch: undefined });
+    expect(request).toMatchObject({
+      orgId: 'acme',
+      authorization: `Bearer ${TOKEN}`,
+      contentType: 'application/json',
+      ifNoneMatch: undefined,
+    });
   });
 
   it('leaves out the keys the service failed to evaluate', async () => {
@@ -64,7 +82,12 @@ describe('fetchOrgFlags', () => {
   });
 
   it('reads a 400 as rejected with its error code and details', async () => {
-    expect(await fetchOrgFlags(options, 'nobody')).toEqual({ kind: 'rejected', status: 400, errorCode: 'INVALID_CONTEXT', errorDetails: 'unknown org nobody' });
+    expect(await fetchOrgFlags(options, 'nobody')).toEqual({
+      kind: 'rejected',
+      status: 400,
+      errorCode: 'INVALID_CONTEXT',
+      errorDetails: 'unknown org nobody',
+    });
   });
 
   it('reads 401 and 403 without a body as rejected', async () => {
@@ -82,11 +105,20 @@ describe('fetchOrgFlags', () => {
     expect(result.kind === 'retry-later' && result.retryAfterMs).toBeGreaterThan(55_000);
     expect(result.kind === 'retry-later' && result.retryAfterMs).toBeLessThanOrEqual(60_000);
     service.override = { status: 429 };
-    expect(await fetchOrgFlags(options, 'acme')).toEqual({ kind: 'retry-later', status: 429, retryAfterMs: DEFAULT_RETRY_AFTER_MS });
+    expect(await fetchOrgFlags(options, 'acme')).toEqual({
+      kind: 'retry-later',
+      status: 429,
+      retryAfterMs: DEFAULT_RETRY_AFTER_MS,
+    });
   });
 
   it('reads other 5xx, a 503 without Retry-After and a body that is not the contract as failed', async () => {
-    for (const override of [{ status: 500 }, { status: 503 }, { status: 200, body: 'not json' }, { status: 200, body: '{"flags":3}' }]) {
+    for (const override of [
+      { status: 500 },
+      { status: 503 },
+      { status: 200, body: 'not json' },
+      { status: 200, body: '{"flags":3}' },
+    ]) {
       service.override = override;
       const result = await fetchOrgFlags(options, 'acme');
       expect(result.kind).toBe('failed');
@@ -102,7 +134,10 @@ describe('fetchOrgFlags', () => {
   });
 
   it('fails after the timeout when the token function does not answer', async () => {
-    const result = await fetchOrgFlags({ ...options, timeoutMs: 100, token: () => new Promise<string>(() => {}) }, 'acme');
+    const result = await fetchOrgFlags(
+      { ...options, timeoutMs: 100, token: () => new Promise<string>(() => {}) },
+      'acme',
+    );
     expect(result.kind === 'failed' && result.error.message).toBe('request timed out after 100 ms');
   });
 
@@ -142,7 +177,9 @@ describe('fetchOrgFlags', () => {
         return;
       }
       served.add(req.socket);
-      res.writeHead(200, { 'content-type': 'application/json', etag: '"e"' }).end(JSON.stringify({ flags: [{ key: 'chat', value: true }] }));
+      res
+        .writeHead(200, { 'content-type': 'application/json', etag: '"e"' })
+        .end(JSON.stringify({ flags: [{ key: 'chat', value: true }] }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -158,7 +195,17 @@ describe('fetchOrgFlags', () => {
     // A refused connection is not sent again.
     const calls: string[] = [];
     const refused = await fetchOrgFlags(
-      { ...options, fetch: async (input) => (calls.push(String(input)), Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }))) },
+      {
+        ...options,
+        fetch: async (input) => (
+          calls.push(String(input)),
+          Promise.reject(
+            new TypeError('fetch failed', {
+              cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+            }),
+          )
+        ),
+      },
       'acme',
     );
     expect(refused.kind).toBe('failed');
@@ -173,7 +220,10 @@ describe('fetchOrgFlags', () => {
         baseUrl: 'https://flags.example.com/',
         fetch: async (input) => {
           urls.push(String(input));
-          return new Response(JSON.stringify({ flags: [{ key: 'chat', value: true }] }), { status: 200, headers: { etag: '"x"' } });
+          return new Response(JSON.stringify({ flags: [{ key: 'chat', value: true }] }), {
+            status: 200,
+            headers: { etag: '"x"' },
+          });
         },
       },
       'acme',

@@ -63,7 +63,10 @@ export class FakeService {
   }
 
   etagOf(orgId: string): string {
-    return `"${createHash('sha256').update(JSON.stringify(this.orgs.get(orgId) ?? null)).digest('base64url').slice(0, 16)}"`;
+    return `"${createHash('sha256')
+      .update(JSON.stringify(this.orgs.get(orgId) ?? null))
+      .digest('base64url')
+      .slice(0, 16)}"`;
   }
 
   /** Listens (again on the same port when it did before). */
@@ -123,7 +126,10 @@ export class FakeService {
     if (this.delayMs > 0) await this.wait(this.delayMs);
     if (response.destroyed) return;
     const answer = this.answer(request, body, orgId);
-    response.writeHead(answer.status, { ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }), ...answer.headers });
+    response.writeHead(answer.status, {
+      ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...answer.headers,
+    });
     response.end(answer.body);
   }
 
@@ -132,7 +138,8 @@ export class FakeService {
     if (request.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401 };
     if (this.override) return this.override;
     if (body === undefined) return error('PARSE_ERROR', 'the body is not JSON');
-    if (typeof orgId !== 'string' || orgId === '') return error('TARGETING_KEY_MISSING', 'context.targetingKey is required');
+    if (typeof orgId !== 'string' || orgId === '')
+      return error('TARGETING_KEY_MISSING', 'context.targetingKey is required');
     const flags = this.orgs.get(orgId);
     if (!flags) return error('INVALID_CONTEXT', `unknown org ${orgId}`);
     const etag = this.etagOf(orgId);
@@ -142,10 +149,19 @@ export class FakeService {
       value: flag.value,
       reason: flag.own ? 'TARGETING_MATCH' : 'DEFAULT',
       variant: flag.value ? 'on' : 'off',
-      metadata: { is_default: !flag.own, source: 'admin', version: flag.version ?? 0, registry_version: REGISTRY_VERSION },
+      metadata: {
+        is_default: !flag.own,
+        source: 'admin',
+        version: flag.version ?? 0,
+        registry_version: REGISTRY_VERSION,
+      },
     }));
     for (const key of this.failedKeys) items.push({ key, errorCode: 'GENERAL', errorDetails: 'could not evaluate' });
-    return { status: 200, headers: { etag }, body: JSON.stringify({ flags: items, metadata: { org_id: orgId, registry_version: REGISTRY_VERSION } }) };
+    return {
+      status: 200,
+      headers: { etag },
+      body: JSON.stringify({ flags: items, metadata: { org_id: orgId, registry_version: REGISTRY_VERSION } }),
+    };
   }
 }
 

@@ -42,23 +42,45 @@ async function importGraph(entry: string, seen = new Set<string>()): Promise<Set
 describe('the built provider package', () => {
   it('exports the provider, typed keys and invalidation from its main entry, and the rest from its subpaths', async () => {
     expect(await exportsOf('@org-feature-flags/openfeature-provider')).toEqual(
-      expect.arrayContaining(['OrgFeatureFlagsProvider', 'flagsFor', 'FLAG_KEYS', 'FLAG_DEFAULTS', 'orgIdOfChange', 'followLocalEvents']),
+      expect.arrayContaining([
+        'OrgFeatureFlagsProvider',
+        'flagsFor',
+        'FLAG_KEYS',
+        'FLAG_DEFAULTS',
+        'orgIdOfChange',
+        'followLocalEvents',
+      ]),
     );
-    expect(await exportsOf('@org-feature-flags/openfeature-provider/testing')).toEqual(expect.arrayContaining(['InMemoryFlagsProvider', 'withFlag', 'withFlagDisabled', 'useInMemoryFlags']));
-    expect(await exportsOf('@org-feature-flags/openfeature-provider/sqs')).toEqual(expect.arrayContaining(['invalidateFromSqsEvent', 'pollQueue']));
-    expect(await exportsOf('@org-feature-flags/openfeature-provider/cdk')).toEqual(expect.arrayContaining(['FeatureFlagChangesQueue']));
+    expect(await exportsOf('@org-feature-flags/openfeature-provider/testing')).toEqual(
+      expect.arrayContaining(['InMemoryFlagsProvider', 'withFlag', 'withFlagDisabled', 'useInMemoryFlags']),
+    );
+    expect(await exportsOf('@org-feature-flags/openfeature-provider/sqs')).toEqual(
+      expect.arrayContaining(['invalidateFromSqsEvent', 'pollQueue']),
+    );
+    expect(await exportsOf('@org-feature-flags/openfeature-provider/cdk')).toEqual(
+      expect.arrayContaining(['FeatureFlagChangesQueue']),
+    );
   }, 60_000);
 
   it('ships type declarations for each entry', async () => {
-    const manifest = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'provider', 'package.json'), 'utf8')) as { exports: Record<string, { types: string }> };
+    const manifest = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'provider', 'package.json'), 'utf8')) as {
+      exports: Record<string, { types: string }>;
+    };
     for (const [entry, { types }] of Object.entries(manifest.exports)) {
-      expect({ entry, declarations: (await readFile(path.join(PROJECT_ROOT, 'provider', types), 'utf8')).length > 0 }).toEqual({ entry, declarations: true });
+      expect({
+        entry,
+        declarations: (await readFile(path.join(PROJECT_ROOT, 'provider', types), 'utf8')).length > 0,
+      }).toEqual({ entry, declarations: true });
     }
   });
 
   it('loads no AWS SDK and no CDK from its main entry', async () => {
     const packages = [...(await importGraph(path.join(DIST, 'index.js')))].filter((name) => !name.startsWith('/'));
-    expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name.startsWith('aws-cdk-lib') || name === 'constructs')).toEqual([]);
+    expect(
+      packages.filter(
+        (name) => name.startsWith('@aws-sdk/') || name.startsWith('aws-cdk-lib') || name === 'constructs',
+      ),
+    ).toEqual([]);
     expect(packages).toContain('@openfeature/server-sdk');
   });
 
@@ -69,7 +91,9 @@ describe('the built provider package', () => {
       const provider = new OrgFeatureFlagsProvider({ baseUrl: 'http://flags.invalid', token: 't', fetch: async (_url, init) => answer(JSON.parse(init.body).context.targetingKey) });
       const results = await Promise.all(Array.from({ length: 100 }, (_, i) => provider.resolveBooleanEvaluation('chat', false, { targetingKey: 'org-' + i })));
       console.log(results.filter((r) => r.value === true).length, provider.stats().requests);`;
-    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT });
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+    });
     expect(stdout.trim()).toBe('100 100');
     expect(stderr).toBe('');
   }, 60_000);

@@ -12,7 +12,16 @@ import {
   type Logger,
 } from '@openfeature/server-sdk';
 import { OrgFeatureFlagsProvider, type OrgFeatureFlagsProviderOptions } from '../../provider/src/provider.js';
-import { REGISTRY_VERSION, TOKEN, delay, recordingLogger, startFakeService, waitFor, type FakeService, type RecordingLogger } from './ofrep-server.js';
+import {
+  REGISTRY_VERSION,
+  TOKEN,
+  delay,
+  recordingLogger,
+  startFakeService,
+  waitFor,
+  type FakeService,
+  type RecordingLogger,
+} from './ofrep-server.js';
 
 const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
@@ -45,7 +54,9 @@ afterEach(async () => {
 describe('first evaluation of an org', () => {
   it('makes one request for 100 concurrent evaluations and answers the service reason, variant and metadata', async () => {
     const target = provider();
-    const results = await Promise.all(Array.from({ length: 100 }, (_, index) => evaluate(target, 'acme', index % 2 === 0 ? 'chat' : 'export')));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, index) => evaluate(target, 'acme', index % 2 === 0 ? 'chat' : 'export')),
+    );
     expect(service.requests).toHaveLength(1);
     expect(target.stats()).toEqual({ requests: 1, notModified: 0, orgsCached: 1 });
     expect(results[0]).toEqual({
@@ -54,15 +65,23 @@ describe('first evaluation of an org', () => {
       variant: 'on',
       flagMetadata: { is_default: false, source: 'admin', version: 3, registry_version: REGISTRY_VERSION },
     });
-    expect(results[1]).toMatchObject({ value: false, reason: 'DEFAULT', variant: 'off', flagMetadata: { is_default: true } });
+    expect(results[1]).toMatchObject({
+      value: false,
+      reason: 'DEFAULT',
+      variant: 'off',
+      flagMetadata: { is_default: true },
+    });
   });
 
   it('answers 10,000 evaluations over 100 warmed orgs from memory', async () => {
-    for (let index = 0; index < 100; index += 1) service.setOrg(`org-${index}`, { chat: { value: index % 2 === 0, own: true } });
+    for (let index = 0; index < 100; index += 1)
+      service.setOrg(`org-${index}`, { chat: { value: index % 2 === 0, own: true } });
     const target = provider();
     await Promise.all(Array.from({ length: 100 }, (_, index) => evaluate(target, `org-${index}`)));
     expect(service.requests).toHaveLength(100);
-    const results = await Promise.all(Array.from({ length: 10_000 }, (_, index) => evaluate(target, `org-${index % 100}`)));
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, (_, index) => evaluate(target, `org-${index % 100}`)),
+    );
     expect(service.requests).toHaveLength(100);
     expect(target.stats().requests).toBe(100);
     expect(results.every((result, index) => result.value === ((index % 100) % 2 === 0))).toBe(true);
@@ -83,7 +102,9 @@ describe('first evaluation of an org', () => {
 
   it('throws InvalidContextError for an org the service rejects, and remembers the rejection for the TTL', async () => {
     const target = provider({ ttlMs: 100 });
-    await expect(evaluate(target, 'nobody')).rejects.toThrow(new InvalidContextError('org "nobody" was rejected by the service (INVALID_CONTEXT: unknown org nobody)'));
+    await expect(evaluate(target, 'nobody')).rejects.toThrow(
+      new InvalidContextError('org "nobody" was rejected by the service (INVALID_CONTEXT: unknown org nobody)'),
+    );
     await expect(evaluate(target, 'nobody')).rejects.toBeInstanceOf(InvalidContextError);
     expect(service.requestsFor('nobody')).toHaveLength(1);
     await delay(150);
@@ -184,7 +205,11 @@ describe('through the OpenFeature SDK', () => {
     await service.stop();
     await OpenFeature.setProviderAndWait(provider({ baseUrl: url }));
     const details = await OpenFeature.getClient().getBooleanDetails('chat', true, { targetingKey: 'acme' });
-    expect(details).toMatchObject({ value: true, reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.GENERAL });
+    expect(details).toMatchObject({
+      value: true,
+      reason: StandardResolutionReasons.ERROR,
+      errorCode: ErrorCode.GENERAL,
+    });
     expect(details.errorMessage).toContain('no flags for org "acme" yet');
   });
 
@@ -198,10 +223,22 @@ describe('through the OpenFeature SDK', () => {
       flagMetadata: { version: 3, is_default: false },
     });
     await expect(client.getBooleanValue('export', true, { targetingKey: 'acme' })).resolves.toBe(false);
-    await expect(client.getBooleanDetails('chat', true, {})).resolves.toMatchObject({ value: true, errorCode: ErrorCode.TARGETING_KEY_MISSING });
-    await expect(client.getBooleanDetails('chat', true, { targetingKey: 'nobody' })).resolves.toMatchObject({ value: true, errorCode: ErrorCode.INVALID_CONTEXT });
-    await expect(client.getBooleanDetails('nope', true, { targetingKey: 'acme' })).resolves.toMatchObject({ value: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
-    await expect(client.getStringDetails('chat', 'x', { targetingKey: 'acme' })).resolves.toMatchObject({ value: 'x', errorCode: ErrorCode.TYPE_MISMATCH });
+    await expect(client.getBooleanDetails('chat', true, {})).resolves.toMatchObject({
+      value: true,
+      errorCode: ErrorCode.TARGETING_KEY_MISSING,
+    });
+    await expect(client.getBooleanDetails('chat', true, { targetingKey: 'nobody' })).resolves.toMatchObject({
+      value: true,
+      errorCode: ErrorCode.INVALID_CONTEXT,
+    });
+    await expect(client.getBooleanDetails('nope', true, { targetingKey: 'acme' })).resolves.toMatchObject({
+      value: true,
+      errorCode: ErrorCode.FLAG_NOT_FOUND,
+    });
+    await expect(client.getStringDetails('chat', 'x', { targetingKey: 'acme' })).resolves.toMatchObject({
+      value: 'x',
+      errorCode: ErrorCode.TYPE_MISMATCH,
+    });
   });
 });
 
@@ -220,7 +257,10 @@ describe('Retry-After', () => {
     await expect(evaluate(target, 'globex')).rejects.toBeInstanceOf(GeneralError);
     await target.invalidate('acme');
     for (let index = 0; index < 10; index += 1) {
-      await expect(evaluate(target, 'acme')).resolves.toMatchObject({ value: true, reason: StandardResolutionReasons.STALE });
+      await expect(evaluate(target, 'acme')).resolves.toMatchObject({
+        value: true,
+        reason: StandardResolutionReasons.STALE,
+      });
       await delay(50);
     }
     expect(service.requests).toHaveLength(2);
@@ -325,7 +365,9 @@ describe('options', () => {
     const sdkLog = recordingLogger();
     const target = new OrgFeatureFlagsProvider({ baseUrl: service.url, token: 'wrong' });
     providers.push(target);
-    await expect(target.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' }, sdkLog)).rejects.toBeInstanceOf(GeneralError);
+    await expect(
+      target.resolveBooleanEvaluation('chat', false, { targetingKey: 'acme' }, sdkLog),
+    ).rejects.toBeInstanceOf(GeneralError);
     expect(sdkLog.lines.warn).toHaveLength(1);
   });
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { ErrorCode, InMemoryProvider, OpenFeature, ProviderEvents, type Client, type EventDetails } from '@openfeature/server-sdk';
+import {
+  ErrorCode,
+  InMemoryProvider,
+  OpenFeature,
+  ProviderEvents,
+  type Client,
+  type EventDetails,
+} from '@openfeature/server-sdk';
 import { FLAG_DEFAULTS, FLAG_KEYS, type FlagKey } from '../../provider/src/generated/flags.js';
 import { InMemoryFlagsProvider, useInMemoryFlags, withFlag, withFlagDisabled } from '../../provider/src/testing.js';
 import { flagsFor } from '../../provider/src/typed.js';
@@ -61,30 +68,53 @@ describe('InMemoryFlagsProvider', () => {
 
   it('clears one value, an org, a flag across orgs, or everything', async () => {
     const setAll = () => {
-      for (const org of ['acme', 'globex']) for (const key of [KEY, OTHER_KEY]) provider.set(org, key, !FLAG_DEFAULTS[key]);
+      for (const org of ['acme', 'globex'])
+        for (const key of [KEY, OTHER_KEY]) provider.set(org, key, !FLAG_DEFAULTS[key]);
     };
     const reasons = async () =>
       Object.fromEntries(
         await Promise.all(
-          ['acme', 'globex'].flatMap((org) => [KEY, OTHER_KEY].map(async (key) => [`${org}/${key}`, (await details(org, key)).reason] as const)),
+          ['acme', 'globex'].flatMap((org) =>
+            [KEY, OTHER_KEY].map(async (key) => [`${org}/${key}`, (await details(org, key)).reason] as const),
+          ),
         ),
       );
 
     setAll();
     provider.clear('acme', KEY);
-    expect(await reasons()).toEqual({ [`acme/${KEY}`]: 'DEFAULT', [`acme/${OTHER_KEY}`]: 'STATIC', [`globex/${KEY}`]: 'STATIC', [`globex/${OTHER_KEY}`]: 'STATIC' });
+    expect(await reasons()).toEqual({
+      [`acme/${KEY}`]: 'DEFAULT',
+      [`acme/${OTHER_KEY}`]: 'STATIC',
+      [`globex/${KEY}`]: 'STATIC',
+      [`globex/${OTHER_KEY}`]: 'STATIC',
+    });
 
     setAll();
     provider.clear('acme');
-    expect(await reasons()).toEqual({ [`acme/${KEY}`]: 'DEFAULT', [`acme/${OTHER_KEY}`]: 'DEFAULT', [`globex/${KEY}`]: 'STATIC', [`globex/${OTHER_KEY}`]: 'STATIC' });
+    expect(await reasons()).toEqual({
+      [`acme/${KEY}`]: 'DEFAULT',
+      [`acme/${OTHER_KEY}`]: 'DEFAULT',
+      [`globex/${KEY}`]: 'STATIC',
+      [`globex/${OTHER_KEY}`]: 'STATIC',
+    });
 
     setAll();
     provider.clear(undefined, OTHER_KEY);
-    expect(await reasons()).toEqual({ [`acme/${KEY}`]: 'STATIC', [`acme/${OTHER_KEY}`]: 'DEFAULT', [`globex/${KEY}`]: 'STATIC', [`globex/${OTHER_KEY}`]: 'DEFAULT' });
+    expect(await reasons()).toEqual({
+      [`acme/${KEY}`]: 'STATIC',
+      [`acme/${OTHER_KEY}`]: 'DEFAULT',
+      [`globex/${KEY}`]: 'STATIC',
+      [`globex/${OTHER_KEY}`]: 'DEFAULT',
+    });
 
     setAll();
     provider.clear();
-    expect(await reasons()).toEqual({ [`acme/${KEY}`]: 'DEFAULT', [`acme/${OTHER_KEY}`]: 'DEFAULT', [`globex/${KEY}`]: 'DEFAULT', [`globex/${OTHER_KEY}`]: 'DEFAULT' });
+    expect(await reasons()).toEqual({
+      [`acme/${KEY}`]: 'DEFAULT',
+      [`acme/${OTHER_KEY}`]: 'DEFAULT',
+      [`globex/${KEY}`]: 'DEFAULT',
+      [`globex/${OTHER_KEY}`]: 'DEFAULT',
+    });
     expect(provider.get('acme', KEY)).toBe(DEFAULT);
   });
 
@@ -94,18 +124,35 @@ describe('InMemoryFlagsProvider', () => {
   });
 
   it('reports a missing targetingKey as TARGETING_KEY_MISSING', async () => {
-    expect(await client.getBooleanDetails(KEY, FLIPPED)).toMatchObject({ value: FLIPPED, reason: 'ERROR', errorCode: ErrorCode.TARGETING_KEY_MISSING });
-    expect(await client.getBooleanDetails(KEY, FLIPPED, { targetingKey: '' })).toMatchObject({ errorCode: ErrorCode.TARGETING_KEY_MISSING });
+    expect(await client.getBooleanDetails(KEY, FLIPPED)).toMatchObject({
+      value: FLIPPED,
+      reason: 'ERROR',
+      errorCode: ErrorCode.TARGETING_KEY_MISSING,
+    });
+    expect(await client.getBooleanDetails(KEY, FLIPPED, { targetingKey: '' })).toMatchObject({
+      errorCode: ErrorCode.TARGETING_KEY_MISSING,
+    });
   });
 
   it('reports non-boolean evaluations as TYPE_MISMATCH', async () => {
-    expect(await client.getStringDetails(KEY, 'x', { targetingKey: 'acme' })).toMatchObject({ value: 'x', errorCode: ErrorCode.TYPE_MISMATCH });
-    expect(await client.getNumberDetails(KEY, 1, { targetingKey: 'acme' })).toMatchObject({ value: 1, errorCode: ErrorCode.TYPE_MISMATCH });
-    expect(await client.getObjectDetails(KEY, {}, { targetingKey: 'acme' })).toMatchObject({ value: {}, errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(await client.getStringDetails(KEY, 'x', { targetingKey: 'acme' })).toMatchObject({
+      value: 'x',
+      errorCode: ErrorCode.TYPE_MISMATCH,
+    });
+    expect(await client.getNumberDetails(KEY, 1, { targetingKey: 'acme' })).toMatchObject({
+      value: 1,
+      errorCode: ErrorCode.TYPE_MISMATCH,
+    });
+    expect(await client.getObjectDetails(KEY, {}, { targetingKey: 'acme' })).toMatchObject({
+      value: {},
+      errorCode: ErrorCode.TYPE_MISMATCH,
+    });
   });
 
   it('refuses to set or get a key outside the registry', () => {
-    expect(() => provider.set('acme', 'no-such-flag' as FlagKey, true)).toThrow(/'no-such-flag' is not a flag of the registry/);
+    expect(() => provider.set('acme', 'no-such-flag' as FlagKey, true)).toThrow(
+      /'no-such-flag' is not a flag of the registry/,
+    );
     expect(() => provider.get('acme', 'no-such-flag' as FlagKey)).toThrow(/not a flag of the registry/);
   });
 
@@ -147,7 +194,9 @@ describe('useInMemoryFlags', () => {
     expect(OpenFeature.getProvider('billing')).toBe(scoped);
     expect(OpenFeature.getProvider()).toBe(provider);
     scoped.set('acme', KEY, FLIPPED);
-    expect(await OpenFeature.getClient('billing').getBooleanValue(KEY, DEFAULT, { targetingKey: 'acme' })).toBe(FLIPPED);
+    expect(await OpenFeature.getClient('billing').getBooleanValue(KEY, DEFAULT, { targetingKey: 'acme' })).toBe(
+      FLIPPED,
+    );
     expect(await details('acme')).toMatchObject({ value: DEFAULT, reason: 'DEFAULT' });
   });
 });
@@ -206,7 +255,9 @@ describe('withFlag', () => {
       await expect(
         withFlag('acme', KEY, DEFAULT, async () => {
           seen.push(provider.overrideOf('acme', KEY));
-          withFlag('acme', OTHER_KEY, !FLAG_DEFAULTS[OTHER_KEY], () => seen.push(provider.overrideOf('acme', OTHER_KEY)));
+          withFlag('acme', OTHER_KEY, !FLAG_DEFAULTS[OTHER_KEY], () =>
+            seen.push(provider.overrideOf('acme', OTHER_KEY)),
+          );
           seen.push(provider.overrideOf('acme', OTHER_KEY));
           throw new Error('inner');
         }),

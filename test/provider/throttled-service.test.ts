@@ -35,14 +35,19 @@ const evaluations: { at: number; status: number | undefined; answeredAt: number 
 beforeAll(async () => {
   const dynamoDbLocal = process.env.DYNAMODB_ENDPOINT;
   if (!dynamoDbLocal) throw new Error('DYNAMODB_ENDPOINT is not set: the global setup starts DynamoDB Local');
-  dynamo = await startFakeDynamoDb(() => (throttled ? answer.error('ThrottlingException', 'Rate of requests exceeds the allowed throughput.') : answer.forward(dynamoDbLocal)));
+  dynamo = await startFakeDynamoDb(() =>
+    throttled
+      ? answer.error('ThrottlingException', 'Rate of requests exceeds the allowed throughput.')
+      : answer.forward(dynamoDbLocal),
+  );
   // The handlers read their configuration once, on first use: set it before loading them.
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   dataDir = await mkdtemp(path.join(tmpdir(), 'off-throttled-'));
   const keys = await loadOrCreateKeys(dataDir);
   token = await signToken(keys, { role: 'service' });
   // One at a time: jest's ESM loader fails on concurrent first imports of shared modules.
-  const load = async (name: string) => ((await import(`../../lambdas/handlers/${name}.js`)) as { handler: HttpTarget }).handler;
+  const load = async (name: string) =>
+    ((await import(`../../lambdas/handlers/${name}.js`)) as { handler: HttpTarget }).handler;
   const evaluateFlags = await load('ofrep-evaluate-flags');
   provisionOrg = await load('provision-org');
   server = await startLocalServer({
@@ -62,7 +67,10 @@ beforeAll(async () => {
 });
 
 async function provision(orgId: string): Promise<void> {
-  const answered = await provisionOrg(httpEvent({ method: 'POST', path: '/orgs/{org_id}/provision', pathParameters: { org_id: orgId } }), lambdaContext());
+  const answered = await provisionOrg(
+    httpEvent({ method: 'POST', path: '/orgs/{org_id}/provision', pathParameters: { org_id: orgId } }),
+    lambdaContext(),
+  );
   expect(answered?.statusCode).toBe(201);
 }
 
@@ -81,7 +89,8 @@ describe('DynamoDB throttles the service', () => {
     const log = recordingLogger();
     const provider = new OrgFeatureFlagsProvider({ baseUrl: server.url, token, ttlMs: 50, logger: log });
     try {
-      const evaluate = (org = orgId) => provider.resolveBooleanEvaluation(flag.key, !flag.default_enabled, { targetingKey: org }, silent);
+      const evaluate = (org = orgId) =>
+        provider.resolveBooleanEvaluation(flag.key, !flag.default_enabled, { targetingKey: org }, silent);
       await expect(evaluate()).resolves.toMatchObject({ value: flag.default_enabled, reason: 'TARGETING_MATCH' });
       expect(evaluations.map((evaluation) => evaluation.status)).toEqual([200]);
 
@@ -99,7 +108,10 @@ describe('DynamoDB throttles the service', () => {
       // Nor for an org it has never fetched: that one has no value to give yet.
       await expect(evaluate(otherOrgId)).rejects.toThrow(/asked for no request before/);
       for (let index = 0; index < 5; index += 1) {
-        await expect(evaluate()).resolves.toMatchObject({ value: flag.default_enabled, reason: StandardResolutionReasons.STALE });
+        await expect(evaluate()).resolves.toMatchObject({
+          value: flag.default_enabled,
+          reason: StandardResolutionReasons.STALE,
+        });
         await delay(50);
       }
       expect(evaluations).toHaveLength(2);

@@ -7,7 +7,10 @@ import type { LocalStackProcess } from './local-stack-process.js';
 
 // The page functions below run in the browser; the tests are type-checked with Node's types only.
 declare const document: {
-  addEventListener(type: 'securitypolicyviolation', listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+  addEventListener(
+    type: 'securitypolicyviolation',
+    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
+  ): void;
   readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number };
   querySelectorAll(selector: string): Iterable<{ textContent: string | null }>;
 };
@@ -52,7 +55,13 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** A browser context as a person on a desktop (or `viewport`) would have it: English, UTC, no saved state. */
 export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', reducedMotion: 'reduce', ...options });
+  const context = await browser.newContext({
+    viewport: DESKTOP,
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+    reducedMotion: 'reduce',
+    ...options,
+  });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
   return context;
@@ -114,7 +123,10 @@ export async function seriousAxeFindings(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
 }
 
 /** Whether the page scrolls sideways. */
@@ -131,5 +143,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate((shown) => {
     for (const time of document.querySelectorAll('time')) time.textContent = shown;
   }, SCREENSHOT_TIME);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({
+    path: path.join(SCREENSHOT_DIR, `${name}.png`),
+    fullPage: true,
+    animations: 'disabled',
+    caret: 'hide',
+  });
 }

@@ -54,7 +54,10 @@ export function removeSynthOutput(): void {
 }
 
 /** A stage's app as `cdk synth -c stage=NAME` builds it, not yet synthesized. */
-export function buildStage(stage: string, stages: Record<string, StageSettings> = cdkJsonStages()): { app: App } & ServiceStacks {
+export function buildStage(
+  stage: string,
+  stages: Record<string, StageSettings> = cdkJsonStages(),
+): { app: App } & ServiceStacks {
   return serviceApp({ context: { stage, stages }, outdir: newOutdir() });
 }
 
@@ -73,8 +76,12 @@ export function synthStage(stage: string, stages: Record<string, StageSettings> 
   return {
     ...built,
     assembly,
-    statefulTemplate: Template.fromJSON(assembly.getStackByName(built.stateful.stackName).template as Record<string, unknown>),
-    statelessTemplate: Template.fromJSON(assembly.getStackByName(built.stateless.stackName).template as Record<string, unknown>),
+    statefulTemplate: Template.fromJSON(
+      assembly.getStackByName(built.stateful.stackName).template as Record<string, unknown>,
+    ),
+    statelessTemplate: Template.fromJSON(
+      assembly.getStackByName(built.stateless.stackName).template as Record<string, unknown>,
+    ),
   };
 }
 
@@ -122,7 +129,9 @@ export function handlerOfFunction(template: Template, functionId: string | undef
   if (!functionId) return undefined;
   const fn = template.findResources('AWS::Lambda::Function')[functionId];
   if (!fn) return undefined;
-  const names = (Object.keys(HANDLERS) as HandlerName[]).filter((name) => HANDLERS[name].description === fn.Properties?.Description);
+  const names = (Object.keys(HANDLERS) as HandlerName[]).filter(
+    (name) => HANDLERS[name].description === fn.Properties?.Description,
+  );
   return names.length === 1 ? names[0] : undefined;
 }
 
@@ -130,8 +139,11 @@ export function handlerOfFunction(template: Template, functionId: string | undef
 export function functionIdsByHandler(template: Template): Record<HandlerName, string> {
   const result: Partial<Record<HandlerName, string>> = {};
   for (const name of Object.keys(HANDLERS) as HandlerName[]) {
-    const ids = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: HANDLERS[name].description } }));
-    if (ids.length !== 1) throw new Error(`expected one function described '${HANDLERS[name].description}' (${name}), found ${ids.length}`);
+    const ids = Object.keys(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: HANDLERS[name].description } }),
+    );
+    if (ids.length !== 1)
+      throw new Error(`expected one function described '${HANDLERS[name].description}' (${name}), found ${ids.length}`);
     result[name] = ids[0];
   }
   return result as Record<HandlerName, string>;
@@ -147,7 +159,9 @@ export function asArray<T>(value: T | readonly T[] | undefined): T[] {
 export function roleStatements(template: Template, roleId: string): Statement[] {
   const role = template.findResources('AWS::IAM::Role')[roleId];
   if (!role) throw new Error(`no role ${roleId}`);
-  const inline = asArray<{ PolicyDocument: { Statement: Statement[] } }>(role.Properties?.Policies).flatMap((p) => p.PolicyDocument.Statement);
+  const inline = asArray<{ PolicyDocument: { Statement: Statement[] } }>(role.Properties?.Policies).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
   const attached = Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => asArray<unknown>(policy.Properties.Roles).some((r) => refId(r) === roleId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
@@ -172,14 +186,19 @@ export function allStatements(template: Template): { source: string; statement: 
   };
   add('AWS::IAM::Policy', (p) => [p.PolicyDocument]);
   add('AWS::IAM::ManagedPolicy', (p) => [p.PolicyDocument]);
-  add('AWS::IAM::Role', (p) => asArray<{ PolicyDocument: unknown }>(p.Policies as never).map((policy) => policy.PolicyDocument));
+  add('AWS::IAM::Role', (p) =>
+    asArray<{ PolicyDocument: unknown }>(p.Policies as never).map((policy) => policy.PolicyDocument),
+  );
   add('AWS::SQS::QueuePolicy', (p) => [p.PolicyDocument]);
   add('AWS::S3::BucketPolicy', (p) => [p.PolicyDocument]);
   add('AWS::SNS::TopicPolicy', (p) => [p.PolicyDocument]);
   add('AWS::KMS::Key', (p) => [p.KeyPolicy]);
   add('AWS::Events::EventBusPolicy', (p) => (p.Statement ? [{ Statement: [p.Statement] }] : []));
   return documents.flatMap(({ source, document }) =>
-    asArray<Statement>((document as { Statement?: Statement[] } | undefined)?.Statement).map((statement) => ({ source, statement })),
+    asArray<Statement>((document as { Statement?: Statement[] } | undefined)?.Statement).map((statement) => ({
+      source,
+      statement,
+    })),
   );
 }
 
@@ -189,12 +208,19 @@ export interface AslState {
   readonly Next?: string;
   readonly End?: boolean;
   readonly Resource?: string;
-  readonly Parameters?: { readonly FunctionName?: string; readonly Payload?: Record<string, unknown> } & Record<string, unknown>;
+  readonly Parameters?: { readonly FunctionName?: string; readonly Payload?: Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
   readonly ResultPath?: string | null;
   readonly ResultSelector?: Record<string, unknown>;
   readonly TimeoutSeconds?: number;
   readonly Retry?: readonly Record<string, unknown>[];
-  readonly Catch?: readonly { readonly ErrorEquals: readonly string[]; readonly ResultPath?: string; readonly Next: string }[];
+  readonly Catch?: readonly {
+    readonly ErrorEquals: readonly string[];
+    readonly ResultPath?: string;
+    readonly Next: string;
+  }[];
   readonly Choices?: readonly (Record<string, unknown> & { readonly Next: string })[];
   readonly Default?: string;
   readonly Error?: string;
@@ -240,12 +266,18 @@ export function placeholderId(value: unknown): string | undefined {
 }
 
 /** Each statement of a role as `{ action, resource }` pairs, one per action and resource, imports resolved, sorted. */
-export function grantPairs(statements: readonly Statement[], exporter: Template): { action: string; resource: string }[] {
+export function grantPairs(
+  statements: readonly Statement[],
+  exporter: Template,
+): { action: string; resource: string }[] {
   return statements
     .filter((statement) => statement.Effect === 'Allow')
     .flatMap((statement) =>
       asArray(statement.Action).flatMap((action) =>
-        asArray(statement.Resource as unknown).map((resource) => ({ action, resource: JSON.stringify(resolveImports(exporter, resource)) })),
+        asArray(statement.Resource as unknown).map((resource) => ({
+          action,
+          resource: JSON.stringify(resolveImports(exporter, resource)),
+        })),
       ),
     )
     .sort((a, b) => `${a.action} ${a.resource}`.localeCompare(`${b.action} ${b.resource}`));

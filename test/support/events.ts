@@ -43,8 +43,15 @@ export interface HttpEventOptions {
 export function httpEvent(options: HttpEventOptions): APIGatewayProxyEventV2WithJWTAuthorizer {
   const role = options.role ?? 'admin';
   const pathParameters = options.pathParameters;
-  const rawPath = options.path.replace(/\{([^}]+)\}/g, (_match, name: string) => encodeURIComponent(pathParameters?.[name] ?? ''));
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const rawPath = options.path.replace(/\{([^}]+)\}/g, (_match, name: string) =>
+    encodeURIComponent(pathParameters?.[name] ?? ''),
+  );
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
   const now = new Date();
   const requestId = randomUUID();
   const headers: Record<string, string> = {
@@ -53,7 +60,9 @@ export function httpEvent(options: HttpEventOptions): APIGatewayProxyEventV2With
     'user-agent': 'jest-integration',
     'x-forwarded-for': '203.0.113.10',
     'x-forwarded-proto': 'https',
-    ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+    ...(body !== undefined
+      ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
+      : {}),
     ...(role !== 'none' ? { authorization: `Bearer test-token-${role}` } : {}),
     ...options.headers,
   };
@@ -111,7 +120,11 @@ function jwtAuthorizer(role: Exclude<TestRole, 'none'>, options: HttpEventOption
  * An EventBridge event as a rule delivers it to its target, loosened so tests can also build
  * malformed ones; `OrgCreated` from the org service by default.
  */
-export type EventBridgeEvent = Omit<DeliveredEvent, 'version' | 'detail'> & { version: string; detail: unknown; [field: string]: unknown };
+export type EventBridgeEvent = Omit<DeliveredEvent, 'version' | 'detail'> & {
+  version: string;
+  detail: unknown;
+  [field: string]: unknown;
+};
 
 export function eventBridgeEvent(detail: unknown, overrides: Partial<EventBridgeEvent> = {}): EventBridgeEvent {
   return {

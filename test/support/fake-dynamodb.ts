@@ -54,9 +54,12 @@ const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 const REASON_MESSAGES: Readonly<Record<string, string>> = {
   ConditionalCheckFailed: 'The conditional request failed',
   TransactionConflict: 'Transaction is ongoing for the item',
-  ThrottlingError: 'Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly.',
-  ProvisionedThroughputExceeded: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
-  RequestLimitExceeded: 'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
+  ThrottlingError:
+    'Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly.',
+  ProvisionedThroughputExceeded:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+  RequestLimitExceeded:
+    'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
 };
 
 /** Answers the fake can give. */
@@ -64,7 +67,10 @@ export const answer = {
   /** A successful call with this output (`{}` is what TransactWriteItems returns). */
   ok: (body: unknown = {}): FakeAnswer => ({ status: 200, body }),
   /** An error of the service: HTTP 400 and `{ __type, message }`, as DynamoDB sends throttling and conflicts. */
-  error: (type: string, message: string, status = 400): FakeAnswer => ({ status, body: { __type: `${ERROR_PREFIX}${type}`, message } }),
+  error: (type: string, message: string, status = 400): FakeAnswer => ({
+    status,
+    body: { __type: `${ERROR_PREFIX}${type}`, message },
+  }),
   /** A cancelled TransactWriteItems, one reason per item of the transaction (`None` for an item that was fine). */
   transactionCanceled: (...reasons: readonly (string | CancellationReason)[]): FakeAnswer => {
     const entries = reasons.map((reason): CancellationReason => {
@@ -102,7 +108,12 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
     readJson(req).then(
       (body) => {
         const target = String(req.headers['x-amz-target'] ?? '');
-        const call = { operation: target.slice(target.indexOf('.') + 1), body, receivedAt: performance.now(), abandoned: false };
+        const call = {
+          operation: target.slice(target.indexOf('.') + 1),
+          body,
+          receivedAt: performance.now(),
+          abandoned: false,
+        };
         calls.push(call);
         inFlight += 1;
         maxInFlight = Math.max(maxInFlight, inFlight);
@@ -152,7 +163,10 @@ export async function startFakeDynamoDb(responder: Responder = () => answer.ok()
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() };
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-requestid': randomUUID(),
+  };
   const type = (body as { __type?: unknown }).__type;
   if (typeof type === 'string') headers['x-amzn-errortype'] = type.slice(ERROR_PREFIX.length);
   res.writeHead(status, headers);
@@ -160,7 +174,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Sends the request on to `endpoint` as the client sent it (signature included) and reads the answer. */
-async function forward(endpoint: string, req: IncomingMessage, body: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+async function forward(
+  endpoint: string,
+  req: IncomingMessage,
+  body: Record<string, unknown>,
+): Promise<{ status: number; headers: Record<string, string>; text: string }> {
   const headers: Record<string, string> = {};
   for (const name of ['authorization', 'content-type', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']) {
     const value = req.headers[name];

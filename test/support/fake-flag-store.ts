@@ -1,4 +1,11 @@
-import type { FlagChange, FlagChangeOutcome, FlagStore, HistoryPage, OrgState, StorePage } from '../../lambdas/domain/flag-store.js';
+import type {
+  FlagChange,
+  FlagChangeOutcome,
+  FlagStore,
+  HistoryPage,
+  OrgState,
+  StorePage,
+} from '../../lambdas/domain/flag-store.js';
 import type { FlagRow, OrgRecord } from '../../lambdas/domain/flags.js';
 
 /**
@@ -92,12 +99,18 @@ export class FakeFlagStore implements FlagStore {
   async findOrgs(query: { prefix?: string; after?: string; limit: number }): Promise<StorePage<OrgRecord>> {
     this.calls.push({ method: 'findOrgs', args: [query] });
     const ids = [...this.orgs.keys()].filter((id) => id.startsWith(query.prefix ?? '')).sort();
-    return page(ids.map((id) => this.orgs.get(id)!), (org) => org.orgId, query);
+    return page(
+      ids.map((id) => this.orgs.get(id)!),
+      (org) => org.orgId,
+      query,
+    );
   }
 
   async flagRows(query: { key: string; after?: string; limit: number }): Promise<StorePage<FlagRow>> {
     this.calls.push({ method: 'flagRows', args: [query] });
-    const rows = [...this.rows.values()].filter((row) => row.key === query.key).sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
+    const rows = [...this.rows.values()]
+      .filter((row) => row.key === query.key)
+      .sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
     return page(rows, (row) => row.orgId, query);
   }
 
@@ -113,7 +126,11 @@ export class FakeFlagStore implements FlagStore {
 }
 
 /** A store page as DynamoDB pages a Query: up to `limit` items after `after`, and whether more follow. */
-function page<T>(sorted: readonly T[], id: (item: T) => string, query: { after?: string; limit: number }): StorePage<T> {
+function page<T>(
+  sorted: readonly T[],
+  id: (item: T) => string,
+  query: { after?: string; limit: number },
+): StorePage<T> {
   const rest = sorted.filter((item) => query.after === undefined || id(item) > query.after);
   return { items: rest.slice(0, query.limit), more: rest.length > query.limit };
 }

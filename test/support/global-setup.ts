@@ -18,8 +18,9 @@ export default async function globalSetup(): Promise<void> {
     await handle.stop();
     throw error;
   }
-  (globalThis as { __orgFeatureFlagsDynamoDbLocal?: DynamoDbLocal.DynamoDbLocalHandle }).__orgFeatureFlagsDynamoDbLocal =
-    handle;
+  (
+    globalThis as { __orgFeatureFlagsDynamoDbLocal?: DynamoDbLocal.DynamoDbLocalHandle }
+  ).__orgFeatureFlagsDynamoDbLocal = handle;
 
   process.env.DYNAMODB_ENDPOINT = handle.endpoint;
   process.env.TABLE_NAME = TABLE_NAME;

@@ -3,7 +3,10 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { httpEvent, lambdaContext, type HttpEventOptions } from './events.js';
 
 /** An HTTP handler as the Lambda runtime calls it. */
-export type HttpLambda = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type HttpLambda = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A handler's answer with its JSON body parsed. */
 export interface HttpResult<B = Record<string, unknown>> {
@@ -14,7 +17,10 @@ export interface HttpResult<B = Record<string, unknown>> {
 }
 
 /** Builds the event, invokes the real handler with a fresh context, and parses the JSON body. */
-export async function invoke<B = Record<string, unknown>>(handler: HttpLambda, options: HttpEventOptions): Promise<HttpResult<B>> {
+export async function invoke<B = Record<string, unknown>>(
+  handler: HttpLambda,
+  options: HttpEventOptions,
+): Promise<HttpResult<B>> {
   const raw = await handler(httpEvent(options), lambdaContext());
   return {
     status: raw.statusCode ?? 200,

@@ -21,7 +21,9 @@ import { requiredEnv } from './table.js';
  * A table of its own for a test file: jobs go over every org of a table, so they must not see
  * the orgs other test files create in the shared one.
  */
-export async function freshTable(tableName = `jobs-test-${randomUUID()}`): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
+export async function freshTable(
+  tableName = `jobs-test-${randomUUID()}`,
+): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
   await ensureTable(requiredEnv('DYNAMODB_ENDPOINT'), tableName);
   return { client: createDocumentClient(), tableName };
 }
@@ -38,7 +40,10 @@ export const ADDED_FLAG: FlagDefinition = {
 };
 
 /** The project registry with extra flags appended, or one flag's definition changed. */
-export function registryWith(extra: readonly FlagDefinition[] = [], change: (flag: FlagDefinition) => FlagDefinition = (flag) => flag): Registry {
+export function registryWith(
+  extra: readonly FlagDefinition[] = [],
+  change: (flag: FlagDefinition) => FlagDefinition = (flag) => flag,
+): Registry {
   return buildRegistry([...FLAGS, ...extra].map(change), RETIRED);
 }
 
@@ -51,7 +56,11 @@ export class RecordingLauncher implements JobLauncher {
 }
 
 /** Job dependencies on a table, with the given registry, a recording launcher and a file export sink. */
-export async function jobDeps(client: DynamoDBDocumentClient, tableName: string, registry: Registry): Promise<JobDeps & { launcher: RecordingLauncher; exportDir: string }> {
+export async function jobDeps(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  registry: Registry,
+): Promise<JobDeps & { launcher: RecordingLauncher; exportDir: string }> {
   const exportDir = await mkdtemp(path.join(tmpdir(), 'off-exports-'));
   return {
     registry,
@@ -80,7 +89,13 @@ export async function runToEnd(deps: JobDeps, jobId: string): Promise<Job> {
  * Provisions orgs quickly, writing exactly what provisioning writes (rows, then the org record)
  * with batch writes. Returns the org ids, in the order the `orgs` index lists them.
  */
-export async function seedOrgs(client: DynamoDBDocumentClient, tableName: string, registry: Registry, count: number, prefix = 'org'): Promise<string[]> {
+export async function seedOrgs(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  registry: Registry,
+  count: number,
+  prefix = 'org',
+): Promise<string[]> {
   const now = new Date();
   const orgIds = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(6, '0')}`);
   const items = orgIds.flatMap((orgId) => [
@@ -92,7 +107,11 @@ export async function seedOrgs(client: DynamoDBDocumentClient, tableName: string
 }
 
 /** Batch-writes items, 25 at a time, retrying what DynamoDB leaves unprocessed. */
-export async function putAll(client: DynamoDBDocumentClient, tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
+export async function putAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+): Promise<void> {
   const batches: Record<string, unknown>[][] = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   let next = 0;
@@ -109,11 +128,20 @@ export async function putAll(client: DynamoDBDocumentClient, tableName: string, 
 }
 
 /** Every item of the table's org partitions, sorted by key, for before/after comparisons. */
-export async function allOrgItems(client: DynamoDBDocumentClient, tableName: string, orgIds: readonly string[]): Promise<Record<string, unknown>[]> {
+export async function allOrgItems(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  orgIds: readonly string[],
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (const orgId of orgIds) {
     const page = await client.send(
-      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ORG#${orgId}` }, ConsistentRead: true }),
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `ORG#${orgId}` },
+        ConsistentRead: true,
+      }),
     );
     items.push(...(page.Items ?? []));
   }

@@ -25,7 +25,9 @@ export interface LocalStackProcess {
  * Starts `bin/local.ts` with its own ports and data directory and waits for `/health`; `root`
  * runs a copy of the project (see `copyProject`); `env` adds settings.
  */
-export async function startLocalStackProcess(options: { dataDir?: string; root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<LocalStackProcess> {
+export async function startLocalStackProcess(
+  options: { dataDir?: string; root?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<LocalStackProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'off-e2e-')));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -39,7 +41,11 @@ export async function startLocalStackProcess(options: { dataDir?: string; root?:
   };
   delete env.TABLE_NAME;
   delete env.DYNAMODB_ENDPOINT;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { cwd: options.root ?? PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    cwd: options.root ?? PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

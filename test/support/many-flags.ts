@@ -24,7 +24,10 @@ export async function copyProjectWithFlags(count = MANY_FLAGS): Promise<string> 
     cleanup_after: '2099-12-31',
   }));
   const source = await readFile(flagsFile, 'utf8');
-  await writeFile(flagsFile, source.replace(/\n\];\s*$/, `\n${added.map((flag) => `  ${JSON.stringify(flag)},`).join('\n')}\n];\n`));
+  await writeFile(
+    flagsFile,
+    source.replace(/\n\];\s*$/, `\n${added.map((flag) => `  ${JSON.stringify(flag)},`).join('\n')}\n];\n`),
+  );
   return root;
 }
 
@@ -32,9 +35,13 @@ export async function copyProjectWithFlags(count = MANY_FLAGS): Promise<string> 
 export async function provisionWithRetry(url: string, token: string, orgId: string): Promise<number> {
   let status = 0;
   for (let attempt = 0; attempt < 5 && status !== 201; attempt++) {
-    const answer = await fetch(`${url}/orgs/${orgId}/provision`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const answer = await fetch(`${url}/orgs/${orgId}/provision`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     status = answer.status;
-    if (status === 503) await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? 2) * 1000));
+    if (status === 503)
+      await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? 2) * 1000));
   }
   return status;
 }

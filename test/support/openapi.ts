@@ -36,7 +36,8 @@ export class DocumentedSchemas {
 
   /** Errors of `body` against the response schema of one operation and status; [] when it matches. */
   responseErrors(method: string, routePath: string, status: number, body: unknown): string[] {
-    const operation = this.document.paths[routePath]?.[method.toLowerCase()] as { responses?: Record<string, unknown> } | undefined;
+    const operation = this.document.paths[routePath]?.[method.toLowerCase()] as
+      { responses?: Record<string, unknown> } | undefined;
     if (!operation) return [`the document has no operation ${method} ${routePath}`];
     let response = operation.responses?.[status] as { $ref?: string; content?: unknown } | undefined;
     if (response === undefined) return [`${method} ${routePath} documents no ${status} answer`];
@@ -46,9 +47,12 @@ export class DocumentedSchemas {
       : `#/paths/${pointer(routePath)}/${method.toLowerCase()}/responses/${status}`;
     if (shared) response = (this.document.components.responses as Record<string, { content?: unknown }>)[shared];
     if (!response) return [`the shared response ${shared} is missing`];
-    if (response.content === undefined) return body === undefined ? [] : [`${method} ${routePath} ${status} documents no body`];
+    if (response.content === undefined)
+      return body === undefined ? [] : [`${method} ${routePath} ${status} documents no body`];
     const validate = this.ajv.compile({ $ref: `${DOCUMENT_ID}${location}/content/application~1json/schema` });
     if (validate(body)) return [];
-    return (validate.errors ?? []).map((error) => `${error.instancePath || '(body)'} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
+    return (validate.errors ?? []).map(
+      (error) => `${error.instancePath || '(body)'} ${error.message ?? ''} ${JSON.stringify(error.params)}`,
+    );
   }
 }

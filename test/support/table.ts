@@ -59,7 +59,9 @@ export class TestTable {
   }
 
   async deleteFlagRow(orgId: string, key: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `ORG#${orgId}`, sk: `FLAG#${key}` } }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `ORG#${orgId}`, sk: `FLAG#${key}` } }),
+    );
   }
 
   close(): void {

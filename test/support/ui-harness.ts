@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, newContext, seriousAxeFindings, signIn, watchProblems, type LocalSignIn, type PageProblems } from './browser.js';
+import {
+  launchBrowser,
+  newContext,
+  seriousAxeFindings,
+  signIn,
+  watchProblems,
+  type LocalSignIn,
+  type PageProblems,
+} from './browser.js';
 import { startLocalStackProcess, tokenFor, type LocalStackProcess } from './local-stack-process.js';
 
 /** What a browser test file works with: its own local stack and Chromium, pages watched for problems, the API. */
@@ -14,7 +22,12 @@ export interface UiHarness {
   /** {@link open}, then the local sign-in as `who`. */
   signedIn(who: LocalSignIn, options?: OpenOptions): Promise<{ page: Page; problems: PageProblems }>;
   /** One call to the stack's API, with the admin token unless another is given. */
-  api<T>(method: 'GET' | 'POST', pathname: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  api<T>(
+    method: 'GET' | 'POST',
+    pathname: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T }>;
   /** Provisions each org through the API (201 each). */
   provision(...orgIds: string[]): Promise<void>;
 }
@@ -90,7 +103,10 @@ export function useUiHarness(options: { root?: () => string } = {}): UiHarness {
     async api<T>(method: 'GET' | 'POST', pathname: string, body?: unknown, token = admin) {
       const response = await fetch(`${harness.stack.url}${pathname}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       return { status: response.status, body: (await response.json()) as T };
@@ -123,7 +139,9 @@ export const switchOf = (page: Page, key: string) => page.getByRole('switch', { 
 
 /** Clicks a flag's switch on the org screen (or presses a key on it) and waits until the page has taken in the API's answer. */
 export async function toggle(page: Page, key: string, how: 'click' | 'Space' = 'click'): Promise<void> {
-  const answered = page.waitForResponse((response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/org-feature-flags');
+  const answered = page.waitForResponse(
+    (response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/org-feature-flags',
+  );
   if (how === 'click') await switchOf(page, key).click();
   else {
     await switchOf(page, key).focus();
@@ -151,7 +169,10 @@ declare const document: { querySelector(selector: string): WatchedElement | null
 declare const window: { resultsSeen?: ResultsState[] };
 declare class MutationObserver {
   constructor(callback: () => void);
-  observe(target: WatchedElement, options: { subtree: boolean; childList: boolean; attributes: boolean; characterData: boolean }): void;
+  observe(
+    target: WatchedElement,
+    options: { subtree: boolean; childList: boolean; attributes: boolean; characterData: boolean },
+  ): void;
 }
 
 /**
@@ -172,7 +193,12 @@ export async function watchResults(page: Page, section: string, rowId: string): 
         });
       record();
       window.resultsSeen = seen;
-      new MutationObserver(record).observe(element, { subtree: true, childList: true, attributes: true, characterData: true });
+      new MutationObserver(record).observe(element, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      });
     },
     [section, rowId] as const,
   );

@@ -35,7 +35,8 @@ const internal = internalFlag();
 const ADA: LocalSignIn = { role: 'admin', name: 'ada', email: 'ada@example.com' };
 const GRACE: LocalSignIn = { role: 'admin', name: 'grace', email: 'grace@example.com' };
 /** The browser's own console line for an answer the page expects and handles (409, 401, 400). */
-const failedLoad = (status: number) => new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
+const failedLoad = (status: number) =>
+  new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
 
 const flagsOf = async (orgId: string) => (await api<OrgFlagsBody>('GET', `/org-feature-flags/${orgId}`)).body.flags;
 
@@ -44,7 +45,10 @@ async function openOrg(page: Page, orgId: string): Promise<void> {
   try {
     await page.getByRole('switch', { name: flag.key, exact: true }).waitFor();
   } catch (error) {
-    throw new Error(`The org screen of ${orgId} did not show its flags. On the page: ${await page.locator('body').innerText()}`, { cause: error });
+    throw new Error(
+      `The org screen of ${orgId} did not show its flags. On the page: ${await page.locator('body').innerText()}`,
+      { cause: error },
+    );
   }
 }
 
@@ -67,7 +71,11 @@ describe('signing in', () => {
     const header = page.getByRole('banner');
     expect(await header.textContent()).toContain('ada@example.com');
     expect(await header.textContent()).toContain('admin');
-    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Orgs', 'Flags', 'Jobs']);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
+      'Orgs',
+      'Flags',
+      'Jobs',
+    ]);
 
     await page.goto(`${ui.stack.url}/admin/#/no-such-screen`);
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
@@ -173,7 +181,9 @@ describe('the org screen', () => {
     await toggle(ada.page, flag.key);
     await toggle(grace.page, flag.key);
     const already = rowOf(grace.page, flag.key).getByRole('alert');
-    expect(await already.textContent()).toMatch(new RegExp(`ada@example.com turned ${flag.key} ${start ? 'off' : 'on'} meanwhile at .+ as you wanted`));
+    expect(await already.textContent()).toMatch(
+      new RegExp(`ada@example.com turned ${flag.key} ${start ? 'off' : 'on'} meanwhile at .+ as you wanted`),
+    );
     expect(await switchOf(grace.page, flag.key).isChecked()).toBe(!start);
     await already.getByRole('button', { name: 'Dismiss' }).click();
 
@@ -182,7 +192,9 @@ describe('the org screen', () => {
     await toggle(ada.page, flag.key);
     await toggle(grace.page, flag.key);
     const conflict = rowOf(grace.page, flag.key).getByRole('alert');
-    expect(await conflict.textContent()).toMatch(new RegExp(`Not changed: ada@example.com changed ${flag.key} meanwhile at .+It is ${start ? 'off' : 'on'} now`));
+    expect(await conflict.textContent()).toMatch(
+      new RegExp(`Not changed: ada@example.com changed ${flag.key} meanwhile at .+It is ${start ? 'off' : 'on'} now`),
+    );
     expect(await switchOf(grace.page, flag.key).isChecked()).toBe(!start);
     expect(await switchOf(grace.page, flag.key).getAttribute('aria-describedby')).toContain(`flag-${flag.key}-problem`);
     await expectAccessible(grace.page);
@@ -191,15 +203,27 @@ describe('the org screen', () => {
     await conflict.getByRole('button', { name: `Turn it ${start ? 'on' : 'off'} anyway` }).click();
     await until(async () => (await conflict.count()) === 0, 10_000, 'the conflict to close');
     expect(await switchOf(grace.page, flag.key).isChecked()).toBe(start);
-    expect(flagByKey(await flagsOf('conflict-org'), flag.key)).toMatchObject({ user_enabled: start, updated_by_email: 'grace@example.com' });
+    expect(flagByKey(await flagsOf('conflict-org'), flag.key)).toMatchObject({
+      user_enabled: start,
+      updated_by_email: 'grace@example.com',
+    });
   }, 60_000);
 
   it('a flag the org has no row for (added to the registry after the org, not yet synced) shows as the registry default, and can be set', async () => {
     await provision('default-org');
     const dynamo = new DynamoDBClient(localDynamoDbClientConfig(`http://127.0.0.1:${ui.stack.env.DYNAMODB_PORT}`));
-    await dynamo.send(new DeleteItemCommand({ TableName: 'org-feature-flags', Key: { pk: { S: 'ORG#default-org' }, sk: { S: `FLAG#${flag.key}` } } }));
+    await dynamo.send(
+      new DeleteItemCommand({
+        TableName: 'org-feature-flags',
+        Key: { pk: { S: 'ORG#default-org' }, sk: { S: `FLAG#${flag.key}` } },
+      }),
+    );
     dynamo.destroy();
-    expect(flagByKey(await flagsOf('default-org'), flag.key)).toMatchObject({ is_default: true, source: 'registry_default', version: 0 });
+    expect(flagByKey(await flagsOf('default-org'), flag.key)).toMatchObject({
+      is_default: true,
+      source: 'registry_default',
+      version: 0,
+    });
 
     const { page } = await signedIn(ADA);
     await openOrg(page, 'default-org');
@@ -207,11 +231,16 @@ describe('the org screen', () => {
     expect(await row.getByText('registry default', { exact: true }).isVisible()).toBe(true);
     expect(await row.textContent()).toContain('no row yet: the registry default');
     expect(await switchOf(page, flag.key).isChecked()).toBe(flag.default_enabled);
-    for (const other of registry.flags.filter((f) => f.key !== flag.key)) expect(await rowOf(page, other.key).locator('.marker-default').count()).toBe(0);
+    for (const other of registry.flags.filter((f) => f.key !== flag.key))
+      expect(await rowOf(page, other.key).locator('.marker-default').count()).toBe(0);
 
     await toggle(page, flag.key);
     expect(await row.locator('.marker-default').count()).toBe(0);
-    expect(flagByKey(await flagsOf('default-org'), flag.key)).toMatchObject({ is_default: false, source: 'admin', user_enabled: !flag.default_enabled });
+    expect(flagByKey(await flagsOf('default-org'), flag.key)).toMatchObject({
+      is_default: false,
+      source: 'admin',
+      user_enabled: !flag.default_enabled,
+    });
   }, 60_000);
 
   it('a change made through the API appears in the open page within a few seconds, without a reload', async () => {
@@ -220,12 +249,27 @@ describe('the org screen', () => {
     await openOrg(page, 'live-org');
     await page.evaluate(() => (window.notReloaded = true));
     const other = await tokenFor(ui.stack, '--role', 'admin', '--sub', 'grace-api');
-    expect((await api('POST', '/org-feature-flags', { org_id: 'live-org', key: flag.key, enabled: !flag.default_enabled }, other)).status).toBe(200);
+    expect(
+      (
+        await api(
+          'POST',
+          '/org-feature-flags',
+          { org_id: 'live-org', key: flag.key, enabled: !flag.default_enabled },
+          other,
+        )
+      ).status,
+    ).toBe(200);
 
     const started = Date.now();
-    await until(async () => (await switchOf(page, flag.key).isChecked()) === !flag.default_enabled, 10_000, 'the change to appear');
+    await until(
+      async () => (await switchOf(page, flag.key).isChecked()) === !flag.default_enabled,
+      10_000,
+      'the change to appear',
+    );
     expect(Date.now() - started).toBeLessThan(8_000);
-    expect(await page.getByRole('status').textContent()).toContain(`${flag.key} was turned ${flag.default_enabled ? 'off' : 'on'} by grace-api.`);
+    expect(await page.getByRole('status').textContent()).toContain(
+      `${flag.key} was turned ${flag.default_enabled ? 'off' : 'on'} by grace-api.`,
+    );
     expect(await rowOf(page, flag.key).textContent()).toContain('Last changed by grace-api');
     expect(await page.evaluate(() => window.notReloaded)).toBe(true);
   }, 60_000);
@@ -241,7 +285,9 @@ describe('the org screen', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       await route.fulfill({ response });
     });
-    await page.waitForRequest((request) => request.method() === 'GET' && request.url().endsWith('/org-feature-flags/race-org'));
+    await page.waitForRequest(
+      (request) => request.method() === 'GET' && request.url().endsWith('/org-feature-flags/race-org'),
+    );
     const target = !flag.default_enabled;
     await toggle(page, flag.key);
     const shown = new Set<boolean>();
@@ -380,7 +426,10 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
     await provision('oidc-org');
     const idp = `${ui.stack.url}/idp`;
     const app = `${ui.stack.url}/admin/`;
-    const accessToken = await signToken(await loadOrCreateKeys(ui.stack.dataDir), { role: 'admin', subject: 'oidc-ada' });
+    const accessToken = await signToken(await loadOrCreateKeys(ui.stack.dataDir), {
+      role: 'admin',
+      subject: 'oidc-ada',
+    });
     const { privateKey } = await generateKeyPair('ES256');
     const idToken = await new SignJWT({ email: 'ada@idp.example' })
       .setProtectedHeader({ alg: 'ES256' })
@@ -397,7 +446,13 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
       route.fulfill({
         json: {
           api_url: ui.stack.url,
-          auth: { kind: 'oidc', authority: idp, client_id: 'admin-ui', scope: 'openid email feature-flags/admin', logout_url: `${idp}/logout?client_id=admin-ui&logout_uri=${encodeURIComponent(app)}` },
+          auth: {
+            kind: 'oidc',
+            authority: idp,
+            client_id: 'admin-ui',
+            scope: 'openid email feature-flags/admin',
+            logout_url: `${idp}/logout?client_id=admin-ui&logout_uri=${encodeURIComponent(app)}`,
+          },
         },
       }),
     );
@@ -406,14 +461,34 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
       switch (url.pathname) {
         case '/idp/.well-known/openid-configuration':
           return route.fulfill({
-            json: { issuer: idp, authorization_endpoint: `${idp}/authorize`, token_endpoint: `${idp}/token`, jwks_uri: `${idp}/jwks`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] },
+            json: {
+              issuer: idp,
+              authorization_endpoint: `${idp}/authorize`,
+              token_endpoint: `${idp}/token`,
+              jwks_uri: `${idp}/jwks`,
+              response_types_supported: ['code'],
+              code_challenge_methods_supported: ['S256'],
+            },
           });
         case '/idp/authorize':
           seen.authorize = url.searchParams;
-          return route.fulfill({ status: 302, headers: { location: `${url.searchParams.get('redirect_uri')}?code=the-code&state=${url.searchParams.get('state')}` } });
+          return route.fulfill({
+            status: 302,
+            headers: {
+              location: `${url.searchParams.get('redirect_uri')}?code=the-code&state=${url.searchParams.get('state')}`,
+            },
+          });
         case '/idp/token':
           seen.token = new URLSearchParams(route.request().postData() ?? '');
-          return route.fulfill({ json: { access_token: accessToken, id_token: idToken, token_type: 'Bearer', expires_in: 3600, scope: 'openid email feature-flags/admin' } });
+          return route.fulfill({
+            json: {
+              access_token: accessToken,
+              id_token: idToken,
+              token_type: 'Bearer',
+              expires_in: 3600,
+              scope: 'openid email feature-flags/admin',
+            },
+          });
         case '/idp/logout':
           seen.logout = url.searchParams;
           return route.fulfill({ status: 302, headers: { location: url.searchParams.get('logout_uri') ?? app } });
@@ -435,7 +510,12 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
       code_challenge_method: 'S256',
     });
     const verifier = seen.token?.get('code_verifier') ?? '';
-    expect(Object.fromEntries(seen.token ?? [])).toMatchObject({ grant_type: 'authorization_code', code: 'the-code', redirect_uri: app, client_id: 'admin-ui' });
+    expect(Object.fromEntries(seen.token ?? [])).toMatchObject({
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      redirect_uri: app,
+      client_id: 'admin-ui',
+    });
     expect(createHash('sha256').update(verifier).digest('base64url')).toBe(seen.authorize?.get('code_challenge'));
     expect(await page.getByRole('banner').textContent()).toContain('ada@idp.example');
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: Object.keys(sessionStorage) }));
@@ -445,6 +525,8 @@ describe('the OIDC sign-in (authorization code with PKCE)', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(seen.logout?.get('client_id')).toBe('admin-ui');
-    expect(await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('oidc.user:')))).toEqual([]);
+    expect(
+      await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('oidc.user:'))),
+    ).toEqual([]);
   }, 60_000);
 });

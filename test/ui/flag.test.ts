@@ -24,15 +24,26 @@ interface FlagBody {
   flag: { user_enabled: boolean; version: number; updated_by: string | null; updated_by_email: string | null };
 }
 
-const flagOf = async (orgId: string) => (await api<FlagBody>('GET', `/org-feature-flags/${orgId}/flags/${flag.key}`)).body.flag;
+const flagOf = async (orgId: string) =>
+  (await api<FlagBody>('GET', `/org-feature-flags/${orgId}/flags/${flag.key}`)).body.flag;
 
 async function setFlag(orgId: string, enabled: boolean, token = ui.admin): Promise<void> {
   const current = await flagOf(orgId);
-  expect((await api('POST', '/org-feature-flags', { org_id: orgId, key: flag.key, enabled, version: current.version }, token)).status).toBe(200);
+  expect(
+    (
+      await api(
+        'POST',
+        '/org-feature-flags',
+        { org_id: orgId, key: flag.key, enabled, version: current.version },
+        token,
+      )
+    ).status,
+  ).toBe(200);
 }
 
 /** The org ids in the table, in order. */
-const shownOrgs = (page: Page) => page.locator('table.flag-orgs-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-org')));
+const shownOrgs = (page: Page) =>
+  page.locator('table.flag-orgs-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-org')));
 
 async function settled(page: Page): Promise<void> {
   await page.locator('section[aria-labelledby="flag-orgs"][aria-busy="false"]').waitFor();
@@ -79,7 +90,12 @@ describe('the flag screen', () => {
     expect(new Set(seen).size).toBe(seen.length);
     // Back one page: the same orgs as before.
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await page.getByRole('heading', { name: pages.length === 2 ? 'Every org' : `Every org, page ${pages.length - 1}`, exact: true }).waitFor();
+    await page
+      .getByRole('heading', {
+        name: pages.length === 2 ? 'Every org' : `Every org, page ${pages.length - 1}`,
+        exact: true,
+      })
+      .waitFor();
     await settled(page);
     expect(await shownOrgs(page)).toEqual(pages.at(-2));
     await api('POST', `/feature-flags/${flag.key}/orgs`, { org_ids: ORGS, enabled: flag.default_enabled });
@@ -95,8 +111,13 @@ describe('the flag screen', () => {
     await setFlag('flagview-5', value);
     const { page } = await signedIn(ADA);
     await openFlag(page, `?enabled=${value}`);
-    expect((await shownOrgs(page)).filter((orgId) => orgId?.startsWith('flagview-'))).toEqual(['flagview-2', 'flagview-5']);
-    expect(await page.getByRole('link', { name: value ? 'On' : 'Off', exact: true }).getAttribute('aria-current')).toBe('page');
+    expect((await shownOrgs(page)).filter((orgId) => orgId?.startsWith('flagview-'))).toEqual([
+      'flagview-2',
+      'flagview-5',
+    ]);
+    expect(await page.getByRole('link', { name: value ? 'On' : 'Off', exact: true }).getAttribute('aria-current')).toBe(
+      'page',
+    );
 
     await page.getByRole('link', { name: value ? 'Off' : 'On', exact: true }).click();
     await page.waitForURL(new RegExp(`enabled=${!value}$`));
@@ -107,7 +128,10 @@ describe('the flag screen', () => {
     await page.goBack();
     await page.waitForURL(new RegExp(`enabled=${value}$`));
     await settled(page);
-    expect((await shownOrgs(page)).filter((orgId) => orgId?.startsWith('flagview-'))).toEqual(['flagview-2', 'flagview-5']);
+    expect((await shownOrgs(page)).filter((orgId) => orgId?.startsWith('flagview-'))).toEqual([
+      'flagview-2',
+      'flagview-5',
+    ]);
 
     await setFlag('flagview-2', !value);
     await setFlag('flagview-5', !value);
@@ -120,12 +144,15 @@ describe('the flag screen', () => {
     await setFlag('flagview-4', value);
     const { page } = await signedIn(ADA);
     await openFlag(page);
-    for (const orgId of ['flagview-3', 'flagview-4', 'flagview-6']) await page.getByLabel(`Select ${orgId}`, { exact: true }).check();
+    for (const orgId of ['flagview-3', 'flagview-4', 'flagview-6'])
+      await page.getByLabel(`Select ${orgId}`, { exact: true }).check();
     expect(await page.locator('.bulk-count').textContent()).toBe('3 orgs selected');
 
     await page.getByRole('button', { name: value ? 'Turn on…' : 'Turn off…' }).click();
     const dialog = page.getByRole('dialog');
-    expect(await dialog.getByRole('heading').textContent()).toBe(`Turn ${value ? 'on' : 'off'} ${flag.key} for 3 orgs?`);
+    expect(await dialog.getByRole('heading').textContent()).toBe(
+      `Turn ${value ? 'on' : 'off'} ${flag.key} for 3 orgs?`,
+    );
     await expectAccessible(page);
     await screenshot(page, 'flag-bulk-confirm');
     // Cancelling changes nothing; the selection stays.
@@ -134,25 +161,45 @@ describe('the flag screen', () => {
     expect((await flagOf('flagview-3')).user_enabled).toBe(flag.default_enabled);
 
     await page.getByRole('button', { name: value ? 'Turn on…' : 'Turn off…' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: `Turn ${value ? 'on' : 'off'} for 3 orgs` }).click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: `Turn ${value ? 'on' : 'off'} for 3 orgs` })
+      .click();
     const results = page.locator('.bulk-results');
     await results.getByRole('heading', { name: 'Results' }).waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('bulk-results');
-    expect(await results.locator('tbody tr').evaluateAll((rows) => rows.map((row) => [row.querySelector('th')?.textContent, row.getAttribute('data-result')]))).toEqual([
+    expect(
+      await results
+        .locator('tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((row) => [row.querySelector('th')?.textContent, row.getAttribute('data-result')]),
+        ),
+    ).toEqual([
       ['flagview-3', 'changed'],
       ['flagview-4', 'unchanged'],
       ['flagview-6', 'changed'],
     ]);
     expect(await results.getByRole('status').textContent()).toContain('2 changed, 1 already so');
     for (const orgId of ['flagview-3', 'flagview-6']) {
-      expect(await flagOf(orgId)).toMatchObject({ user_enabled: value, updated_by: 'ada', updated_by_email: 'ada@example.com' });
+      expect(await flagOf(orgId)).toMatchObject({
+        user_enabled: value,
+        updated_by: 'ada',
+        updated_by_email: 'ada@example.com',
+      });
     }
     // The table shows the new state without a reload.
-    await until(async () => (await page.locator('tr[data-org="flagview-3"]').textContent())?.includes(value ? 'On' : 'Off'), 10_000, 'the table to show the change');
+    await until(
+      async () => (await page.locator('tr[data-org="flagview-3"]').textContent())?.includes(value ? 'On' : 'Off'),
+      10_000,
+      'the table to show the change',
+    );
     await expectAccessible(page);
     await screenshot(page, 'flag-bulk');
 
-    await api('POST', `/feature-flags/${flag.key}/orgs`, { org_ids: ['flagview-3', 'flagview-4', 'flagview-6'], enabled: flag.default_enabled });
+    await api('POST', `/feature-flags/${flag.key}/orgs`, {
+      org_ids: ['flagview-3', 'flagview-4', 'flagview-6'],
+      enabled: flag.default_enabled,
+    });
   }, 60_000);
 
   it('a change made through the API appears without a reload', async () => {
@@ -162,7 +209,11 @@ describe('the flag screen', () => {
     const value = !flag.default_enabled;
     const someone = await tokenFor(ui.stack, '--role', 'admin', '--sub', 'grace-api');
     await setFlag('flagview-7', value, someone);
-    await until(async () => (await page.locator('tr[data-org="flagview-7"]').textContent())?.includes('grace-api'), 10_000, 'the change to appear');
+    await until(
+      async () => (await page.locator('tr[data-org="flagview-7"]').textContent())?.includes('grace-api'),
+      10_000,
+      'the change to appear',
+    );
     await setFlag('flagview-7', !value);
   }, 60_000);
 });

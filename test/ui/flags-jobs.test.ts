@@ -47,7 +47,16 @@ beforeAll(async () => {
     new PutItemCommand({
       TableName: TABLE,
       Item: marshall(
-        flagItem({ orgId: 'jobs-001', key: RETIRED_KEY, enabled: true, version: 1, source: 'provisioned', createdAt: now, updatedAt: now, updatedBy: 'old-deploy' }),
+        flagItem({
+          orgId: 'jobs-001',
+          key: RETIRED_KEY,
+          enabled: true,
+          version: 1,
+          source: 'provisioned',
+          createdAt: now,
+          updatedAt: now,
+          updatedBy: 'old-deploy',
+        }),
         { removeUndefinedValues: true },
       ),
     }),
@@ -67,7 +76,10 @@ interface JobBody {
 async function finished(page: Page): Promise<string> {
   return until(
     async () => {
-      const status = await page.locator('.job-facts .job-status').textContent().catch(() => null);
+      const status = await page
+        .locator('.job-facts .job-status')
+        .textContent()
+        .catch(() => null);
       return status && status !== 'running' ? status : undefined;
     },
     60_000,
@@ -79,14 +91,19 @@ async function finished(page: Page): Promise<string> {
 const openJobId = (page: Page) => decodeURIComponent(new URL(page.url()).hash.replace('#/jobs/', ''));
 
 describe('the Flags screen', () => {
-  it("lists the registry in order with owner, description and dates; runs a report and shows its findings beside each flag", async () => {
+  it('lists the registry in order with owner, description and dates; runs a report and shows its findings beside each flag', async () => {
     const { page } = await signedIn(ADA);
     await page.getByRole('link', { name: 'Flags', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Flags' }).waitFor();
-    const { body } = await api<{ flags: { key: string; owner: string; description: string; created: string }[]; retired: { key: string }[] }>('GET', '/feature-flags');
+    const { body } = await api<{
+      flags: { key: string; owner: string; description: string; created: string }[];
+      retired: { key: string }[];
+    }>('GET', '/feature-flags');
     const rows = page.locator('table.flags-table tbody tr');
     await rows.first().waitFor();
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-flag')))).toEqual(body.flags.map((f) => f.key));
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-flag')))).toEqual(
+      body.flags.map((f) => f.key),
+    );
     for (const definition of body.flags) {
       const text = await page.locator(`tr[data-flag="${definition.key}"]`).textContent();
       expect(text).toContain(definition.owner);
@@ -106,7 +123,9 @@ describe('the Flags screen', () => {
     // Every org of this stack holds the registry defaults: a flag off by default is off everywhere.
     const offByDefault = registry.flags.find((f) => !f.default_enabled);
     if (!offByDefault) throw new Error('the registry has no flag off by default');
-    expect(await page.locator(`tr[data-flag="${offByDefault.key}"] .findings`).textContent()).toContain('off everywhere');
+    expect(await page.locator(`tr[data-flag="${offByDefault.key}"] .findings`).textContent()).toContain(
+      'off everywhere',
+    );
     expect(await page.locator('table[aria-label="Orphan rows by key"]').textContent()).toContain(RETIRED_KEY);
     await expectAccessible(page);
     await screenshot(page, 'flags');
@@ -116,7 +135,9 @@ describe('the Flags screen', () => {
 describe('the Jobs screens', () => {
   it('a sync starts as a dry run, its progress is watched to 100%, and it is applied from the dry run after a confirmation', async () => {
     // One org lacks a row, as if the flag had been added after it was provisioned.
-    await dynamo.send(new DeleteItemCommand({ TableName: TABLE, Key: marshall({ pk: 'ORG#jobs-150', sk: `FLAG#${flag.key}` }) }));
+    await dynamo.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: marshall({ pk: 'ORG#jobs-150', sk: `FLAG#${flag.key}` }) }),
+    );
     const { page } = await signedIn(ADA);
     await page.goto(`${ui.stack.url}/admin/#/jobs`);
     await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
@@ -153,7 +174,10 @@ describe('the Jobs screens', () => {
     expect(await finished(page)).toBe('succeeded');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Registry sync (every org)');
     expect(await page.locator('[data-count="rows_written"]').textContent()).toBe('1');
-    const row = await api<{ flag: { is_default: boolean; source: string } }>('GET', `/org-feature-flags/jobs-150/flags/${flag.key}`);
+    const row = await api<{ flag: { is_default: boolean; source: string } }>(
+      'GET',
+      `/org-feature-flags/jobs-150/flags/${flag.key}`,
+    );
     expect(row.body.flag).toMatchObject({ is_default: false, source: 'synced' });
 
     await page.getByRole('link', { name: 'Jobs', exact: true }).first().click();
@@ -175,8 +199,14 @@ describe('the Jobs screens', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('job_running');
-    expect(await alert.getByRole('link', { name: 'Watch the running job' }).getAttribute('href')).toBe(`#/jobs/${running.body.job_id}`);
-    await until(async () => (await api<JobBody>('GET', `/jobs/${running.body.job_id}`)).body.status !== 'running' || undefined, 60_000, 'the running job to end');
+    expect(await alert.getByRole('link', { name: 'Watch the running job' }).getAttribute('href')).toBe(
+      `#/jobs/${running.body.job_id}`,
+    );
+    await until(
+      async () => (await api<JobBody>('GET', `/jobs/${running.body.job_id}`)).body.status !== 'running' || undefined,
+      60_000,
+      'the running job to end',
+    );
   }, 120_000);
 
   it('an orphan cleanup that failed (its export could not be written) is resumed from the page and deletes the orphan after exporting it', async () => {

@@ -26,7 +26,12 @@ interface FlagBody {
 /** Sets a flag through the API (with `token`, the admin's by default), naming the version it has now. */
 async function setFlag(orgId: string, key: string, enabled: boolean, token = ui.admin): Promise<void> {
   const { body } = await api<FlagBody>('GET', `/org-feature-flags/${orgId}/flags/${key}`, undefined, token);
-  const answer = await api('POST', '/org-feature-flags', { org_id: orgId, key, enabled, version: body.flag.version }, token);
+  const answer = await api(
+    'POST',
+    '/org-feature-flags',
+    { org_id: orgId, key, enabled, version: body.flag.version },
+    token,
+  );
   expect(answer.status).toBe(200);
 }
 
@@ -62,8 +67,13 @@ describe('one org’s history', () => {
       expect(text).toContain('(ada)');
       expect(text).toContain('admin');
     }
-    const { body } = await api<{ changes: { change_id: string; changed_at: string; request_id: string }[] }>('GET', '/org-feature-flags/history-ui/history');
-    expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-change')))).toEqual(body.changes.map((c) => c.change_id));
+    const { body } = await api<{ changes: { change_id: string; changed_at: string; request_id: string }[] }>(
+      'GET',
+      '/org-feature-flags/history-ui/history',
+    );
+    expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-change')))).toEqual(
+      body.changes.map((c) => c.change_id),
+    );
     expect(await rows(page).first().locator('time').getAttribute('datetime')).toBe(body.changes[0]?.changed_at);
     expect(await rows(page).first().textContent()).toContain(body.changes[0]?.request_id);
     await expectAccessible(page);
@@ -97,7 +107,8 @@ describe('one org’s history', () => {
   it('pages through more changes than a page holds, each once, and filters by a flag chosen from the registry', async () => {
     await provision('history-pages');
     // 26 changes of one flag and 2 of another: two pages of 25.
-    for (let i = 0; i < 26; i++) await setFlag('history-pages', flag.key, i % 2 === 0 ? !flag.default_enabled : flag.default_enabled);
+    for (let i = 0; i < 26; i++)
+      await setFlag('history-pages', flag.key, i % 2 === 0 ? !flag.default_enabled : flag.default_enabled);
     await setFlag('history-pages', other.key, !other.default_enabled);
     await setFlag('history-pages', other.key, other.default_enabled);
     const { page } = await signedIn(ADA, { pollSeconds: 1 });
@@ -135,7 +146,9 @@ describe('one org’s history', () => {
     expect(newest).toHaveLength(25);
     expect(newest.slice(1)).toEqual(first.slice(0, 24));
     expect(first).not.toContain(newest[0]);
-    const settled = new Set((await seenStates()).filter((state) => !state.busy).map((state) => `${state.heading}: ${state.rows.length} rows`));
+    const settled = new Set(
+      (await seenStates()).filter((state) => !state.busy).map((state) => `${state.heading}: ${state.rows.length} rows`),
+    );
     expect([...settled].sort()).toEqual(['Changes, page 2: 3 rows', 'Changes: 25 rows']);
 
     // The filter offers the registry's keys only; choosing one changes the address.
@@ -163,7 +176,9 @@ describe('one flag’s history across orgs', () => {
     await openHistory(page, `#/history/flags/${other.key}`);
     const shown = await rows(page).allInnerTexts();
     expect(shown.slice(0, 2).map((text) => text.split('\t')[1])).toEqual(['history-flag-b', 'history-flag-a']);
-    expect(await page.getByRole('link', { name: other.key, exact: true }).getAttribute('href')).toBe(`#/flags/${other.key}`);
+    expect(await page.getByRole('link', { name: other.key, exact: true }).getAttribute('href')).toBe(
+      `#/flags/${other.key}`,
+    );
     await expectAccessible(page);
     await screenshot(page, 'flag-history');
   }, 60_000);
@@ -177,7 +192,7 @@ describe('one flag’s history across orgs', () => {
     await page.getByText('No change in history-quiet yet.').waitFor();
 
     problems.allow(/status of 400/);
-    await page.goto(`${ui.stack.url}/admin/#/history/flags/${"k".repeat(129)}`);
+    await page.goto(`${ui.stack.url}/admin/#/history/flags/${'k'.repeat(129)}`);
     expect(await page.getByRole('alert').textContent()).toContain('key must be at most 128 characters');
 
     // A refusal is shown, and not asked for again while the page stays open.

@@ -29,9 +29,11 @@ afterAll(async () => {
 it(`shows an org with ${MANY_FLAGS} flags in registry order, and a toggle of the last one reaches the API`, async () => {
   const admin = await tokenFor(stack, '--role', 'admin');
   expect(await provisionWithRetry(stack.url, admin, 'big-org')).toBe(201);
-  const registryKeys = ((await (await fetch(`${stack.url}/feature-flags`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { flags: { key: string }[] }).flags.map(
-    (flag) => flag.key,
-  );
+  const registryKeys = (
+    (await (await fetch(`${stack.url}/feature-flags`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+      flags: { key: string }[];
+    }
+  ).flags.map((flag) => flag.key);
   expect(registryKeys).toHaveLength(MANY_FLAGS);
   const context = await newContext(browser);
   try {
@@ -40,7 +42,9 @@ it(`shows an org with ${MANY_FLAGS} flags in registry order, and a toggle of the
     await signIn(page, stack, { role: 'admin', name: 'ada' });
     await page.goto(`${stack.url}/admin/#/orgs/big-org`);
     await page.getByRole('switch', { name: registryKeys.at(-1), exact: true }).waitFor();
-    expect(await page.locator('li[data-flag]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-flag')))).toEqual(registryKeys);
+    expect(
+      await page.locator('li[data-flag]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-flag'))),
+    ).toEqual(registryKeys);
 
     const key = 'load-flag-197';
     const last = page.getByRole('switch', { name: key, exact: true });
@@ -48,7 +52,11 @@ it(`shows an org with ${MANY_FLAGS} flags in registry order, and a toggle of the
     await last.click();
     await page.locator(`#flag-${key}[aria-busy="false"]`).waitFor();
     expect(await last.isChecked()).toBe(!before);
-    const stored = (await (await fetch(`${stack.url}/org-feature-flags/big-org/flags/${key}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+    const stored = (await (
+      await fetch(`${stack.url}/org-feature-flags/big-org/flags/${key}`, {
+        headers: { authorization: `Bearer ${admin}` },
+      })
+    ).json()) as {
       flag: { user_enabled: boolean; updated_by: string };
     };
     expect(stored.flag).toMatchObject({ user_enabled: !before, updated_by: 'ada' });

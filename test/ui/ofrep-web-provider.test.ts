@@ -59,7 +59,9 @@ async function servePage(bundle: string, port: number): Promise<Server> {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html lang="en"><title>App</title><script src="/app.js"></script></html>');
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end('<!doctype html><html lang="en"><title>App</title><script src="/app.js"></script></html>');
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return server;
@@ -75,13 +77,26 @@ async function setFlag(key: string, enabled: boolean): Promise<void> {
 }
 
 beforeAll(async () => {
-  const bundled = await build({ stdin: { contents: PAGE_SCRIPT, resolveDir: process.cwd(), loader: 'js' }, bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'warning' });
+  const bundled = await build({
+    stdin: { contents: PAGE_SCRIPT, resolveDir: process.cwd(), loader: 'js' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'warning',
+  });
   const port = await freePort();
   pageOrigin = `http://127.0.0.1:${port}`;
   pages = await servePage(bundled.outputFiles[0]!.text, port);
   stack = await startLocalStackProcess({ env: { CORS_ALLOW_ORIGINS: pageOrigin } });
-  [admin, orgToken] = await Promise.all([tokenFor(stack, '--role', 'admin'), tokenFor(stack, '--role', 'org', '--org', ORG)]);
-  const provisioned = await fetch(`${stack.url}/orgs/${ORG}/provision`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+  [admin, orgToken] = await Promise.all([
+    tokenFor(stack, '--role', 'admin'),
+    tokenFor(stack, '--role', 'org', '--org', ORG),
+  ]);
+  const provisioned = await fetch(`${stack.url}/orgs/${ORG}/provision`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}` },
+  });
   expect(provisioned.status).toBe(201);
   browser = await launchBrowser();
 }, 120_000);
@@ -107,13 +122,19 @@ function recordExchanges(page: Page): Exchange[] {
     const exchange: Exchange = { status: response.status(), ifNoneMatch: request.headers()['if-none-match'] ?? null };
     exchanges.push(exchange);
     if (response.status() === 200) {
-      void response.json().then((body: { flags: { key: string }[] }) => (exchange.keys = body.flags.map((flag) => flag.key)));
+      void response
+        .json()
+        .then((body: { flags: { key: string }[] }) => (exchange.keys = body.flags.map((flag) => flag.key)));
     }
   });
   return exchanges;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -131,7 +152,12 @@ describe('the OFREP web provider in Chromium, with an org token', () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(`${pageOrigin}/`);
-    await page.evaluate((options) => window.startFlags(options), { baseUrl: stack.url, token: orgToken, orgId: ORG, pollInterval: POLL_MS });
+    await page.evaluate((options) => window.startFlags(options), {
+      baseUrl: stack.url,
+      token: orgToken,
+      orgId: ORG,
+      pollInterval: POLL_MS,
+    });
 
     const visible = registry.flags.filter((flag) => !flag.internal_only);
     const first = await until('the first answer', () => (exchanges[0]?.keys ? exchanges[0] : undefined));
@@ -146,7 +172,10 @@ describe('the OFREP web provider in Chromium, with an org token', () => {
       });
     }
     for (const flag of registry.flags.filter((f) => f.internal_only)) {
-      expect(await page.evaluate((key) => window.evaluate(key), flag.key)).toMatchObject({ value: false, errorCode: 'FLAG_NOT_FOUND' });
+      expect(await page.evaluate((key) => window.evaluate(key), flag.key)).toMatchObject({
+        value: false,
+        errorCode: 'FLAG_NOT_FOUND',
+      });
     }
 
     // Polling revalidates with the ETag: nothing changed, so 304s and no new answer.
@@ -164,7 +193,11 @@ describe('the OFREP web provider in Chromium, with an org token', () => {
     expect(exchanges.at(-1)).toMatchObject({ status: 200 });
     expect(await page.evaluate(() => window.configurationChanges)).toBeGreaterThan(changesBefore);
     // Still its own org's non-internal flags only.
-    expect(exchanges.filter((e) => e.status === 200).every((e) => e.keys === undefined || e.keys.join() === visible.map((f) => f.key).join())).toBe(true);
+    expect(
+      exchanges
+        .filter((e) => e.status === 200)
+        .every((e) => e.keys === undefined || e.keys.join() === visible.map((f) => f.key).join()),
+    ).toBe(true);
     expect(problems).toEqual([]);
     await context.close();
   }, 60_000);

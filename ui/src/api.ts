@@ -72,11 +72,19 @@ export interface ApiClient {
   /** `GET /feature-flags`: the registry, internal flags and retired keys included for staff. */
   listFlags(signal?: AbortSignal): Promise<FlagRegistry>;
   /** `GET /org-feature-flags/by-flag/{key}`: one page of every org's state of one flag, in org id order. */
-  listFlagOrgs(key: string, query: { enabled?: boolean | undefined; limit?: number; cursor?: string }, signal?: AbortSignal): Promise<FlagOrgs>;
+  listFlagOrgs(
+    key: string,
+    query: { enabled?: boolean | undefined; limit?: number; cursor?: string },
+    signal?: AbortSignal,
+  ): Promise<FlagOrgs>;
   /** `POST /feature-flags/{key}/orgs`: sets one flag for up to 100 orgs, a result per org. */
   bulkSetFlag(key: string, body: BulkSetBody): Promise<BulkChange>;
   /** `GET /org-feature-flags/{org_id}/history`: one page of an org's changes, newest first, optionally of one flag. */
-  getOrgHistory(orgId: string, query: { key?: string | undefined; limit?: number; cursor?: string }, signal?: AbortSignal): Promise<OrgHistory>;
+  getOrgHistory(
+    orgId: string,
+    query: { key?: string | undefined; limit?: number; cursor?: string },
+    signal?: AbortSignal,
+  ): Promise<OrgHistory>;
   /** `GET /feature-flags/{key}/history`: one page of one flag's changes across orgs, newest first. */
   getFlagHistory(key: string, query: { limit?: number; cursor?: string }, signal?: AbortSignal): Promise<FlagHistory>;
   /** `GET /jobs`: one page of jobs, newest first. */
@@ -92,7 +100,8 @@ export interface ApiClient {
 /** `?a=1&b=2` of the defined entries, or '' when there are none. */
 function queryString(query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && value !== '') params.set(name, String(value));
   const search = params.toString();
   return search ? `?${search}` : '';
 }

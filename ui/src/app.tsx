@@ -28,7 +28,9 @@ const EXPIRY_CHECK_MS = 5_000;
 /** The app: signed in or not, admitted or not, and the screen the fragment names. */
 export function App({ settings, auth, session: initial }: AppProps) {
   const [session, setSession] = useState(initial && !isExpired(initial) ? initial : null);
-  const [status, setStatus] = useState<Status>(initial ? (isExpired(initial) ? 'renewing' : 'signed-in') : 'signed-out');
+  const [status, setStatus] = useState<Status>(
+    initial ? (isExpired(initial) ? 'renewing' : 'signed-in') : 'signed-out',
+  );
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -69,7 +71,12 @@ export function App({ settings, auth, session: initial }: AppProps) {
   }, [status, renew]);
 
   const api = useMemo(
-    () => createApiClient({ baseUrl: settings.api_url, token: () => sessionRef.current?.token ?? '', onUnauthorized: renew }),
+    () =>
+      createApiClient({
+        baseUrl: settings.api_url,
+        token: () => sessionRef.current?.token ?? '',
+        onUnauthorized: renew,
+      }),
     [settings.api_url, renew],
   );
 
@@ -102,7 +109,14 @@ export function App({ settings, auth, session: initial }: AppProps) {
   if (session.caller.role !== 'admin' && session.caller.role !== 'service') {
     return <NotAdmittedScreen session={session} onSignOut={signOut} />;
   }
-  return <Shell session={session} api={api} pollSeconds={settings.poll_seconds ?? DEFAULT_POLL_SECONDS} onSignOut={signOut} />;
+  return (
+    <Shell
+      session={session}
+      api={api}
+      pollSeconds={settings.poll_seconds ?? DEFAULT_POLL_SECONDS}
+      onSignOut={signOut}
+    />
+  );
 }
 
 interface ShellProps {
@@ -161,12 +175,26 @@ function Shell({ session, api, pollSeconds, onSignOut }: ShellProps) {
   );
 }
 
-function Screen({ route, api, readOnly, pollSeconds }: { route: Route; api: ApiClient; readOnly: boolean; pollSeconds: number }) {
+function Screen({
+  route,
+  api,
+  readOnly,
+  pollSeconds,
+}: {
+  route: Route;
+  api: ApiClient;
+  readOnly: boolean;
+  pollSeconds: number;
+}) {
   switch (route.name) {
     case 'orgs':
-      return <OrgsScreen key={`${route.prefix}|${route.limit ?? ''}`} api={api} prefix={route.prefix} limit={route.limit} />;
+      return (
+        <OrgsScreen key={`${route.prefix}|${route.limit ?? ''}`} api={api} prefix={route.prefix} limit={route.limit} />
+      );
     case 'org':
-      return <OrgScreen key={route.orgId} api={api} orgId={route.orgId} readOnly={readOnly} pollSeconds={pollSeconds} />;
+      return (
+        <OrgScreen key={route.orgId} api={api} orgId={route.orgId} readOnly={readOnly} pollSeconds={pollSeconds} />
+      );
     case 'flags':
       return <FlagsScreen api={api} readOnly={readOnly} />;
     case 'flag':
@@ -182,13 +210,23 @@ function Screen({ route, api, readOnly, pollSeconds }: { route: Route; api: ApiC
         />
       );
     case 'org-history':
-      return <OrgHistoryScreen key={`${route.orgId}|${route.key ?? ''}`} api={api} orgId={route.orgId} flagKey={route.key} pollSeconds={pollSeconds} />;
+      return (
+        <OrgHistoryScreen
+          key={`${route.orgId}|${route.key ?? ''}`}
+          api={api}
+          orgId={route.orgId}
+          flagKey={route.key}
+          pollSeconds={pollSeconds}
+        />
+      );
     case 'flag-history':
       return <FlagHistoryScreen key={route.key} api={api} flagKey={route.key} pollSeconds={pollSeconds} />;
     case 'jobs':
       return <JobsScreen api={api} readOnly={readOnly} pollSeconds={pollSeconds} />;
     case 'job':
-      return <JobScreen key={route.jobId} api={api} jobId={route.jobId} readOnly={readOnly} pollSeconds={pollSeconds} />;
+      return (
+        <JobScreen key={route.jobId} api={api} jobId={route.jobId} readOnly={readOnly} pollSeconds={pollSeconds} />
+      );
     case 'not-found':
       return <NotFoundScreen />;
   }

@@ -12,9 +12,14 @@ async function boot(root: HTMLElement): Promise<void> {
     const auth = createAuth(settings);
     const { session, returnTo } = await auth.start();
     if (returnTo !== undefined) {
-      window.history.replaceState(null, '', `${window.location.pathname}${returnTo.startsWith('#/') ? returnTo : HOME}`);
+      window.history.replaceState(
+        null,
+        '',
+        `${window.location.pathname}${returnTo.startsWith('#/') ? returnTo : HOME}`,
+      );
     }
-    if (!window.location.hash.startsWith('#/')) window.history.replaceState(null, '', `${window.location.pathname}${HOME}`);
+    if (!window.location.hash.startsWith('#/'))
+      window.history.replaceState(null, '', `${window.location.pathname}${HOME}`);
     render(<App settings={settings} auth={auth} session={session} />, root);
   } catch (error) {
     render(<BootError error={error} />, root);

@@ -5,7 +5,12 @@ export type Route =
   | { readonly name: 'orgs'; readonly prefix: string; readonly limit: number | undefined }
   | { readonly name: 'org'; readonly orgId: string }
   | { readonly name: 'flags' }
-  | { readonly name: 'flag'; readonly key: string; readonly enabled: boolean | undefined; readonly limit: number | undefined }
+  | {
+      readonly name: 'flag';
+      readonly key: string;
+      readonly enabled: boolean | undefined;
+      readonly limit: number | undefined;
+    }
   | { readonly name: 'org-history'; readonly orgId: string; readonly key: string | undefined }
   | { readonly name: 'flag-history'; readonly key: string }
   | { readonly name: 'jobs' }
@@ -33,12 +38,18 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && first === 'flags') return { name: 'flags' };
   if (segments.length === 2 && first === 'flags' && second) {
     const enabled = params.get('enabled');
-    return { name: 'flag', key: second, enabled: enabled === 'true' ? true : enabled === 'false' ? false : undefined, limit: pageSize(params) };
+    return {
+      name: 'flag',
+      key: second,
+      enabled: enabled === 'true' ? true : enabled === 'false' ? false : undefined,
+      limit: pageSize(params),
+    };
   }
   if (segments.length === 3 && first === 'history' && second === 'orgs' && third) {
     return { name: 'org-history', orgId: third, key: params.get('key') || undefined };
   }
-  if (segments.length === 3 && first === 'history' && second === 'flags' && third) return { name: 'flag-history', key: third };
+  if (segments.length === 3 && first === 'history' && second === 'flags' && third)
+    return { name: 'flag-history', key: third };
   if (segments.length === 1 && first === 'jobs') return { name: 'jobs' };
   if (segments.length === 2 && first === 'jobs' && second) return { name: 'job', jobId: second };
   return { name: 'not-found', hash };
@@ -74,7 +85,10 @@ export function flagsHref(): string {
   return '#/flags';
 }
 
-export function flagHref(key: string, query: { enabled?: boolean | undefined; limit?: number | undefined } = {}): string {
+export function flagHref(
+  key: string,
+  query: { enabled?: boolean | undefined; limit?: number | undefined } = {},
+): string {
   const params = new URLSearchParams();
   if (query.enabled !== undefined) params.set('enabled', String(query.enabled));
   if (query.limit) params.set('limit', String(query.limit));

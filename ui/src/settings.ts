@@ -35,7 +35,9 @@ export const uiSettingsSchema = z.strictObject({
   api_url: httpUrl.check(z.refine((value) => !value.endsWith('/'), 'api_url must not end with a slash')),
   auth: z.discriminatedUnion('kind', [oidcAuthSchema, localAuthSchema]),
   /** How often an open page asks the API for changes made by others, in seconds. */
-  poll_seconds: z.optional(z.number().check(z.int(), z.minimum(1, 'poll_seconds must be 1-60'), z.maximum(60, 'poll_seconds must be 1-60'))),
+  poll_seconds: z.optional(
+    z.number().check(z.int(), z.minimum(1, 'poll_seconds must be 1-60'), z.maximum(60, 'poll_seconds must be 1-60')),
+  ),
 });
 
 export type UiSettings = z.output<typeof uiSettingsSchema>;

@@ -8,12 +8,20 @@ const table = new TestTable();
 afterAll(() => table.close());
 
 describe('putIfAbsent on DynamoDB Local', () => {
-  const item = () => ({ pk: `TEST#${randomUUID()}`, sk: 'ITEM', version: 1_732_358_400_000, enabled: true, note: undefined });
+  const item = () => ({
+    pk: `TEST#${randomUUID()}`,
+    sk: 'ITEM',
+    version: 1_732_358_400_000,
+    enabled: true,
+    note: undefined,
+  });
 
   it('writes an absent item, and refuses to overwrite an item someone else wrote', async () => {
     const mine = item();
     expect(await putIfAbsent(documentClient(), requiredEnv('TABLE_NAME'), mine)).toBe(true);
-    expect(await putIfAbsent(documentClient(), requiredEnv('TABLE_NAME'), { ...mine, version: mine.version + 1 })).toBe(false);
+    expect(await putIfAbsent(documentClient(), requiredEnv('TABLE_NAME'), { ...mine, version: mine.version + 1 })).toBe(
+      false,
+    );
     expect(await putIfAbsent(documentClient(), requiredEnv('TABLE_NAME'), { ...mine, extra: 'x' })).toBe(false);
   });
 

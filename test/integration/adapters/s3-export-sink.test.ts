@@ -25,7 +25,12 @@ class BucketEndpoint {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        this.received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+        this.received.push({
+          method: request.method ?? '',
+          path: request.url ?? '',
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         const reply = this.replies.shift() ?? { status: 200 };
         response.writeHead(reply.status, { 'content-type': 'application/xml' }).end(reply.body ?? '');
       });
@@ -54,18 +59,45 @@ class Sha256 {
   }
 }
 
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
-const env = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken };
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token-example',
+};
+const env = {
+  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  AWS_SESSION_TOKEN: credentials.sessionToken,
+};
 
 /** The signature the AWS SDK's own signer computes for the request as received, over the headers the request says it signed. */
 async function sdkSignature(request: Received, host: string): Promise<string> {
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(String(request.headers.authorization))?.[1]?.split(';') ?? [];
-  const headers = Object.fromEntries(signedHeaders.map((name) => [name, name === 'host' ? host : String(request.headers[name])]));
+  const headers = Object.fromEntries(
+    signedHeaders.map((name) => [name, name === 'host' ? host : String(request.headers[name])]),
+  );
   const amzDate = String(request.headers['x-amz-date']);
-  const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`);
-  const signer = new SignatureV4({ service: 's3', region: 'eu-west-1', credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`,
+  );
+  const signer = new SignatureV4({
+    service: 's3',
+    region: 'eu-west-1',
+    credentials,
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const signed = await signer.sign(
-    { method: request.method, protocol: 'http:', hostname: host, path: request.path, query: {}, headers, body: request.body },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: host,
+      path: request.path,
+      query: {},
+      headers,
+      body: request.body,
+    },
     { signingDate, signableHeaders: new Set(signedHeaders) },
   );
   return /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1] ?? 'none';
@@ -98,7 +130,9 @@ describe('S3ExportSink against an S3-style endpoint', () => {
     expect(put.headers['if-none-match']).toBe('*');
     expect(put.headers['x-amz-security-token']).toBe(credentials.sessionToken);
     expect(put.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(put.body).digest('hex'));
-    expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=\S*if-none-match\S*, Signature=[0-9a-f]{64}$/);
+    expect(put.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=\S*if-none-match\S*, Signature=[0-9a-f]{64}$/,
+    );
     const signature = /Signature=([0-9a-f]+)/.exec(String(put.headers.authorization))?.[1];
     expect(await sdkSignature(put, new URL(bucket.url).host)).toBe(signature);
   });
@@ -111,13 +145,22 @@ describe('S3ExportSink against an S3-style endpoint', () => {
   });
 
   it('fails with the status and S3 error code when the bucket refuses, without retrying', async () => {
-    bucket.replies = [{ status: 403, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>' }];
-    await expect(sink().write('job-3', 1, items)).rejects.toThrow(/^S3 PutObject of s3:\/\/exports-bucket\/orphan-exports\/job-3\/page-000001-.*\.jsonl failed: 403 AccessDenied$/);
+    bucket.replies = [
+      {
+        status: 403,
+        body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+      },
+    ];
+    await expect(sink().write('job-3', 1, items)).rejects.toThrow(
+      /^S3 PutObject of s3:\/\/exports-bucket\/orphan-exports\/job-3\/page-000001-.*\.jsonl failed: 403 AccessDenied$/,
+    );
     expect(bucket.received).toHaveLength(1);
   });
 
   it('fails clearly, sending nothing, without credentials in the environment', async () => {
-    await expect(new S3ExportSink('exports-bucket', { endpoint: bucket.url, env: {} }).write('job-4', 1, items)).rejects.toThrow(/No AWS credentials/);
+    await expect(
+      new S3ExportSink('exports-bucket', { endpoint: bucket.url, env: {} }).write('job-4', 1, items),
+    ).rejects.toThrow(/No AWS credentials/);
     expect(bucket.received).toHaveLength(0);
   });
 });

@@ -37,7 +37,8 @@ beforeEach(() => {
 });
 
 /** The calls of one operation since the test began. */
-const callsOf = (operation: string): FakeCall[] => fake.calls.slice(seen).filter((call) => call.operation === operation);
+const callsOf = (operation: string): FakeCall[] =>
+  fake.calls.slice(seen).filter((call) => call.operation === operation);
 
 afterEach(() => {
   jest.restoreAllMocks();
@@ -47,7 +48,8 @@ afterEach(() => {
 const longestBackOff = () => jest.spyOn(Math, 'random').mockReturnValue(0.999);
 
 /** Milliseconds between consecutive calls. */
-const gaps = (calls: readonly FakeCall[]) => calls.slice(1).map((call, i) => call.receivedAt - (calls[i] as FakeCall).receivedAt);
+const gaps = (calls: readonly FakeCall[]) =>
+  calls.slice(1).map((call, i) => call.receivedAt - (calls[i] as FakeCall).receivedAt);
 
 const change = (overrides: Partial<FlagChange> = {}): FlagChange => ({
   orgId: uniqueOrgId(),
@@ -62,7 +64,11 @@ const change = (overrides: Partial<FlagChange> = {}): FlagChange => ({
 
 /** Answers TransactWriteItems with the given answers in turn (the last one from then on), anything else with `{}`. */
 function transactionsAnswer(...answers: ReturnType<typeof answer.ok>[]): void {
-  fake.respond((call, index) => (call.operation === 'TransactWriteItems' ? (answers[Math.min(index, answers.length - 1)] ?? answer.ok()) : answer.ok()));
+  fake.respond((call, index) =>
+    call.operation === 'TransactWriteItems'
+      ? (answers[Math.min(index, answers.length - 1)] ?? answer.ok())
+      : answer.ok(),
+  );
 }
 
 describe('a throttled transaction is a 503, never retried as contention', () => {
@@ -123,7 +129,10 @@ describe('a transaction that collided with another is retried after a growing, j
   });
 
   test('a thrown TransactionConflictException, then success: changed', async () => {
-    transactionsAnswer(answer.error('TransactionConflictException', 'Transaction is ongoing for the item'), answer.ok());
+    transactionsAnswer(
+      answer.error('TransactionConflictException', 'Transaction is ongoing for the item'),
+      answer.ok(),
+    );
 
     const outcome = await store.applyChange(change());
 
@@ -175,7 +184,12 @@ describe('a transaction that collided with another is retried after a growing, j
   });
 
   test('any other cancellation reason is not retried: an internal error, not a ServiceError', async () => {
-    transactionsAnswer(answer.transactionCanceled({ Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }, 'None'));
+    transactionsAnswer(
+      answer.transactionCanceled(
+        { Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' },
+        'None',
+      ),
+    );
 
     const error = await rejectionOf(store.applyChange(change()));
 

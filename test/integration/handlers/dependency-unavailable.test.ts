@@ -50,14 +50,18 @@ describe('the flag store is unreachable', () => {
     expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack|\.ts:\d+/);
   });
 
-  test('the OpenFeature routes answer 429 with the same retry-after (OFREP clients back off on 429 only), in OFREP\'s shape', async () => {
+  test("the OpenFeature routes answer 429 with the same retry-after (OFREP clients back off on 429 only), in OFREP's shape", async () => {
     const error = (await rejectionOf(getOrgFlags(deps, admin, uniqueOrgId()))) as DependencyUnavailableError;
 
     for (const key of ['chat', undefined]) {
       const response = ofrepErrorResponse(error, { pathParameters: key === undefined ? undefined : { key } });
       expect(response.statusCode).toBe(429);
       expect(response.headers?.['retry-after']).toBe(String(error.retryAfterSeconds));
-      expect(JSON.parse(response.body ?? '')).toEqual({ ...(key === undefined ? {} : { key }), errorCode: 'GENERAL', errorDetails: error.message });
+      expect(JSON.parse(response.body ?? '')).toEqual({
+        ...(key === undefined ? {} : { key }),
+        errorCode: 'GENERAL',
+        errorDetails: error.message,
+      });
       expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack|\.ts:\d+/);
     }
   });
@@ -67,9 +71,13 @@ describe('the flag store is unreachable', () => {
     const flag = deps.registry.flags[0];
     if (!flag) throw new Error('the registry is empty');
 
-    expect(await rejectionOf(provisionOrg(deps, orgId, { actor: 'test', now: new Date() }))).toBeInstanceOf(DependencyUnavailableError);
+    expect(await rejectionOf(provisionOrg(deps, orgId, { actor: 'test', now: new Date() }))).toBeInstanceOf(
+      DependencyUnavailableError,
+    );
     expect(
-      await rejectionOf(setOrgFlag(deps, admin, { org_id: orgId, key: flag.key, enabled: true }, { requestId: 'r-1', now: new Date() })),
+      await rejectionOf(
+        setOrgFlag(deps, admin, { org_id: orgId, key: flag.key, enabled: true }, { requestId: 'r-1', now: new Date() }),
+      ),
     ).toBeInstanceOf(DependencyUnavailableError);
   });
 });

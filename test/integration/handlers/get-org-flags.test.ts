@@ -4,7 +4,14 @@ import { appDeps } from '../../../lambdas/shared/deps.js';
 import { logger } from '../../../lambdas/shared/powertools.js';
 import { provisionOrg } from '../../../lambdas/use-cases/flags.js';
 import { dynamoDbCallCounter, httpEvent, lambdaContext, uniqueOrgId, type TestRole } from '../../support/events.js';
-import { flagByKey, internalFlag, publicFlag, registry, type ErrorBody, type OrgFlagsBody } from '../../support/flags.js';
+import {
+  flagByKey,
+  internalFlag,
+  publicFlag,
+  registry,
+  type ErrorBody,
+  type OrgFlagsBody,
+} from '../../support/flags.js';
 import { expectErrorBody, invoke, type HttpResult } from '../../support/http.js';
 import { TestTable } from '../../support/table.js';
 
@@ -74,7 +81,7 @@ describe('get-org-flags handler (GET /org-feature-flags/{org_id})', () => {
     expect(raw.statusCode).toBe(400);
   });
 
-  test("an org token on another org is a 404, exactly like a missing org", async () => {
+  test('an org token on another org is a 404, exactly like a missing org', async () => {
     const result = await get(otherOrgId, 'org', orgId);
 
     expectErrorBody(result, 404, 'org_not_found');
@@ -114,7 +121,12 @@ describe('get-org-flags handler (GET /org-feature-flags/{org_id})', () => {
   });
 
   test('a token with no scope of this service is a 403', async () => {
-    const event = httpEvent({ method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' });
+    const event = httpEvent({
+      method: 'GET',
+      path: '/org-feature-flags/{org_id}',
+      pathParameters: { org_id: orgId },
+      role: 'admin',
+    });
     const jwt = event.requestContext.authorizer.jwt;
     jwt.scopes = ['openid', 'profile'];
     jwt.claims.scope = 'openid profile';
@@ -153,7 +165,9 @@ describe('get-org-flags handler (GET /org-feature-flags/{org_id})', () => {
 
       // Named once, with org and key, however often the org is read.
       for (let i = 0; i < 5; i++) expect((await get(id)).status).toBe(200);
-      const orphanWarnings = warn.mock.calls.filter(([message]) => String(message).startsWith('Org has rows for keys not in the registry'));
+      const orphanWarnings = warn.mock.calls.filter(([message]) =>
+        String(message).startsWith('Org has rows for keys not in the registry'),
+      );
       expect(orphanWarnings).toEqual([[expect.any(String), { org_id: id, orphan_keys: ['retired-thing'] }]]);
     } finally {
       warn.mockRestore();

@@ -13,7 +13,12 @@ interface ListBody {
 
 const calls = dynamoDbCallCounter();
 const list = (role: TestRole, orgId?: string) =>
-  invoke<ListBody>(listFlags, { method: 'GET', path: '/feature-flags', role, ...(orgId === undefined ? {} : { orgId }) });
+  invoke<ListBody>(listFlags, {
+    method: 'GET',
+    path: '/feature-flags',
+    role,
+    ...(orgId === undefined ? {} : { orgId }),
+  });
 
 describe('list-flags handler (GET /feature-flags)', () => {
   test('an admin sees every flag, internal ones included, with the registry version', async () => {

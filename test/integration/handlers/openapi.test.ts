@@ -54,7 +54,10 @@ describe('the handlers answer as the served document describes', () => {
   /** Invokes a handler and checks its answer against the document; returns it for further checks. */
   async function expectDocumented(handler: HttpLambda, options: HttpEventOptions, status: number): Promise<HttpResult> {
     const result = await invoke(handler, options);
-    expect({ route: `${options.method} ${options.path}`, status: result.status }).toEqual({ route: `${options.method} ${options.path}`, status });
+    expect({ route: `${options.method} ${options.path}`, status: result.status }).toEqual({
+      route: `${options.method} ${options.path}`,
+      status,
+    });
     expect(schemas.responseErrors(options.method, options.path, result.status, result.body)).toEqual([]);
     checked.add(`${options.method} ${options.path}`);
     return result;
@@ -84,56 +87,153 @@ describe('the handlers answer as the served document describes', () => {
     const path = { pathParameters: { org_id: orgId } };
     await expectDocumented(provisionOrg, { method: 'POST', path: '/orgs/{org_id}/provision', ...path }, 201);
     await expectDocumented(provisionOrg, { method: 'POST', path: '/orgs/{org_id}/provision', ...path }, 200);
-    await expectDocumented(provisionOrg, { method: 'POST', path: '/orgs/{org_id}/provision', pathParameters: { org_id: 'a b' } }, 400);
+    await expectDocumented(
+      provisionOrg,
+      { method: 'POST', path: '/orgs/{org_id}/provision', pathParameters: { org_id: 'a b' } },
+      400,
+    );
 
-    await expectDocumented(getOrgFlags, { method: 'GET', path: '/org-feature-flags/{org_id}', ...path, role: 'service' }, 200);
-    await expectDocumented(getOrgFlags, { method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: uniqueOrgId() } }, 404);
+    await expectDocumented(
+      getOrgFlags,
+      { method: 'GET', path: '/org-feature-flags/{org_id}', ...path, role: 'service' },
+      200,
+    );
+    await expectDocumented(
+      getOrgFlags,
+      { method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: uniqueOrgId() } },
+      404,
+    );
 
-    const set = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST' as const, path: '/org-feature-flags', body, headers });
-    const changed = await expectDocumented(setOrgFlag, set({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled }), 200);
+    const set = (body: unknown, headers: Record<string, string> = {}) => ({
+      method: 'POST' as const,
+      path: '/org-feature-flags',
+      body,
+      headers,
+    });
+    const changed = await expectDocumented(
+      setOrgFlag,
+      set({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled }),
+      200,
+    );
     const version = (changed.body.flag as { version: number }).version;
-    await expectDocumented(setOrgFlag, set({ org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: version - 1 }), 409);
-    await expectDocumented(setOrgFlag, set({ org_id: orgId, key: flag.key, enabled: flag.default_enabled }, { 'if-match': `"${version - 1}"` }), 412);
+    await expectDocumented(
+      setOrgFlag,
+      set({ org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: version - 1 }),
+      409,
+    );
+    await expectDocumented(
+      setOrgFlag,
+      set({ org_id: orgId, key: flag.key, enabled: flag.default_enabled }, { 'if-match': `"${version - 1}"` }),
+      412,
+    );
     await expectDocumented(setOrgFlag, set({ org_id: orgId, key: 'no-such-flag', enabled: true }), 400);
     await expectDocumented(setOrgFlag, set({ org_id: uniqueOrgId(), key: flag.key, enabled: true }), 404);
 
-    const one = { method: 'GET' as const, path: '/org-feature-flags/{org_id}/flags/{key}', pathParameters: { org_id: orgId, key: flag.key } };
+    const one = {
+      method: 'GET' as const,
+      path: '/org-feature-flags/{org_id}/flags/{key}',
+      pathParameters: { org_id: orgId, key: flag.key },
+    };
     await expectDocumented(getOrgFlag, one, 200);
     await expectDocumented(getOrgFlag, { ...one, headers: { 'if-none-match': `"${version}"` } }, 304);
   });
 
   test('the views across orgs and the history', async () => {
-    await expectDocumented(listOrgs, { method: 'GET', path: '/orgs', queryStringParameters: { prefix: 'contract-', limit: '1' } }, 200);
-    await expectDocumented(listOrgs, { method: 'GET', path: '/orgs', queryStringParameters: { cursor: 'not-a-cursor' } }, 400);
-    const byFlag = { method: 'GET' as const, path: '/org-feature-flags/by-flag/{key}', pathParameters: { key: flag.key } };
+    await expectDocumented(
+      listOrgs,
+      { method: 'GET', path: '/orgs', queryStringParameters: { prefix: 'contract-', limit: '1' } },
+      200,
+    );
+    await expectDocumented(
+      listOrgs,
+      { method: 'GET', path: '/orgs', queryStringParameters: { cursor: 'not-a-cursor' } },
+      400,
+    );
+    const byFlag = {
+      method: 'GET' as const,
+      path: '/org-feature-flags/by-flag/{key}',
+      pathParameters: { key: flag.key },
+    };
     await expectDocumented(listFlagOrgs, { ...byFlag, queryStringParameters: { limit: '2' } }, 200);
     await expectDocumented(listFlagOrgs, { ...byFlag, pathParameters: { key: 'no-such-flag' } }, 400);
-    const orgHistory = { method: 'GET' as const, path: '/org-feature-flags/{org_id}/history', pathParameters: { org_id: orgId } };
+    const orgHistory = {
+      method: 'GET' as const,
+      path: '/org-feature-flags/{org_id}/history',
+      pathParameters: { org_id: orgId },
+    };
     await expectDocumented(getOrgHistory, orgHistory, 200);
     await expectDocumented(getOrgHistory, { ...orgHistory, pathParameters: { org_id: uniqueOrgId() } }, 404);
-    await expectDocumented(getFlagHistory, { method: 'GET', path: '/feature-flags/{key}/history', pathParameters: { key: flag.key }, queryStringParameters: { limit: '5' } }, 200);
+    await expectDocumented(
+      getFlagHistory,
+      {
+        method: 'GET',
+        path: '/feature-flags/{key}/history',
+        pathParameters: { key: flag.key },
+        queryStringParameters: { limit: '5' },
+      },
+      200,
+    );
     await expectDocumented(
       bulkSetFlag,
-      { method: 'POST', path: '/feature-flags/{key}/orgs', pathParameters: { key: flag.key }, body: { org_ids: [orgId, uniqueOrgId()], enabled: flag.default_enabled } },
+      {
+        method: 'POST',
+        path: '/feature-flags/{key}/orgs',
+        pathParameters: { key: flag.key },
+        body: { org_ids: [orgId, uniqueOrgId()], enabled: flag.default_enabled },
+      },
       200,
     );
   });
 
   test('the OpenFeature evaluation routes, with their errors', async () => {
     const one = { method: 'POST' as const, path: '/ofrep/v1/evaluate/flags/{key}', pathParameters: { key: flag.key } };
-    await expectDocumented(ofrepEvaluateFlag, { ...one, role: 'org', orgId, body: { context: { targetingKey: orgId } } }, 200);
+    await expectDocumented(
+      ofrepEvaluateFlag,
+      { ...one, role: 'org', orgId, body: { context: { targetingKey: orgId } } },
+      200,
+    );
     await expectDocumented(ofrepEvaluateFlag, { ...one, body: { context: {} } }, 400);
     await expectDocumented(ofrepEvaluateFlag, { ...one, body: '{"context":' }, 400);
-    await expectDocumented(ofrepEvaluateFlag, { ...one, role: 'service', body: { context: { targetingKey: uniqueOrgId() } } }, 400);
-    await expectDocumented(ofrepEvaluateFlag, { ...one, pathParameters: { key: 'no-such-flag' }, body: { context: { targetingKey: orgId } } }, 404);
+    await expectDocumented(
+      ofrepEvaluateFlag,
+      { ...one, role: 'service', body: { context: { targetingKey: uniqueOrgId() } } },
+      400,
+    );
+    await expectDocumented(
+      ofrepEvaluateFlag,
+      { ...one, pathParameters: { key: 'no-such-flag' }, body: { context: { targetingKey: orgId } } },
+      404,
+    );
     const all = { method: 'POST' as const, path: '/ofrep/v1/evaluate/flags' };
-    const answer = await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'service', body: { context: { targetingKey: orgId } } }, 200);
-    await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'service', body: { context: { targetingKey: orgId } }, headers: { 'if-none-match': String(answer.headers.etag) } }, 304);
-    await expectDocumented(ofrepEvaluateFlags, { ...all, role: 'org', orgId, body: { context: { targetingKey: uniqueOrgId() } } }, 400);
+    const answer = await expectDocumented(
+      ofrepEvaluateFlags,
+      { ...all, role: 'service', body: { context: { targetingKey: orgId } } },
+      200,
+    );
+    await expectDocumented(
+      ofrepEvaluateFlags,
+      {
+        ...all,
+        role: 'service',
+        body: { context: { targetingKey: orgId } },
+        headers: { 'if-none-match': String(answer.headers.etag) },
+      },
+      304,
+    );
+    await expectDocumented(
+      ofrepEvaluateFlags,
+      { ...all, role: 'org', orgId, body: { context: { targetingKey: uniqueOrgId() } } },
+      400,
+    );
   });
 
   test('every route but the job routes was checked here (those are checked in test/unit/domain/responses.test.ts)', () => {
     const unchecked = ROUTES.map(routeKey).filter((key) => !checked.has(key));
-    expect(unchecked.sort()).toEqual(['GET /jobs', 'GET /jobs/{job_id}', 'POST /jobs/{job_id}/resume', 'POST /jobs/{type}']);
+    expect(unchecked.sort()).toEqual([
+      'GET /jobs',
+      'GET /jobs/{job_id}',
+      'POST /jobs/{job_id}/resume',
+      'POST /jobs/{type}',
+    ]);
   });
 });

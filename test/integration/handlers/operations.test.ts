@@ -20,10 +20,28 @@ afterAll(() => table.close());
 const flag = publicFlag();
 const provision = (orgId: string) => provisionOrg(appDeps(), orgId, { actor: 'test:setup', now: new Date() });
 const set = (orgId: string, enabled: boolean, options: Partial<HttpEventOptions> = {}) =>
-  invoke<{ changed: boolean; flag: MergedFlagBody }>(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: flag.key, enabled }, role: 'admin', ...options });
+  invoke<{ changed: boolean; flag: MergedFlagBody }>(setOrgFlag, {
+    method: 'POST',
+    path: '/org-feature-flags',
+    body: { org_id: orgId, key: flag.key, enabled },
+    role: 'admin',
+    ...options,
+  });
 
 interface HistoryBody {
-  changes: { change_id: string; org_id: string; key: string; previous_enabled: boolean; enabled: boolean; version: number; source: string; changed_by: string; changed_by_email: string | null; changed_at: string; request_id: string }[];
+  changes: {
+    change_id: string;
+    org_id: string;
+    key: string;
+    previous_enabled: boolean;
+    enabled: boolean;
+    version: number;
+    source: string;
+    changed_by: string;
+    changed_by_email: string | null;
+    changed_at: string;
+    request_id: string;
+  }[];
   next_cursor: string | null;
 }
 
@@ -41,7 +59,13 @@ describe('GET /orgs', () => {
   });
 
   const page = (query: Record<string, string>, role: 'admin' | 'service' | 'org' = 'admin') =>
-    invoke<{ orgs: { org_id: string; registry_version: string }[]; next_cursor: string | null }>(listOrgs, { method: 'GET', path: '/orgs', role, queryStringParameters: query, ...(role === 'org' ? { orgId: ids[0] } : {}) });
+    invoke<{ orgs: { org_id: string; registry_version: string }[]; next_cursor: string | null }>(listOrgs, {
+      method: 'GET',
+      path: '/orgs',
+      role,
+      queryStringParameters: query,
+      ...(role === 'org' ? { orgId: ids[0] } : {}),
+    });
 
   test('finds orgs by id prefix, a page at a time, in id order', async () => {
     const seen: string[] = [];
@@ -74,7 +98,13 @@ describe('GET /orgs', () => {
 
 describe('GET /org-feature-flags/{org_id}/flags/{key}', () => {
   const get = (orgId: string, key: string, options: Partial<HttpEventOptions> = {}) =>
-    invoke<{ org_id: string; flag: MergedFlagBody }>(getOrgFlag, { method: 'GET', path: '/org-feature-flags/{org_id}/flags/{key}', pathParameters: { org_id: orgId, key }, role: 'admin', ...options });
+    invoke<{ org_id: string; flag: MergedFlagBody }>(getOrgFlag, {
+      method: 'GET',
+      path: '/org-feature-flags/{org_id}/flags/{key}',
+      pathParameters: { org_id: orgId, key },
+      role: 'admin',
+      ...options,
+    });
 
   test('one GetItem, the merged item, its version as ETag; If-None-Match with it is a 304', async () => {
     const orgId = uniqueOrgId();
@@ -83,7 +113,12 @@ describe('GET /org-feature-flags/{org_id}/flags/{key}', () => {
     const result = await get(orgId, flag.key);
     expect(calls.counts()).toEqual({ GetItemCommand: 1 });
     expect(result.status).toBe(200);
-    expect(result.body.flag).toMatchObject({ key: flag.key, user_enabled: flag.default_enabled, source: 'provisioned', is_default: false });
+    expect(result.body.flag).toMatchObject({
+      key: flag.key,
+      user_enabled: flag.default_enabled,
+      source: 'provisioned',
+      is_default: false,
+    });
     expect(result.headers.etag).toBe(`"${result.body.flag.version}"`);
 
     const unchanged = await get(orgId, flag.key, { headers: { 'if-none-match': String(result.headers.etag) } });
@@ -120,11 +155,18 @@ describe('If-Match on POST /org-feature-flags', () => {
 
     const stale = await set(orgId, flag.default_enabled, { headers: { 'if-match': '"1"' } });
     expectErrorBody(stale, 412, 'precondition_failed');
-    expect((stale.body as unknown as { error: { current_version: number; current: MergedFlagBody } }).error).toMatchObject({
+    expect(
+      (stale.body as unknown as { error: { current_version: number; current: MergedFlagBody } }).error,
+    ).toMatchObject({
       current_version: version,
       current: { key: flag.key, version, user_enabled: !flag.default_enabled, updated_by: SUBJECTS.admin },
     });
-    const staleBody = await invoke(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: 1 }, role: 'admin' });
+    const staleBody = await invoke(setOrgFlag, {
+      method: 'POST',
+      path: '/org-feature-flags',
+      body: { org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: 1 },
+      role: 'admin',
+    });
     expectErrorBody(staleBody, 409, 'version_conflict');
 
     const ok = await set(orgId, flag.default_enabled, { headers: { 'if-match': `"${version}"` } });
@@ -137,14 +179,26 @@ describe('If-Match on POST /org-feature-flags', () => {
     await provision(orgId);
     expectErrorBody(await set(orgId, true, { headers: { 'if-match': '17' } }), 400, 'invalid_request');
     expectErrorBody(await set(orgId, true, { headers: { 'if-match': '"a"' } }), 400, 'invalid_request');
-    const both = await invoke(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: flag.key, enabled: true, version: 2 }, headers: { 'if-match': '"3"' }, role: 'admin' });
+    const both = await invoke(setOrgFlag, {
+      method: 'POST',
+      path: '/org-feature-flags',
+      body: { org_id: orgId, key: flag.key, enabled: true, version: 2 },
+      headers: { 'if-match': '"3"' },
+      role: 'admin',
+    });
     expectErrorBody(both, 400, 'invalid_request');
   });
 });
 
 describe('history', () => {
   const orgHistory = (orgId: string, query: Record<string, string> = {}) =>
-    invoke<HistoryBody>(getOrgHistory, { method: 'GET', path: '/org-feature-flags/{org_id}/history', pathParameters: { org_id: orgId }, role: 'service', queryStringParameters: query });
+    invoke<HistoryBody>(getOrgHistory, {
+      method: 'GET',
+      path: '/org-feature-flags/{org_id}/history',
+      pathParameters: { org_id: orgId },
+      role: 'service',
+      queryStringParameters: query,
+    });
 
   test("an org's changes, newest first, with who (subject, and email beside it), when and the request id", async () => {
     const orgId = uniqueOrgId();
@@ -153,7 +207,12 @@ describe('history', () => {
     for (const enabled of [!flag.default_enabled, flag.default_enabled, !flag.default_enabled]) {
       results.push(await set(orgId, enabled, { sub: 'user-sub-7', email: 'carol@example.com' }));
     }
-    await invoke(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body: { org_id: orgId, key: internalFlag().key, enabled: !internalFlag().default_enabled }, role: 'admin' });
+    await invoke(setOrgFlag, {
+      method: 'POST',
+      path: '/org-feature-flags',
+      body: { org_id: orgId, key: internalFlag().key, enabled: !internalFlag().default_enabled },
+      role: 'admin',
+    });
 
     const all = await orgHistory(orgId);
     expect(all.status).toBe(200);
@@ -183,7 +242,8 @@ describe('history', () => {
     const other = uniqueOrgId();
     await provision(orgId);
     await provision(other);
-    for (const enabled of [!flag.default_enabled, flag.default_enabled, !flag.default_enabled]) await set(orgId, enabled);
+    for (const enabled of [!flag.default_enabled, flag.default_enabled, !flag.default_enabled])
+      await set(orgId, enabled);
     await set(other, !flag.default_enabled);
     const first = await orgHistory(orgId, { limit: '2' });
     expect(first.body.changes).toHaveLength(2);
@@ -191,7 +251,10 @@ describe('history', () => {
     const second = await orgHistory(orgId, { limit: '2', cursor });
     expect(second.body.changes).toHaveLength(1);
     expect([...first.body.changes, ...second.body.changes].map((c) => c.changed_at)).toEqual(
-      [...first.body.changes, ...second.body.changes].map((c) => c.changed_at).sort().reverse(),
+      [...first.body.changes, ...second.body.changes]
+        .map((c) => c.changed_at)
+        .sort()
+        .reverse(),
     );
     expectErrorBody(await orgHistory(other, { limit: '2', cursor }), 400, 'invalid_cursor');
     expectErrorBody(await orgHistory(orgId, { limit: '2', key: flag.key, cursor }), 400, 'invalid_cursor');
@@ -202,7 +265,13 @@ describe('history', () => {
     expectErrorBody(await orgHistory(uniqueOrgId()), 404, 'org_not_found');
     const orgId = uniqueOrgId();
     await provision(orgId);
-    const asOrg = await invoke(getOrgHistory, { method: 'GET', path: '/org-feature-flags/{org_id}/history', pathParameters: { org_id: orgId }, role: 'org', orgId });
+    const asOrg = await invoke(getOrgHistory, {
+      method: 'GET',
+      path: '/org-feature-flags/{org_id}/history',
+      pathParameters: { org_id: orgId },
+      role: 'org',
+      orgId,
+    });
     expectErrorBody(asOrg, 403, 'forbidden');
   });
 
@@ -213,7 +282,13 @@ describe('history', () => {
     await provision(b);
     const first = await set(a, !flag.default_enabled);
     const second = await set(b, !flag.default_enabled);
-    const result = await invoke<HistoryBody>(getFlagHistory, { method: 'GET', path: '/feature-flags/{key}/history', pathParameters: { key: flag.key }, role: 'admin', queryStringParameters: { limit: '200' } });
+    const result = await invoke<HistoryBody>(getFlagHistory, {
+      method: 'GET',
+      path: '/feature-flags/{key}/history',
+      pathParameters: { key: flag.key },
+      role: 'admin',
+      queryStringParameters: { limit: '200' },
+    });
     expect(result.status).toBe(200);
     const mine = result.body.changes.filter((c) => c.org_id === a || c.org_id === b);
     expect(mine.map((c) => [c.org_id, c.version])).toEqual([
@@ -226,7 +301,10 @@ describe('history', () => {
 
 describe('POST /feature-flags/{key}/orgs', () => {
   const bulk = (key: string, body: unknown, role: 'admin' | 'service' = 'admin') =>
-    invoke<{ request_id: string; counts: Record<string, number>; results: { org_id: string; result: string }[] }>(bulkSetFlag, { method: 'POST', path: '/feature-flags/{key}/orgs', pathParameters: { key }, body, role });
+    invoke<{ request_id: string; counts: Record<string, number>; results: { org_id: string; result: string }[] }>(
+      bulkSetFlag,
+      { method: 'POST', path: '/feature-flags/{key}/orgs', pathParameters: { key }, body, role },
+    );
 
   test('a result per org, each an audited write with one shared request id', async () => {
     const orgs = [uniqueOrgId(), uniqueOrgId(), uniqueOrgId()];
@@ -243,7 +321,12 @@ describe('POST /feature-flags/{key}/orgs', () => {
     ]);
     expect(result.body.counts).toEqual({ changed: 2, unchanged: 1, org_not_found: 1, conflict: 0, error: 0 });
     for (const id of [orgs[0]!, orgs[2]!]) {
-      const history = await invoke<HistoryBody>(getOrgHistory, { method: 'GET', path: '/org-feature-flags/{org_id}/history', pathParameters: { org_id: id }, role: 'admin' });
+      const history = await invoke<HistoryBody>(getOrgHistory, {
+        method: 'GET',
+        path: '/org-feature-flags/{org_id}/history',
+        pathParameters: { org_id: id },
+        role: 'admin',
+      });
       expect(history.body.changes.map((c) => c.request_id)).toEqual([result.body.request_id]);
     }
   });
@@ -252,19 +335,33 @@ describe('POST /feature-flags/{key}/orgs', () => {
     const orgId = uniqueOrgId();
     await provision(orgId);
     expectErrorBody(await bulk('no-such-flag', { org_ids: [orgId], enabled: true }), 400, 'unknown_flag');
-    expectErrorBody(await bulk(flag.key, { org_ids: Array.from({ length: 101 }, (_, i) => `o-${i}`), enabled: true }), 400, 'invalid_request');
+    expectErrorBody(
+      await bulk(flag.key, { org_ids: Array.from({ length: 101 }, (_, i) => `o-${i}`), enabled: true }),
+      400,
+      'invalid_request',
+    );
     expectErrorBody(await bulk(flag.key, { org_ids: [orgId, orgId], enabled: true }), 400, 'invalid_request');
     expectErrorBody(await bulk(flag.key, { org_ids: [], enabled: true }), 400, 'invalid_request');
     expectErrorBody(await bulk(flag.key, { org_ids: [orgId], enabled: 'yes' }), 400, 'invalid_request');
     expectErrorBody(await bulk(flag.key, { org_ids: [orgId], enabled: true }, 'service'), 403, 'forbidden');
-    const history = await invoke<HistoryBody>(getOrgHistory, { method: 'GET', path: '/org-feature-flags/{org_id}/history', pathParameters: { org_id: orgId }, role: 'admin' });
+    const history = await invoke<HistoryBody>(getOrgHistory, {
+      method: 'GET',
+      path: '/org-feature-flags/{org_id}/history',
+      pathParameters: { org_id: orgId },
+      role: 'admin',
+    });
     expect(history.body.changes).toEqual([]);
   });
 });
 
 describe('GET /org-feature-flags/by-flag/{key}', () => {
   const byFlag = (key: string, query: Record<string, string> = {}) =>
-    invoke<{ key: string; flag: { key: string }; orgs: { org_id: string; enabled: boolean; is_default: boolean }[]; next_cursor: string | null }>(listFlagOrgs, {
+    invoke<{
+      key: string;
+      flag: { key: string };
+      orgs: { org_id: string; enabled: boolean; is_default: boolean }[];
+      next_cursor: string | null;
+    }>(listFlagOrgs, {
       method: 'GET',
       path: '/org-feature-flags/by-flag/{key}',
       pathParameters: { key },

@@ -12,7 +12,12 @@ afterAll(() => table.close());
 
 const deliver = (event: unknown) => orgCreated(event, lambdaContext('org-created'));
 const getFlags = (orgId: string) =>
-  invoke<OrgFlagsBody>(getOrgFlags, { method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: orgId }, role: 'admin' });
+  invoke<OrgFlagsBody>(getOrgFlags, {
+    method: 'GET',
+    path: '/org-feature-flags/{org_id}',
+    pathParameters: { org_id: orgId },
+    role: 'admin',
+  });
 
 /** The org's partition, sorted, for before/after comparisons. */
 async function snapshot(orgId: string) {
@@ -52,7 +57,13 @@ describe('org-created handler (OrgCreated on EventBridge)', () => {
     const rows = await table.flagRows(orgId);
     expect(rows).toHaveLength(registry.flags.length);
     const [org] = await table.orgRecords(orgId);
-    expect(org).toEqual(expect.objectContaining({ org_id: orgId, registry_version: registry.version, provisioned_by: 'event:org-service' }));
+    expect(org).toEqual(
+      expect.objectContaining({
+        org_id: orgId,
+        registry_version: registry.version,
+        provisioned_by: 'event:org-service',
+      }),
+    );
   });
 
   test('a redelivered event changes nothing', async () => {
@@ -70,7 +81,9 @@ describe('org-created handler (OrgCreated on EventBridge)', () => {
   test('20 concurrent duplicate events give exactly one row per flag and one org record', async () => {
     const orgId = uniqueOrgId();
 
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => deliver(eventBridgeEvent({ org_id: orgId }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => deliver(eventBridgeEvent({ org_id: orgId }))),
+    );
 
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     const items = await table.orgItems(orgId);
@@ -99,7 +112,12 @@ describe('org-created handler (OrgCreated on EventBridge)', () => {
 
     const merged = flagByKey((await getFlags(orgId)).body.flags, flag.key);
     expect(merged).toEqual(
-      expect.objectContaining({ user_enabled: !flag.default_enabled, source: 'admin', updated_by: SUBJECTS.admin, version: set.body.flag.version }),
+      expect.objectContaining({
+        user_enabled: !flag.default_enabled,
+        source: 'admin',
+        updated_by: SUBJECTS.admin,
+        version: set.body.flag.version,
+      }),
     );
   });
 

@@ -25,7 +25,8 @@ const provision = (orgId: string, role: TestRole = 'admin', claimOrgId?: string)
     ...(claimOrgId === undefined ? {} : { orgId: claimOrgId }),
   });
 
-const sorted = async (orgId: string) => (await table.orgItems(orgId)).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+const sorted = async (orgId: string) =>
+  (await table.orgItems(orgId)).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
 
 describe('provision-org handler (POST /orgs/{org_id}/provision)', () => {
   test('an admin provisions an org (201), and a repeat is a 200 that changes no row', async () => {
@@ -34,10 +35,17 @@ describe('provision-org handler (POST /orgs/{org_id}/provision)', () => {
     const first = await provision(orgId);
 
     expect(first.status).toBe(201);
-    expect(first.body).toEqual({ org_id: orgId, provisioned: true, rows_written: registry.flags.length, registry_version: registry.version });
+    expect(first.body).toEqual({
+      org_id: orgId,
+      provisioned: true,
+      rows_written: registry.flags.length,
+      registry_version: registry.version,
+    });
     expect(await table.flagRows(orgId)).toHaveLength(registry.flags.length);
     const [org] = await table.orgRecords(orgId);
-    expect(org).toEqual(expect.objectContaining({ provisioned_by: SUBJECTS.admin, registry_version: registry.version }));
+    expect(org).toEqual(
+      expect.objectContaining({ provisioned_by: SUBJECTS.admin, registry_version: registry.version }),
+    );
 
     const flag = publicFlag();
     const set = await invoke<SetFlagResponseBody>(setOrgFlag, {
@@ -53,9 +61,16 @@ describe('provision-org handler (POST /orgs/{org_id}/provision)', () => {
     const again = await provision(orgId);
 
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ org_id: orgId, provisioned: false, rows_written: 0, registry_version: registry.version });
+    expect(again.body).toEqual({
+      org_id: orgId,
+      provisioned: false,
+      rows_written: 0,
+      registry_version: registry.version,
+    });
     expect(await sorted(orgId)).toEqual(before);
-    expect(await table.flagRow(orgId, flag.key)).toEqual(expect.objectContaining({ enabled: !flag.default_enabled, source: 'admin' }));
+    expect(await table.flagRow(orgId, flag.key)).toEqual(
+      expect.objectContaining({ enabled: !flag.default_enabled, source: 'admin' }),
+    );
   });
 
   test.each([

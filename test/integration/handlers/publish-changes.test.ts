@@ -24,8 +24,12 @@ import { lambdaContext } from '../../support/events.js';
  * local endpoint never does by itself.
  */
 
-const template = JSON.parse(readFileSync(new URL('../../fixtures/events/history-insert-record.json', import.meta.url), 'utf8')) as DynamoDBRecord;
-const rowModify = JSON.parse(readFileSync(new URL('../../fixtures/events/flag-row-modify-record.json', import.meta.url), 'utf8')) as DynamoDBRecord;
+const template = JSON.parse(
+  readFileSync(new URL('../../fixtures/events/history-insert-record.json', import.meta.url), 'utf8'),
+) as DynamoDBRecord;
+const rowModify = JSON.parse(
+  readFileSync(new URL('../../fixtures/events/flag-row-modify-record.json', import.meta.url), 'utf8'),
+) as DynamoDBRecord;
 
 let sequence = 0;
 const nextSequence = () => String(++sequence).padStart(21, '0');
@@ -46,7 +50,11 @@ function historyRecord(org: string, n: number): DynamoDBRecord {
     version: { N: String(1795300000000 + n) },
     changed_at: { S: at },
   });
-  record.dynamodb = { ...record.dynamodb, Keys: { pk: { S: `HIST#${org}` }, sk: { S: sk } }, SequenceNumber: nextSequence() };
+  record.dynamodb = {
+    ...record.dynamodb,
+    Keys: { pk: { S: `HIST#${org}` }, sk: { S: sk } },
+    SequenceNumber: nextSequence(),
+  };
   return record;
 }
 
@@ -60,8 +68,10 @@ const changeIdOfRecord = (record: DynamoDBRecord) => {
   return changeIdOf(String(image.org_id?.S), String(image.sk?.S));
 };
 
-const invoke = (records: DynamoDBRecord[]) => handler({ Records: records } as DynamoDBStreamEvent, lambdaContext('publish-changes'));
-const sequencesOf = (records: DynamoDBRecord[]) => records.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber }));
+const invoke = (records: DynamoDBRecord[]) =>
+  handler({ Records: records } as DynamoDBStreamEvent, lambdaContext('publish-changes'));
+const sequencesOf = (records: DynamoDBRecord[]) =>
+  records.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber }));
 
 let dir: string;
 let eventLog: string;
@@ -75,7 +85,12 @@ const faults = { refuse: new Set<string>(), outage: false };
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'off-publish-'));
   eventLog = path.join(dir, 'events.jsonl');
-  const bus = new LocalEventBus({ rules: eventRules(), targets: {}, deadLetterFile: path.join(dir, 'dead-letters.jsonl'), eventLog: new EventLog(eventLog) });
+  const bus = new LocalEventBus({
+    rules: eventRules(),
+    targets: {},
+    deadLetterFile: path.join(dir, 'dead-letters.jsonl'),
+    eventLog: new EventLog(eventLog),
+  });
   local = await startLocalServer({ port: 0, routes: [], handlers: {}, keys: await loadOrCreateKeys(dir), bus });
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -90,10 +105,16 @@ beforeAll(async () => {
       };
       if (faults.outage) return reply(500, { __type: 'InternalException', message: 'injected outage' });
       const kept = request.Entries.filter((_entry, index) => !faults.refuse.has(ids[index] as string));
-      const forwarded = await fetch(local.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': String(req.headers['x-amz-target']) }, body: JSON.stringify({ ...request, Entries: kept }) });
+      const forwarded = await fetch(local.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': String(req.headers['x-amz-target']) },
+        body: JSON.stringify({ ...request, Entries: kept }),
+      });
       const answer = (await forwarded.json()) as { FailedEntryCount: number; Entries: unknown[] };
       const results = [...answer.Entries];
-      const entries = ids.map((id) => (faults.refuse.has(id) ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'injected' } : results.shift()));
+      const entries = ids.map((id) =>
+        faults.refuse.has(id) ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'injected' } : results.shift(),
+      );
       reply(200, { FailedEntryCount: answer.FailedEntryCount + (ids.length - kept.length), Entries: entries });
     });
   });
@@ -135,7 +156,11 @@ describe('publish-changes (the table stream to the org bus)', () => {
     const events = await published();
     expect(events.map((event) => event.detail.change_id)).toEqual(changes.map(changeIdOfRecord));
     const first = events[0] as EventBridgeEvent;
-    expect(first).toMatchObject({ source: 'org-feature-flags', 'detail-type': 'FeatureFlagChanged', time: '2026-11-23T10:00:01Z' });
+    expect(first).toMatchObject({
+      source: 'org-feature-flags',
+      'detail-type': 'FeatureFlagChanged',
+      time: '2026-11-23T10:00:01Z',
+    });
     expect(first.detail).toEqual({
       change_id: changeIdOfRecord(changes[0] as DynamoDBRecord),
       org_id: org,
@@ -201,7 +226,9 @@ describe('publish-changes (the table stream to the org bus)', () => {
     const unparseable = { ...otherRecord(), dynamodb: { SequenceNumber: nextSequence() } } as DynamoDBRecord;
 
     expect(await invoke(changes)).toEqual({ batchItemFailures: sequencesOf(changes.slice(2)) });
-    expect((await published()).map((event) => event.detail.change_id)).toEqual(changes.slice(0, 2).map(changeIdOfRecord));
+    expect((await published()).map((event) => event.detail.change_id)).toEqual(
+      changes.slice(0, 2).map(changeIdOfRecord),
+    );
 
     await rm(eventLog, { force: true });
     const records = [historyRecord(org, 10), unparseable, historyRecord(org, 11)];

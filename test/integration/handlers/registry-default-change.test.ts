@@ -45,7 +45,9 @@ describe('changing a registry default: defaults initialize new orgs and never fl
     expect(b.body.provisioned_registry_version).toBe(after.version);
     expect(a.body.registry_version).toBe(after.version);
     for (const key of before.flags.map((f) => f.key).filter((k) => k !== flipped.key)) {
-      expect(a.body.flags.find((f) => f.key === key)?.user_enabled).toBe(b.body.flags.find((f) => f.key === key)?.user_enabled);
+      expect(a.body.flags.find((f) => f.key === key)?.user_enabled).toBe(
+        b.body.flags.find((f) => f.key === key)?.user_enabled,
+      );
     }
   });
 });

@@ -4,8 +4,23 @@ import { handler as setOrgFlag } from '../../../lambdas/handlers/set-org-flag.js
 import { MAX_BODY_BYTES } from '../../../lambdas/http/request.js';
 import { appDeps } from '../../../lambdas/shared/deps.js';
 import { provisionOrg } from '../../../lambdas/use-cases/flags.js';
-import { dynamoDbCallCounter, httpEvent, lambdaContext, SUBJECTS, uniqueOrgId, type HttpEventOptions, type TestRole } from '../../support/events.js';
-import { flagByKey, publicFlag, registry, type ErrorBody, type OrgFlagsBody, type SetFlagResponseBody } from '../../support/flags.js';
+import {
+  dynamoDbCallCounter,
+  httpEvent,
+  lambdaContext,
+  SUBJECTS,
+  uniqueOrgId,
+  type HttpEventOptions,
+  type TestRole,
+} from '../../support/events.js';
+import {
+  flagByKey,
+  publicFlag,
+  registry,
+  type ErrorBody,
+  type OrgFlagsBody,
+  type SetFlagResponseBody,
+} from '../../support/flags.js';
 import { expectErrorBody, invoke, type HttpResult } from '../../support/http.js';
 import { TestTable } from '../../support/table.js';
 
@@ -17,7 +32,13 @@ beforeEach(() => calls.reset());
 const provision = (orgId: string) => provisionOrg(appDeps(), orgId, { actor: 'test:setup', now: new Date() });
 
 const post = (body: unknown, options: Partial<HttpEventOptions> = {}) =>
-  invoke<SetFlagResponseBody>(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body, role: 'admin', ...options });
+  invoke<SetFlagResponseBody>(setOrgFlag, {
+    method: 'POST',
+    path: '/org-feature-flags',
+    body,
+    role: 'admin',
+    ...options,
+  });
 
 const postAs = (role: TestRole, body: unknown, claimOrgId?: string) =>
   post(body, { role, ...(claimOrgId === undefined ? {} : { orgId: claimOrgId }) });
@@ -144,18 +165,33 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     const orgId = uniqueOrgId();
     await provision(orgId);
     const provisioned = await mergedFlag(orgId, flag.key);
-    const first = await post({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled, version: provisioned.version });
+    const first = await post({
+      org_id: orgId,
+      key: flag.key,
+      enabled: !flag.default_enabled,
+      version: provisioned.version,
+    });
     expect(first.status).toBe(200);
     expect(first.body.changed).toBe(true);
 
-    const stale = await post({ org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: provisioned.version });
+    const stale = await post({
+      org_id: orgId,
+      key: flag.key,
+      enabled: flag.default_enabled,
+      version: provisioned.version,
+    });
 
     expectErrorBody(stale, 409, 'version_conflict');
     expect(errorOf(stale).current_version).toBe(first.body.flag.version);
     expect((await mergedFlag(orgId, flag.key)).user_enabled).toBe(!flag.default_enabled);
     expect(await table.historyItems(orgId)).toHaveLength(1);
 
-    const current = await post({ org_id: orgId, key: flag.key, enabled: flag.default_enabled, version: first.body.flag.version });
+    const current = await post({
+      org_id: orgId,
+      key: flag.key,
+      enabled: flag.default_enabled,
+      version: first.body.flag.version,
+    });
 
     expect(current.status).toBe(200);
     expect(current.body.changed).toBe(true);
@@ -212,7 +248,9 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     await provision(orgId);
 
     const results = await Promise.all(
-      registry.flags.map((definition) => post({ org_id: orgId, key: definition.key, enabled: !definition.default_enabled })),
+      registry.flags.map((definition) =>
+        post({ org_id: orgId, key: definition.key, enabled: !definition.default_enabled }),
+      ),
     );
 
     expect(results.map((result) => result.status)).toEqual(registry.flags.map(() => 200));
@@ -227,7 +265,11 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     await provision(orgId);
     const before = await table.orgItems(orgId);
 
-    const result = await postAs(role, { org_id: orgId, key: flag.key, enabled: !flag.default_enabled }, claim ? orgId : undefined);
+    const result = await postAs(
+      role,
+      { org_id: orgId, key: flag.key, enabled: !flag.default_enabled },
+      claim ? orgId : undefined,
+    );
 
     expectErrorBody(result, 403, 'forbidden');
     expect(await table.orgItems(orgId)).toEqual(before);
@@ -303,7 +345,12 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
   });
 
   test('a 17 KB body is a 413', async () => {
-    const body = JSON.stringify({ org_id: uniqueOrgId(), key: flag.key, enabled: true, padding: 'x'.repeat(17 * 1024) });
+    const body = JSON.stringify({
+      org_id: uniqueOrgId(),
+      key: flag.key,
+      enabled: true,
+      padding: 'x'.repeat(17 * 1024),
+    });
     expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_BODY_BYTES);
 
     const result = await post(body);
@@ -314,9 +361,14 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
   test('a base64-encoded JSON body with a charset parameter is accepted', async () => {
     const orgId = uniqueOrgId();
     await provision(orgId);
-    const body = Buffer.from(JSON.stringify({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled })).toString('base64');
+    const body = Buffer.from(JSON.stringify({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled })).toString(
+      'base64',
+    );
 
-    const result = await post(body, { isBase64Encoded: true, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const result = await post(body, {
+      isBase64Encoded: true,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
 
     expect(result.status).toBe(200);
     expect(result.body.changed).toBe(true);
@@ -335,14 +387,22 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     expect(result.body.previous_enabled).toBe(flag.default_enabled);
     const row = await table.flagRow(orgId, flag.key);
     expect(row).toEqual(
-      expect.objectContaining({ org_id: orgId, key: flag.key, enabled: !flag.default_enabled, source: 'admin', updated_by: SUBJECTS.admin }),
+      expect.objectContaining({
+        org_id: orgId,
+        key: flag.key,
+        enabled: !flag.default_enabled,
+        source: 'admin',
+        updated_by: SUBJECTS.admin,
+      }),
     );
     expect(await mergedFlag(orgId, flag.key)).toEqual(
       expect.objectContaining({ is_default: false, user_enabled: !flag.default_enabled, source: 'admin' }),
     );
     const history = await table.historyItems(orgId);
     expect(history).toHaveLength(1);
-    expect(history[0]).toEqual(expect.objectContaining({ previous_enabled: flag.default_enabled, enabled: !flag.default_enabled }));
+    expect(history[0]).toEqual(
+      expect.objectContaining({ previous_enabled: flag.default_enabled, enabled: !flag.default_enabled }),
+    );
   });
 
   test('a flag with no row, set to its registry default, gets an explicit row', async () => {
@@ -353,7 +413,9 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     const result = await post({ org_id: orgId, key: flag.key, enabled: flag.default_enabled });
 
     expect(result.status).toBe(200);
-    expect(await table.flagRow(orgId, flag.key)).toEqual(expect.objectContaining({ enabled: flag.default_enabled, source: 'admin' }));
+    expect(await table.flagRow(orgId, flag.key)).toEqual(
+      expect.objectContaining({ enabled: flag.default_enabled, source: 'admin' }),
+    );
     expect((await mergedFlag(orgId, flag.key)).is_default).toBe(false);
   });
 
@@ -385,7 +447,10 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
       ['JSON with a trailing comma', { body: '{"org_id":"acme","key":"chat","enabled":true,}' }],
       ['invalid UTF-8', { body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64'), isBase64Encoded: true }],
       ['invalid base64', { body: '@@@not-base64@@@', isBase64Encoded: true }],
-      ['deeply nested JSON', { body: `{"org_id":"acme","key":"chat","enabled":true,"x":${'['.repeat(5000)}${']'.repeat(5000)}}` }],
+      [
+        'deeply nested JSON',
+        { body: `{"org_id":"acme","key":"chat","enabled":true,"x":${'['.repeat(5000)}${']'.repeat(5000)}}` },
+      ],
       ['a __proto__ field', { body: '{"org_id":"acme","key":"chat","enabled":true,"__proto__":{"admin":true}}' }],
       ['a constructor key', { body: { org_id: 'acme', key: 'constructor', enabled: true } }],
       ['a __proto__ key', { body: { org_id: 'acme', key: '__proto__', enabled: true } }],
@@ -396,11 +461,17 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
       ['an org id with unicode', { body: { org_id: 'açme', key: 'chat', enabled: true } }],
       ['an org id as an object', { body: { org_id: { S: 'acme' }, key: 'chat', enabled: true } }],
       ['a huge version', { body: { org_id: 'acme', key: 'chat', enabled: true, version: 1e30 } }],
-      ['a version beyond the safe integers', { body: '{"org_id":"acme","key":"chat","enabled":true,"version":9007199254740993}' }],
+      [
+        'a version beyond the safe integers',
+        { body: '{"org_id":"acme","key":"chat","enabled":true,"version":9007199254740993}' },
+      ],
       ['enabled as "true"', { body: { org_id: 'acme', key: 'chat', enabled: 'true' } }],
       ['no content-type', { body: valid(), headers: { 'content-type': '' } }],
       ['content-type text/plain', { body: valid(), headers: { 'content-type': 'text/plain' } }],
-      ['content-type form', { body: 'org_id=acme&key=chat&enabled=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+      [
+        'content-type form',
+        { body: 'org_id=acme&key=chat&enabled=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      ],
       ['a 17 KB body', { body: { ...valid(), padding: 'x'.repeat(17 * 1024) } }],
       ['a 1 MB body', { body: 'x'.repeat(1024 * 1024) }],
       ['a service token', { body: valid(), role: 'service' }],

@@ -5,7 +5,13 @@ import { DYNAMODB_CALL_LIMITS } from '../../../lambdas/adapters/dynamodb-client.
 import { newJobId } from '../../../lambdas/domain/jobs.js';
 import { DEADLINE_MARGIN_MS } from '../../../lambdas/shared/deadline.js';
 import { HANDLERS, timeoutSecondsOf, type HandlerName } from '../../../lib/service/handlers.js';
-import { eventBridgeEvent, httpEvent, lambdaContext, uniqueOrgId, type HttpEventOptions } from '../../support/events.js';
+import {
+  eventBridgeEvent,
+  httpEvent,
+  lambdaContext,
+  uniqueOrgId,
+  type HttpEventOptions,
+} from '../../support/events.js';
 import { answer, startFakeDynamoDb, type FakeCall, type FakeDynamoDb } from '../../support/fake-dynamodb.js';
 import { publicFlag } from '../../support/flags.js';
 import { expectErrorBody, type HttpLambda, type HttpResult } from '../../support/http.js';
@@ -24,7 +30,8 @@ beforeAll(async () => {
   // The handlers' configuration is read once, on first use: set it before anything reads it.
   process.env.DYNAMODB_ENDPOINT = fake.endpoint;
   // One at a time: jest's ESM loader fails on concurrent first imports of shared modules.
-  const load = async <T>(name: string) => ((await import(`../../../lambdas/handlers/${name}.js`)) as { handler: T }).handler;
+  const load = async <T>(name: string) =>
+    ((await import(`../../../lambdas/handlers/${name}.js`)) as { handler: T }).handler;
   getOrgFlags = await load('get-org-flags');
   setOrgFlag = await load('set-org-flag');
   orgCreated = await load('org-created');
@@ -47,15 +54,36 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   return { result, ms: performance.now() - started };
 }
 
-async function invokeWith(handler: HttpLambda, options: HttpEventOptions, context: Context): Promise<HttpResult<unknown>> {
+async function invokeWith(
+  handler: HttpLambda,
+  options: HttpEventOptions,
+  context: Context,
+): Promise<HttpResult<unknown>> {
   const raw = await handler(httpEvent(options), context);
-  return { status: raw.statusCode ?? 200, headers: raw.headers ?? {}, body: JSON.parse(raw.body ?? 'null') as unknown, raw };
+  return {
+    status: raw.statusCode ?? 200,
+    headers: raw.headers ?? {},
+    body: JSON.parse(raw.body ?? 'null') as unknown,
+    raw,
+  };
 }
 
 const getFlags = (context: Context) =>
-  invokeWith(getOrgFlags, { method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: uniqueOrgId() } }, context);
+  invokeWith(
+    getOrgFlags,
+    { method: 'GET', path: '/org-feature-flags/{org_id}', pathParameters: { org_id: uniqueOrgId() } },
+    context,
+  );
 const setFlag = (context: Context) =>
-  invokeWith(setOrgFlag, { method: 'POST', path: '/org-feature-flags', body: { org_id: uniqueOrgId(), key: publicFlag().key, enabled: true } }, context);
+  invokeWith(
+    setOrgFlag,
+    {
+      method: 'POST',
+      path: '/org-feature-flags',
+      body: { org_id: uniqueOrgId(), key: publicFlag().key, enabled: true },
+    },
+    context,
+  );
 
 /** Resolves once `condition` holds, or fails after `ms`. */
 async function eventually(condition: () => boolean, ms = 1_000): Promise<void> {
@@ -68,7 +96,9 @@ async function eventually(condition: () => boolean, ms = 1_000): Promise<void> {
 
 describe('the DynamoDB client fits the functions it serves', () => {
   test("every attempt of one call ends well inside the shortest function's timeout, before its deadline", () => {
-    const shortestMs = Math.min(...(Object.keys(HANDLERS) as HandlerName[]).map((name) => timeoutSecondsOf(name) * 1000));
+    const shortestMs = Math.min(
+      ...(Object.keys(HANDLERS) as HandlerName[]).map((name) => timeoutSecondsOf(name) * 1000),
+    );
     const { maxAttempts, connectionTimeoutMs, requestTimeoutMs } = DYNAMODB_CALL_LIMITS;
 
     expect(connectionTimeoutMs).toBeLessThan(requestTimeoutMs);
@@ -112,9 +142,14 @@ describe('a DynamoDB that accepts requests and never answers', () => {
 
   test('a write needing several slow calls is cut at the deadline: 503, and no call is sent after it', async () => {
     // Each transaction is answered, slowly, as colliding with another, so the write keeps retrying.
-    fake.respond((call) => (call.operation === 'TransactWriteItems' ? answer.delayed(700, answer.transactionCanceled('TransactionConflict', 'None')) : answer.hang()));
+    fake.respond((call) =>
+      call.operation === 'TransactWriteItems'
+        ? answer.delayed(700, answer.transactionCanceled('TransactionConflict', 'None'))
+        : answer.hang(),
+    );
     const before = fake.calls.length;
-    const transactions = (): FakeCall[] => fake.calls.slice(before).filter((call) => call.operation === 'TransactWriteItems');
+    const transactions = (): FakeCall[] =>
+      fake.calls.slice(before).filter((call) => call.operation === 'TransactWriteItems');
 
     const { result, ms } = await timed(() => setFlag(contextWithRemaining(3_000)));
 
@@ -131,7 +166,9 @@ describe('event consumers and the job worker stop at their deadline too', () => 
   test('OrgCreated: rejected at the deadline (so EventBridge retries it), not left to time out', async () => {
     fake.respond(() => answer.hang());
 
-    const { result: error, ms } = await timed(() => rejectionOf(orgCreated(eventBridgeEvent({ org_id: uniqueOrgId() }), contextWithRemaining(2_500))));
+    const { result: error, ms } = await timed(() =>
+      rejectionOf(orgCreated(eventBridgeEvent({ org_id: uniqueOrgId() }), contextWithRemaining(2_500))),
+    );
 
     expect((error as Error).message).toMatch(/did not answer in time/);
     expect(ms).toBeLessThan(2_500 - DEADLINE_MARGIN_MS / 2);

@@ -53,13 +53,19 @@ beforeAll(async () => {
   jobs = new DynamoDbJobStore(client, tableName);
   orgIds = await seedOrgs(client, tableName, registry, 130, 'handlers');
   // One at a time: jest's ESM loader fails on concurrent first imports of shared modules.
-  const load = async <T>(name: string) => ((await import(`../../../lambdas/handlers/${name}.js`)) as { handler: T }).handler;
+  const load = async <T>(name: string) =>
+    ((await import(`../../../lambdas/handlers/${name}.js`)) as { handler: T }).handler;
   startJob = await load('start-job');
   getJob = await load('get-job');
   listJobs = await load('list-jobs');
   resumeJob = await load('resume-job');
   deploySync = await load('deploy-sync');
-  engine = new LocalJobEngine({ stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN, machine: JOB_MACHINE, worker: await load<JobWorker>('job-worker'), retryBaseDelayMs: 10 });
+  engine = new LocalJobEngine({
+    stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN,
+    machine: JOB_MACHINE,
+    worker: await load<JobWorker>('job-worker'),
+    retryBaseDelayMs: 10,
+  });
   const server = await startLocalServer({
     port,
     routes: [],
@@ -78,9 +84,22 @@ afterAll(async () => {
 });
 
 const start = (type: string, body?: unknown, role: 'admin' | 'service' | 'org' | 'none' = 'admin') =>
-  invoke<JobView>(startJob, { method: 'POST', path: '/jobs/{type}', pathParameters: { type }, role, orgId: 'acme', ...(body === undefined ? {} : { body }) });
-const get = (jobId: string) => invoke<JobView>(getJob, { method: 'GET', path: '/jobs/{job_id}', pathParameters: { job_id: jobId } });
-const list = (query: Record<string, string>) => invoke<{ jobs: JobView[]; next_cursor: string | null }>(listJobs, { method: 'GET', path: '/jobs', queryStringParameters: query });
+  invoke<JobView>(startJob, {
+    method: 'POST',
+    path: '/jobs/{type}',
+    pathParameters: { type },
+    role,
+    orgId: 'acme',
+    ...(body === undefined ? {} : { body }),
+  });
+const get = (jobId: string) =>
+  invoke<JobView>(getJob, { method: 'GET', path: '/jobs/{job_id}', pathParameters: { job_id: jobId } });
+const list = (query: Record<string, string>) =>
+  invoke<{ jobs: JobView[]; next_cursor: string | null }>(listJobs, {
+    method: 'GET',
+    path: '/jobs',
+    queryStringParameters: query,
+  });
 
 describe('POST /jobs/{type} and GET /jobs/{job_id}', () => {
   test('an admin starts a report: 202 with the job and its Location; the engine runs it to the end', async () => {
@@ -88,15 +107,29 @@ describe('POST /jobs/{type} and GET /jobs/{job_id}', () => {
 
     expect(started.status).toBe(202);
     expect(started.headers.location).toBe(`/jobs/${started.body.job_id}`);
-    expect(started.body).toMatchObject({ type: 'report', status: 'running', options: { stale_days: 7 }, created_by: 'admin-user-1', registry_version: registry.version });
+    expect(started.body).toMatchObject({
+      type: 'report',
+      status: 'running',
+      options: { stale_days: 7 },
+      created_by: 'admin-user-1',
+      registry_version: registry.version,
+    });
     await engine.idle();
     const finished = await get(started.body.job_id);
     expect(finished.status).toBe(200);
-    expect(finished.body).toMatchObject({ status: 'succeeded', progress: { orgs_total: orgIds.length, orgs_done: orgIds.length, percent: 100 }, result: { type: 'report', report: { orgs: orgIds.length, stale_days: 7 } } });
+    expect(finished.body).toMatchObject({
+      status: 'succeeded',
+      progress: { orgs_total: orgIds.length, orgs_done: orgIds.length, percent: 100 },
+      result: { type: 'report', report: { orgs: orgIds.length, stale_days: 7 } },
+    });
   });
 
   test('a second job of a type that is running for this registry is a 409 naming the running job', async () => {
-    const running = newJob('orphan-cleanup', { dry_run: true }, { registryVersion: registry.version, actor: 'test', now: new Date() });
+    const running = newJob(
+      'orphan-cleanup',
+      { dry_run: true },
+      { registryVersion: registry.version, actor: 'test', now: new Date() },
+    );
     await jobs.create(running);
 
     const second = await start('orphan-cleanup');
@@ -133,7 +166,10 @@ describe('POST /jobs/{type} and GET /jobs/{job_id}', () => {
 
 describe('GET /jobs', () => {
   test('lists jobs newest first, a page at a time, with a cursor bound to the listing', async () => {
-    for (let i = 0; i < 3; i++) await jobs.create(newJob('sync', {}, { registryVersion: 'older', actor: 'test', now: new Date(Date.UTC(2020, 0, 1 + i)) }));
+    for (let i = 0; i < 3; i++)
+      await jobs.create(
+        newJob('sync', {}, { registryVersion: 'older', actor: 'test', now: new Date(Date.UTC(2020, 0, 1 + i)) }),
+      );
     const all = (await list({ limit: '100' })).body.jobs.map((job) => job.job_id);
     expect(all).toEqual([...all].sort().reverse());
 
@@ -144,8 +180,16 @@ describe('GET /jobs', () => {
 
     const tampered = `${(first.body.next_cursor as string).slice(0, -3)}abc`;
     expectErrorBody(await list({ cursor: tampered }), 400, 'invalid_cursor');
-    expectErrorBody(await list({ cursor: encodeCursor('org-flags', { pk: 'JOBS', sk: all[1] as string }) }), 400, 'invalid_cursor');
-    expectErrorBody(await list({ cursor: encodeCursor('jobs', { pk: 'ORG#acme', sk: '#ORG' }) }), 400, 'invalid_cursor');
+    expectErrorBody(
+      await list({ cursor: encodeCursor('org-flags', { pk: 'JOBS', sk: all[1] as string }) }),
+      400,
+      'invalid_cursor',
+    );
+    expectErrorBody(
+      await list({ cursor: encodeCursor('jobs', { pk: 'ORG#acme', sk: '#ORG' }) }),
+      400,
+      'invalid_cursor',
+    );
     expectErrorBody(await list({ limit: '0' }), 400, 'invalid_request');
   });
 });
@@ -155,25 +199,47 @@ describe('POST /jobs/{job_id}/resume', () => {
     const started = await start('sync', { force: true });
     await engine.idle();
     expect((await get(started.body.job_id)).body.status).toBe('succeeded');
-    expectErrorBody(await invoke(resumeJob, { method: 'POST', path: '/jobs/{job_id}/resume', pathParameters: { job_id: started.body.job_id } }), 409, 'job_not_resumable');
+    expectErrorBody(
+      await invoke(resumeJob, {
+        method: 'POST',
+        path: '/jobs/{job_id}/resume',
+        pathParameters: { job_id: started.body.job_id },
+      }),
+      409,
+      'job_not_resumable',
+    );
 
     // A job stopped after its first page (of two), with the engine's failure recorded.
-    const stopped = newJob('sync', { force: true }, { registryVersion: registry.version, actor: 'test', now: new Date() });
+    const stopped = newJob(
+      'sync',
+      { force: true },
+      { registryVersion: registry.version, actor: 'test', now: new Date() },
+    );
     await jobs.create(stopped);
     const page = await runJobPage(appJobDeps(), stopped.id, new Date());
     await jobs.save({ ...page.job, status: 'failed', failure: 'gave up' }, page.job);
 
-    const resumed = await invoke<JobView>(resumeJob, { method: 'POST', path: '/jobs/{job_id}/resume', pathParameters: { job_id: stopped.id } });
+    const resumed = await invoke<JobView>(resumeJob, {
+      method: 'POST',
+      path: '/jobs/{job_id}/resume',
+      pathParameters: { job_id: stopped.id },
+    });
 
     expect(resumed.status).toBe(202);
     expect(resumed.body).toMatchObject({ status: 'running', resumes: 1, failure: null });
     await engine.idle();
-    expect((await get(stopped.id)).body).toMatchObject({ status: 'succeeded', progress: { orgs_done: orgIds.length }, counts: { orgs_seen: orgIds.length } });
+    expect((await get(stopped.id)).body).toMatchObject({
+      status: 'succeeded',
+      progress: { orgs_done: orgIds.length },
+      counts: { orgs_seen: orgIds.length },
+    });
   });
 });
 
 describe('deploy-sync (CloudFormation Stack Status Change)', () => {
-  const fixture = JSON.parse(readFileSync(new URL('../../fixtures/events/stack-status-change.json', import.meta.url), 'utf8'));
+  const fixture = JSON.parse(
+    readFileSync(new URL('../../fixtures/events/stack-status-change.json', import.meta.url), 'utf8'),
+  );
 
   test('starts a sync after a deploy; while that sync runs, another deploy event starts none', async () => {
     const before = (await jobs.list(100)).jobs.filter((job) => job.type === 'sync').length;
@@ -190,9 +256,15 @@ describe('deploy-sync (CloudFormation Stack Status Change)', () => {
 
   test('a malformed event is rejected (thrown for retries and the dead-letter queue), starting nothing', async () => {
     const before = (await jobs.list(100)).jobs.length;
-    await expect(deploySync(eventBridgeEvent({ 'stack-id': 42 }, { 'detail-type': 'CloudFormation Stack Status Change', source: 'aws.cloudformation' }), lambdaContext('deploy-sync'))).rejects.toThrow(
-      /Event rejected: malformed event/,
-    );
+    await expect(
+      deploySync(
+        eventBridgeEvent(
+          { 'stack-id': 42 },
+          { 'detail-type': 'CloudFormation Stack Status Change', source: 'aws.cloudformation' },
+        ),
+        lambdaContext('deploy-sync'),
+      ),
+    ).rejects.toThrow(/Event rejected: malformed event/);
     expect((await jobs.list(100)).jobs.length).toBe(before);
   });
 });

@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbFlagStore } from '../../../lambdas/adapters/dynamodb-flag-store.js';
 import { importExport } from '../../../lambdas/use-cases/jobs.js';
-import { ADDED_FLAG, allOrgItems, freshTable, jobDeps, putAll, registryWith, runJob, seedOrgs } from '../../support/jobs.js';
+import {
+  ADDED_FLAG,
+  allOrgItems,
+  freshTable,
+  jobDeps,
+  putAll,
+  registryWith,
+  runJob,
+  seedOrgs,
+} from '../../support/jobs.js';
 
 const registry = registryWith([ADDED_FLAG]);
 
@@ -47,8 +56,19 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
 
     const dryRun = await runJob(deps, 'orphan-cleanup');
 
-    expect(dryRun.counts).toMatchObject({ orgs_seen: 130, orgs_changed: 10, orphan_rows: 10, rows_exported: 0, rows_deleted: 0 });
-    expect(dryRun.result).toEqual({ type: 'orphan-cleanup', dry_run: true, orphans_by_key: { 'legacy-editor': 7, 'never-registered': 3 }, export_location: null });
+    expect(dryRun.counts).toMatchObject({
+      orgs_seen: 130,
+      orgs_changed: 10,
+      orphan_rows: 10,
+      rows_exported: 0,
+      rows_deleted: 0,
+    });
+    expect(dryRun.result).toEqual({
+      type: 'orphan-cleanup',
+      dry_run: true,
+      orphans_by_key: { 'legacy-editor': 7, 'never-registered': 3 },
+      export_location: null,
+    });
     expect(await allOrgItems(client, tableName, orgIds)).toEqual(itemsBefore);
 
     const applied = await runJob(deps, 'orphan-cleanup', { dry_run: false });
@@ -59,8 +79,13 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
     expect(await allOrgItems(client, tableName, orgIds)).toEqual(itemsBefore.filter((item) => !isOrphan(item)));
     const location = applied.result?.type === 'orphan-cleanup' ? applied.result.export_location : null;
     expect(location).toEqual(expect.stringContaining(applied.id));
-    const exported = (await readFile(location as string, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(exported.sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(orphans.sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+    const exported = (await readFile(location as string, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(exported.sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
+      orphans.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+    );
 
     const store = new DynamoDbFlagStore(client, tableName);
     expect(await importExport(store, exported)).toEqual({ restored: 10, present: 0 });
@@ -78,7 +103,9 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
       await putAll(own, table, [orphan(orgId as string, 'legacy-editor')]);
       const store = new DynamoDbFlagStore(own, table);
       expect(await store.deleteRowIfUnchanged(orgId as string, 'legacy-editor', 1)).toBe(false);
-      expect((await allOrgItems(own, table, [orgId as string])).filter((item) => item.key === 'legacy-editor')).toHaveLength(1);
+      expect(
+        (await allOrgItems(own, table, [orgId as string])).filter((item) => item.key === 'legacy-editor'),
+      ).toHaveLength(1);
       expect(await store.deleteRowIfUnchanged(orgId as string, 'legacy-editor', 1_700_000_000_000)).toBe(true);
     } finally {
       own.destroy();
@@ -100,7 +127,8 @@ describe('the stale-flag report job', () => {
         legacy_note: undefined,
         ...(enabledAt ? { enabled_at: enabledAt } : { enabled_at: undefined }),
       });
-      const clean = (item: Record<string, unknown>) => Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined));
+      const clean = (item: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined));
       await putAll(own, table, [
         // composer: on everywhere (provisioned on), turned on long ago everywhere.
         ...orgIds.map((orgId) => clean(set(orgId, 'composer', true, longAgo))),
@@ -110,7 +138,9 @@ describe('the stale-flag report job', () => {
         ...orgIds.map((orgId) => clean(set(orgId, ADDED_FLAG.key, true, longAgo))),
         clean(orphan(orgIds[3] as string, 'legacy-editor')),
       ]);
-      const pastDue = registryWith([ADDED_FLAG], (flag) => (flag.key === 'composer-dashboard' ? { ...flag, cleanup_after: '2026-06-30' } : flag));
+      const pastDue = registryWith([ADDED_FLAG], (flag) =>
+        flag.key === 'composer-dashboard' ? { ...flag, cleanup_after: '2026-06-30' } : flag,
+      );
 
       const job = await runJob(await jobDeps(own, table, pastDue), 'report', { stale_days: 30 });
 
@@ -126,9 +156,18 @@ describe('the stale-flag report job', () => {
         orphans_by_key: { 'legacy-editor': 1 },
       });
       const chat = report?.flags.find((flag) => flag.key === 'chat');
-      expect(chat).toMatchObject({ orgs_on: 10, orgs_off: 2, state: 'mixed', held_back_by: { value: false, orgs_count: 2, org_ids: orgIds.slice(10) } });
+      expect(chat).toMatchObject({
+        orgs_on: 10,
+        orgs_off: 2,
+        state: 'mixed',
+        held_back_by: { value: false, orgs_count: 2, org_ids: orgIds.slice(10) },
+      });
       // composer is permanent: on everywhere since long ago, yet never "ready to remove".
-      expect(report?.flags.find((flag) => flag.key === 'composer')).toMatchObject({ state: 'on_everywhere', permanent: true, findings: [] });
+      expect(report?.flags.find((flag) => flag.key === 'composer')).toMatchObject({
+        state: 'on_everywhere',
+        permanent: true,
+        findings: [],
+      });
     } finally {
       own.destroy();
     }

@@ -5,12 +5,23 @@ import type { Caller } from '../../../lambdas/domain/caller.js';
 import type { JobStore } from '../../../lambdas/domain/job-store.js';
 import { getOrgFlags, provisionOrg, setOrgFlag } from '../../../lambdas/use-cases/flags.js';
 import { runJobPage, startJob, ORGS_PER_PAGE } from '../../../lambdas/use-cases/jobs.js';
-import { ADDED_FLAG, allOrgItems, freshTable, jobDeps, registryWith, runJob, runToEnd, seedOrgs } from '../../support/jobs.js';
+import {
+  ADDED_FLAG,
+  allOrgItems,
+  freshTable,
+  jobDeps,
+  registryWith,
+  runJob,
+  runToEnd,
+  seedOrgs,
+} from '../../support/jobs.js';
 
 const admin: Caller = { role: 'admin', id: 'admin-user-1' };
 const before = registryWith();
 const after = registryWith([ADDED_FLAG]);
-const flipped = registryWith([ADDED_FLAG], (flag) => (flag.key === ADDED_FLAG.key ? { ...flag, default_enabled: !flag.default_enabled } : flag));
+const flipped = registryWith([ADDED_FLAG], (flag) =>
+  flag.key === ADDED_FLAG.key ? { ...flag, default_enabled: !flag.default_enabled } : flag,
+);
 
 let client: DynamoDBDocumentClient;
 let tableName: string;
@@ -42,13 +53,26 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
     const deps = await jobDeps(client, tableName, after);
     const store = new DynamoDbFlagStore(client, tableName);
     const unsynced = await getOrgFlags({ registry: after, store }, admin, orgIds[0] as string);
-    expect(unsynced.body).toMatchObject({ provisioned_registry_version: before.version, synced_registry_version: null });
-    expect(unsynced.body.flags.find((flag) => flag.key === ADDED_FLAG.key)).toMatchObject({ is_default: true, source: 'registry_default' });
+    expect(unsynced.body).toMatchObject({
+      provisioned_registry_version: before.version,
+      synced_registry_version: null,
+    });
+    expect(unsynced.body.flags.find((flag) => flag.key === ADDED_FLAG.key)).toMatchObject({
+      is_default: true,
+      source: 'registry_default',
+    });
 
     const first = await runJob(deps, 'sync');
 
     expect(first).toMatchObject({ status: 'succeeded', pagesDone: 3, orgsTotal: 250, errors: [] });
-    expect(first.counts).toMatchObject({ orgs_seen: 250, orgs_changed: 250, orgs_skipped: 0, orgs_failed: 0, rows_missing: 250, rows_written: 250 });
+    expect(first.counts).toMatchObject({
+      orgs_seen: 250,
+      orgs_changed: 250,
+      orgs_skipped: 0,
+      orgs_failed: 0,
+      rows_missing: 250,
+      rows_written: 250,
+    });
     for (const orgId of [orgIds[0], orgIds[137], orgIds[249]] as string[]) {
       const { body } = await getOrgFlags({ registry: after, store }, admin, orgId);
       expect(body.flags.find((flag) => flag.key === ADDED_FLAG.key)).toMatchObject({
@@ -64,7 +88,13 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
     expect(second.counts).toMatchObject({ orgs_seen: 250, orgs_skipped: 250, rows_written: 0, rows_missing: 0 });
 
     const forced = await runJob(deps, 'sync', { force: true });
-    expect(forced.counts).toMatchObject({ orgs_seen: 250, orgs_skipped: 0, orgs_changed: 0, rows_written: 0, rows_missing: 0 });
+    expect(forced.counts).toMatchObject({
+      orgs_seen: 250,
+      orgs_skipped: 0,
+      orgs_changed: 0,
+      rows_written: 0,
+      rows_missing: 0,
+    });
   });
 
   test('flipping the default afterwards changes no existing org; an org created afterwards gets the new default', async () => {
@@ -78,7 +108,11 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
       const resync = await runJob(deps, 'sync');
       expect(resync.counts).toMatchObject({ orgs_seen: 20, rows_written: 0, rows_missing: 0 });
       expect(await allOrgItems(own, table, orgIds)).toEqual(
-        itemsBefore.map((item) => (item.sk === '#ORG' ? { ...item, synced_registry_version: flipped.version, synced_at: expect.any(String) } : item)),
+        itemsBefore.map((item) =>
+          item.sk === '#ORG'
+            ? { ...item, synced_registry_version: flipped.version, synced_at: expect.any(String) }
+            : item,
+        ),
       );
 
       const store = new DynamoDbFlagStore(own, table);
@@ -118,17 +152,25 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
         runJob(deps, 'sync'),
         ...toggled.map((orgId, i) =>
           new Promise((resolve) => setTimeout(resolve, i % 20)).then(() =>
-            setOrgFlag({ registry: after, store }, admin, { org_id: orgId, key: ADDED_FLAG.key, enabled: adminValue }, { requestId: `r-${i}`, now: new Date() }),
+            setOrgFlag(
+              { registry: after, store },
+              admin,
+              { org_id: orgId, key: ADDED_FLAG.key, enabled: adminValue },
+              { requestId: `r-${i}`, now: new Date() },
+            ),
           ),
         ),
       ]);
 
       expect(job?.status).toBe('succeeded');
       const items = await allOrgItems(own, table, orgIds);
-      const rows = new Map(items.filter((item) => item.sk === `FLAG#${ADDED_FLAG.key}`).map((item) => [item.org_id, item]));
+      const rows = new Map(
+        items.filter((item) => item.sk === `FLAG#${ADDED_FLAG.key}`).map((item) => [item.org_id, item]),
+      );
       expect(rows.size).toBe(orgIds.length);
       for (const orgId of toggled) expect(rows.get(orgId)).toMatchObject({ enabled: adminValue, source: 'admin' });
-      for (const orgId of orgIds.filter((id) => !toggled.includes(id))) expect(rows.get(orgId)).toMatchObject({ enabled: ADDED_FLAG.default_enabled, source: 'synced' });
+      for (const orgId of orgIds.filter((id) => !toggled.includes(id)))
+        expect(rows.get(orgId)).toMatchObject({ enabled: ADDED_FLAG.default_enabled, source: 'synced' });
     } finally {
       own.destroy();
     }
@@ -144,7 +186,14 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
       await runJobPage(deps, job.id, new Date());
 
       // The process dies after the second page's writes, before its checkpoint.
-      const crashingJobs: JobStore = { get: (id) => deps.jobs.get(id), list: (l, c) => deps.jobs.list(l, c), create: (j) => deps.jobs.create(j), save: async () => { throw new Error('killed'); } };
+      const crashingJobs: JobStore = {
+        get: (id) => deps.jobs.get(id),
+        list: (l, c) => deps.jobs.list(l, c),
+        create: (j) => deps.jobs.create(j),
+        save: async () => {
+          throw new Error('killed');
+        },
+      };
       await expect(runJobPage({ ...deps, jobs: crashingJobs }, job.id, new Date())).rejects.toThrow('killed');
       const stopped = await deps.jobs.get(job.id);
       expect(stopped).toMatchObject({ status: 'running', pagesDone: 1 });

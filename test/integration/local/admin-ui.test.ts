@@ -4,7 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { SCOPES } from '../../../lambdas/domain/caller.js';
-import { ADMIN_SECURITY_HEADERS, LOCAL_SIGN_IN_PATH, prepareAdminUi, type LocalAdminUi } from '../../../lib/local/admin-ui.js';
+import {
+  ADMIN_SECURITY_HEADERS,
+  LOCAL_SIGN_IN_PATH,
+  prepareAdminUi,
+  type LocalAdminUi,
+} from '../../../lib/local/admin-ui.js';
 import { authorize, loadOrCreateKeys, type LocalKeys } from '../../../lib/local/auth.js';
 import { LocalEventBus } from '../../../lib/local/event-bus.js';
 import { startLocalServer, type HttpTarget } from '../../../lib/local/server.js';
@@ -41,7 +46,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const get = (pathname: string, init: RequestInit = {}) => fetch(`${server.url}${pathname}`, { redirect: 'manual', ...init });
+const get = (pathname: string, init: RequestInit = {}) =>
+  fetch(`${server.url}${pathname}`, { redirect: 'manual', ...init });
 
 const signInForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
   get(LOCAL_SIGN_IN_PATH, {
@@ -70,7 +76,14 @@ describe('serving the admin UI', () => {
   it('sends a CSP without unsafe-inline or unsafe-eval that allows only its own origin', () => {
     const csp = ADMIN_SECURITY_HEADERS['content-security-policy']!;
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
-    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]) {
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+    ]) {
       expect(csp).toContain(directive);
     }
   });
@@ -96,7 +109,9 @@ describe('serving the admin UI', () => {
       expect(response.headers.get('content-type')).toBe(type);
       expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expectSecurityHeaders(response);
-      expect((await response.arrayBuffer()).byteLength).toBe(adminUi.build.files.find((file) => file.path === asset)?.bytes);
+      expect((await response.arrayBuffer()).byteLength).toBe(
+        adminUi.build.files.find((file) => file.path === asset)?.bytes,
+      );
       const head = await get(`/admin/${asset}`, { method: 'HEAD' });
       expect(head.status).toBe(200);
       expect(head.headers.get('content-length')).toBe(response.headers.get('content-length'));
@@ -110,7 +125,10 @@ describe('serving the admin UI', () => {
       expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(response.headers.get('cache-control')).toBe('no-cache');
       expectSecurityHeaders(response);
-      expect(uiSettingsSchema.parse(await response.json())).toEqual({ api_url: origin, auth: { kind: 'local', sign_in_url: LOCAL_SIGN_IN_PATH } });
+      expect(uiSettingsSchema.parse(await response.json())).toEqual({
+        api_url: origin,
+        auth: { kind: 'local', sign_in_url: LOCAL_SIGN_IN_PATH },
+      });
     }
   });
 
@@ -145,7 +163,10 @@ describe('the local sign-in', () => {
     const token = /^\/admin\/#signed-in=([A-Za-z0-9_.-]+)$/.exec(location)?.[1];
     expect(token).toBeDefined();
     const verified = await authorize(keys, `Bearer ${token}`, [SCOPES.admin]);
-    expect(verified).toMatchObject({ ok: true, claims: { sub: 'Ada Lovelace', email: 'ada@example.com', scope: SCOPES.admin } });
+    expect(verified).toMatchObject({
+      ok: true,
+      claims: { sub: 'Ada Lovelace', email: 'ada@example.com', scope: SCOPES.admin },
+    });
     const { exp, iat } = decodeJwt(token!);
     expect(exp! - iat!).toBe(8 * 3600);
   });
@@ -185,7 +206,11 @@ describe('the local sign-in', () => {
     const foreign = await signInForm({ role: 'admin', name: 'ada' }, { origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get('location')).toBeNull();
-    const json = await get(LOCAL_SIGN_IN_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"role":"admin","name":"ada"}' });
+    const json = await get(LOCAL_SIGN_IN_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"role":"admin","name":"ada"}',
+    });
     expect(json.status).toBe(415);
     const sameOrigin = await signInForm({ role: 'admin', name: 'ada' }, { origin: server.url });
     expect(sameOrigin.status).toBe(303);

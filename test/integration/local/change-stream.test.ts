@@ -5,7 +5,12 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { startChangeStream, type ChangeStreamOptions, type LocalChangeStream, type StreamFailure } from '../../../lib/local/change-stream.js';
+import {
+  startChangeStream,
+  type ChangeStreamOptions,
+  type LocalChangeStream,
+  type StreamFailure,
+} from '../../../lib/local/change-stream.js';
 import { localDynamoDbClientConfig } from '../../../lib/local/dynamodb-local.js';
 import { CHANGE_EVENTS_STREAM } from '../../../lib/service/streams.js';
 import { freshTable } from '../../support/jobs.js';
@@ -37,11 +42,26 @@ afterEach(async () => {
 afterAll(() => client?.destroy());
 
 const historyPut = (org: string, n: number) =>
-  client.send(new PutCommand({ TableName: tableName, Item: { pk: `HIST#${org}`, sk: `2026-11-23T10:00:${String(n).padStart(2, '0')}.000Z#chat#${n}`, type: 'change', n } }));
-const rowPut = (org: string, n: number) => client.send(new PutCommand({ TableName: tableName, Item: { pk: `ORG#${org}`, sk: 'FLAG#chat', n } }));
+  client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        pk: `HIST#${org}`,
+        sk: `2026-11-23T10:00:${String(n).padStart(2, '0')}.000Z#chat#${n}`,
+        type: 'change',
+        n,
+      },
+    }),
+  );
+const rowPut = (org: string, n: number) =>
+  client.send(new PutCommand({ TableName: tableName, Item: { pk: `ORG#${org}`, sk: 'FLAG#chat', n } }));
 
 /** A handler that records each batch (by the `n` of each record) and answers as `answer` says. */
-function recorder(answer: (ns: number[], call: number, records: DynamoDBRecord[]) => DynamoDBBatchResponse | 'throw' = () => ({ batchItemFailures: [] })) {
+function recorder(
+  answer: (ns: number[], call: number, records: DynamoDBRecord[]) => DynamoDBBatchResponse | 'throw' = () => ({
+    batchItemFailures: [],
+  }),
+) {
   const batches: number[][] = [];
   const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const ns = event.Records.map((record) => Number(record.dynamodb?.NewImage?.n?.N));
@@ -55,10 +75,15 @@ function recorder(answer: (ns: number[], call: number, records: DynamoDBRecord[]
 
 /** The batch response failing the records from the one whose `n` is `from`. */
 const failFrom = (records: number[], from: number, event: DynamoDBRecord[]) => ({
-  batchItemFailures: event.slice(records.indexOf(from)).map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' })),
+  batchItemFailures: event
+    .slice(records.indexOf(from))
+    .map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' })),
 });
 
-async function start(handler: ChangeStreamOptions['handler'], overrides: Partial<ChangeStreamOptions> = {}): Promise<LocalChangeStream> {
+async function start(
+  handler: ChangeStreamOptions['handler'],
+  overrides: Partial<ChangeStreamOptions> = {},
+): Promise<LocalChangeStream> {
   const reader = await startChangeStream({
     endpoint: requiredEnv('DYNAMODB_ENDPOINT'),
     tableName,
@@ -90,14 +115,23 @@ describe('the local change-stream reader', () => {
       await historyPut('acme', n);
       await rowPut('acme', 100 + n);
     }
-    await client.send(new UpdateCommand({ TableName: tableName, Key: { pk: 'HIST#acme', sk: '2026-11-23T10:00:01.000Z#chat#1' }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': 99 } }));
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: 'HIST#acme', sk: '2026-11-23T10:00:01.000Z#chat#1' },
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': 99 },
+      }),
+    );
     const { batches, handler } = recorder();
 
     const reader = await start(handler, { consumer: { ...CHANGE_EVENTS_STREAM, batchSize: 2 } });
     await reader.caughtUp();
 
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
-    expect(logged).toContain('[events] no change-stream checkpoint: publishing every change the stream holds, from its oldest record');
+    expect(logged).toContain(
+      '[events] no change-stream checkpoint: publishing every change the stream holds, from its oldest record',
+    );
   });
 
   it('keeps its place in the checkpoint file: a restart hands over only what came after', async () => {
@@ -108,9 +142,14 @@ describe('the local change-stream reader', () => {
     await reader.caughtUp();
     await reader.stop();
     expect(first.delivered()).toEqual([1, 2]);
-    const checkpoint = JSON.parse(await readFile(path.join(dir, 'change-stream.json'), 'utf8')) as { stream_arn: string; shards: Record<string, { sequence_number?: string }> };
+    const checkpoint = JSON.parse(await readFile(path.join(dir, 'change-stream.json'), 'utf8')) as {
+      stream_arn: string;
+      shards: Record<string, { sequence_number?: string }>;
+    };
     expect(checkpoint.stream_arn).toBe(await streamArn());
-    expect(Object.values(checkpoint.shards).map((shard) => shard.sequence_number)).toEqual([expect.stringMatching(/^\d+$/)]);
+    expect(Object.values(checkpoint.shards).map((shard) => shard.sequence_number)).toEqual([
+      expect.stringMatching(/^\d+$/),
+    ]);
 
     await historyPut('acme', 3);
     await rowPut('acme', 4);
@@ -119,34 +158,59 @@ describe('the local change-stream reader', () => {
     expect(second.delivered()).toEqual([3]);
   });
 
-  it("ignores a checkpoint of another stream (a new table) and reads this one from its start", async () => {
+  it('ignores a checkpoint of another stream (a new table) and reads this one from its start', async () => {
     await historyPut('acme', 1);
-    await writeFile(path.join(dir, 'change-stream.json'), JSON.stringify({ stream_arn: 'arn:aws:dynamodb:ddblocal:000000000000:table/old/stream/x', shards: { 'shardId-old': { sequence_number: '999' } } }));
+    await writeFile(
+      path.join(dir, 'change-stream.json'),
+      JSON.stringify({
+        stream_arn: 'arn:aws:dynamodb:ddblocal:000000000000:table/old/stream/x',
+        shards: { 'shardId-old': { sequence_number: '999' } },
+      }),
+    );
     const { handler, delivered } = recorder();
     await (await start(handler)).caughtUp();
     expect(delivered()).toEqual([1]);
-    expect(logged.join('\n')).toMatch(/is not the one of .*change-stream\.json \(a new table\): reading the new stream from its start/);
+    expect(logged.join('\n')).toMatch(
+      /is not the one of .*change-stream\.json \(a new table\): reading the new stream from its start/,
+    );
   });
 
   it('retries from the first record the handler reports failed, keeping the order, until it succeeds', async () => {
     for (let n = 1; n <= 4; n++) await historyPut('acme', n);
-    const { batches, handler } = recorder((ns, call, records) => (call <= 2 ? failFrom(ns, 3, records) : { batchItemFailures: [] }));
+    const { batches, handler } = recorder((ns, call, records) =>
+      call <= 2 ? failFrom(ns, 3, records) : { batchItemFailures: [] },
+    );
     await (await start(handler)).caughtUp();
-    expect(batches).toEqual([[1, 2, 3, 4], [3, 4], [3, 4]]);
+    expect(batches).toEqual([
+      [1, 2, 3, 4],
+      [3, 4],
+      [3, 4],
+    ]);
     await expect(readFile(path.join(dir, 'failures.jsonl'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('after the declared retries, appends the record that keeps failing to the failure file and goes on after it', async () => {
     for (let n = 1; n <= 3; n++) await historyPut('acme', n);
     // The first batch fails from record 2 on; then each retry starts at record 2 and throws.
-    const { batches, handler } = recorder((ns, call, records) => (call === 1 ? failFrom(ns, 2, records) : ns[0] === 2 ? 'throw' : { batchItemFailures: [] }));
+    const { batches, handler } = recorder((ns, call, records) =>
+      call === 1 ? failFrom(ns, 2, records) : ns[0] === 2 ? 'throw' : { batchItemFailures: [] },
+    );
     const reader = await start(handler, { consumer: { ...CHANGE_EVENTS_STREAM, retryAttempts: 2 } });
     await reader.caughtUp();
 
     expect(batches).toEqual([[1, 2, 3], [2, 3], [2, 3], [3]]);
-    const failures = (await readFile(path.join(dir, 'failures.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as StreamFailure);
+    const failures = (await readFile(path.join(dir, 'failures.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as StreamFailure);
     expect(failures).toEqual([
-      expect.objectContaining({ consumer: 'ChangeEvents', target: 'publish-changes', attempts: 3, error: 'handler failed', record: expect.objectContaining({ eventName: 'INSERT' }) }),
+      expect.objectContaining({
+        consumer: 'ChangeEvents',
+        target: 'publish-changes',
+        attempts: 3,
+        error: 'handler failed',
+        record: expect.objectContaining({ eventName: 'INSERT' }),
+      }),
     ]);
     expect(failures[0]?.record.dynamodb?.NewImage?.n).toEqual({ N: '2' });
     expect(logged.join('\n')).toMatch(/\[events\] stream record \d+ failed 3 times and was skipped: handler failed/);
@@ -175,7 +239,9 @@ describe('the local change-stream reader', () => {
     await historyPut('acme', 2);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(calls).toEqual([[1]]);
-    const checkpoint = JSON.parse(await readFile(path.join(dir, 'change-stream.json'), 'utf8')) as { shards: Record<string, { sequence_number?: string }> };
+    const checkpoint = JSON.parse(await readFile(path.join(dir, 'change-stream.json'), 'utf8')) as {
+      shards: Record<string, { sequence_number?: string }>;
+    };
     expect(Object.keys(checkpoint.shards)).toHaveLength(1);
   });
 });

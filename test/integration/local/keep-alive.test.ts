@@ -45,11 +45,24 @@ interface Answer {
 }
 
 /** A request on `agent`; rejects with the socket error (e.g. ECONNRESET) if the connection fails. */
-function send(agent: Agent, method: string, urlPath: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+function send(
+  agent: Agent,
+  method: string,
+  urlPath: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const { port } = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: '127.0.0.1', port, method, path: urlPath, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -84,7 +97,10 @@ describe('a keep-alive client after a 413', () => {
     const before = connections;
     try {
       const outcomes = await sequence([
-        () => send(agent, 'POST', '/org-feature-flags', Buffer.alloc(OVERSIZE, 'a'), { 'content-type': 'application/json' }),
+        () =>
+          send(agent, 'POST', '/org-feature-flags', Buffer.alloc(OVERSIZE, 'a'), {
+            'content-type': 'application/json',
+          }),
         ...repeat(4, () => send(agent, 'GET', '/health')),
       ]);
 
@@ -96,11 +112,14 @@ describe('a keep-alive client after a 413', () => {
   });
 
   test("fetch (undici's pooled keep-alive connections): the gateway's 413, then every following request succeeds", async () => {
-    const get = () => fetch(`${server.url}/health`).then(async (res) => ({ status: res.status, body: await res.text() }));
+    const get = () =>
+      fetch(`${server.url}/health`).then(async (res) => ({ status: res.status, body: await res.text() }));
     const oversize = () =>
-      fetch(`${server.url}/org-feature-flags`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(OVERSIZE, 'a') }).then(
-        async (res) => ({ status: res.status, body: await res.text() }),
-      );
+      fetch(`${server.url}/org-feature-flags`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(OVERSIZE, 'a'),
+      }).then(async (res) => ({ status: res.status, body: await res.text() }));
 
     const outcomes = await sequence([get, oversize, ...repeat(4, get), oversize, get, get]);
 
@@ -112,7 +131,10 @@ describe('a keep-alive client after a 413', () => {
     const before = connections;
     try {
       const [huge, ...rest] = await sequence([
-        () => send(agent, 'POST', '/org-feature-flags', Buffer.alloc(60 * 1024 * 1024, 'a'), { 'content-type': 'application/json' }),
+        () =>
+          send(agent, 'POST', '/org-feature-flags', Buffer.alloc(60 * 1024 * 1024, 'a'), {
+            'content-type': 'application/json',
+          }),
         ...repeat(3, () => send(agent, 'GET', '/health')),
       ]);
 
@@ -129,13 +151,20 @@ describe('a keep-alive client after a 413', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const tooLarge = Buffer.from(JSON.stringify({ org_id: 'acme', key: 'x'.repeat(MAX_BODY_BYTES), enabled: true }));
     const post = () =>
-      send(agent, 'POST', '/org-feature-flags', tooLarge, { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+      send(agent, 'POST', '/org-feature-flags', tooLarge, {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+      });
     try {
       const first = await post();
       expect(first.status).toBe(413);
       expect(JSON.parse(first.body)).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
 
-      const outcomes = await sequence([...repeat(3, () => send(agent, 'GET', '/health')), post, () => send(agent, 'GET', '/health')]);
+      const outcomes = await sequence([
+        ...repeat(3, () => send(agent, 'GET', '/health')),
+        post,
+        () => send(agent, 'GET', '/health'),
+      ]);
 
       expect(outcomes).toEqual([200, 200, 200, 413, 200]);
     } finally {

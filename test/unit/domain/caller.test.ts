@@ -73,7 +73,10 @@ describe('callerFromToken', () => {
     });
 
     it('is the client id of a machine token without sub', () => {
-      expect(callerFromToken([SERVICE], { client_id: 'billing-service', username: 'x' })).toEqual({ role: 'service', id: 'billing-service' });
+      expect(callerFromToken([SERVICE], { client_id: 'billing-service', username: 'x' })).toEqual({
+        role: 'service',
+        id: 'billing-service',
+      });
     });
 
     it('carries no email when the token has none', () => {

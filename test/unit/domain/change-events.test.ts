@@ -13,9 +13,13 @@ import { parseStreamRecord } from '../../../lambdas/streams/handler.js';
 import { matchesEventPattern } from '../../../lib/local/event-pattern.js';
 import { CHANGE_EVENTS_STREAM } from '../../../lib/service/streams.js';
 
-type RawRecord = { eventName: string; dynamodb: { Keys: Record<string, unknown>; NewImage?: Record<string, Record<string, unknown>> } };
+type RawRecord = {
+  eventName: string;
+  dynamodb: { Keys: Record<string, unknown>; NewImage?: Record<string, Record<string, unknown>> };
+};
 
-const fixture = (name: string): RawRecord => JSON.parse(readFileSync(new URL(`../../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+const fixture = (name: string): RawRecord =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
 const historyInsert = () => fixture('history-insert-record');
 const legacyInsert = () => fixture('legacy-history-insert-record');
 const flagRowModify = () => fixture('flag-row-modify-record');
@@ -60,12 +64,19 @@ describe('FeatureFlagChanged from a stream record', () => {
   it("gives the stored change_id, which is the history entry's id derived from its key", () => {
     const record = historyInsert();
     const change = changeOfRaw(record);
-    expect(change.kind === 'event' && change.event.detail.change_id).toBe(changeIdOf('acme', (record.dynamodb.Keys.sk as { S: string }).S));
+    expect(change.kind === 'event' && change.event.detail.change_id).toBe(
+      changeIdOf('acme', (record.dynamodb.Keys.sk as { S: string }).S),
+    );
   });
 
   it('reads an entry written before source, e-mail and stored ids: source admin, no e-mail, the id derived from its key', () => {
     const change = changeOfRaw(legacyInsert());
-    expect(change).toMatchObject({ kind: 'event', event: { detail: { source: 'admin', change_id: changeIdOf('acme', '2026-11-22T08:00:00.000Z#sso#1795219200000') } } });
+    expect(change).toMatchObject({
+      kind: 'event',
+      event: {
+        detail: { source: 'admin', change_id: changeIdOf('acme', '2026-11-22T08:00:00.000Z#sso#1795219200000') },
+      },
+    });
     expect(change.kind === 'event' && 'changed_by_email' in change.event.detail).toBe(false);
   });
 
@@ -98,12 +109,23 @@ describe('FeatureFlagChanged from a stream record', () => {
     (record.dynamodb.NewImage as Record<string, unknown>).org_id = { S: 'not/valid' };
     const change = changeOfRaw(record);
     expect(change.kind).toBe('malformed');
-    expect(change.kind === 'malformed' && change.reason).toMatch(/^history entry HIST#acme 2026-11-23T10:15:00\.123Z#chat#1795300500123 is malformed: .*org_id: .*enabled: /);
+    expect(change.kind === 'malformed' && change.reason).toMatch(
+      /^history entry HIST#acme 2026-11-23T10:15:00\.123Z#chat#1795300500123 is malformed: .*org_id: .*enabled: /,
+    );
   });
 
   it('the declared stream filter passes exactly the records the mapping turns into events', () => {
-    const records = [historyInsert(), legacyInsert(), flagRowModify(), { ...flagRowModify(), eventName: 'INSERT' }, { ...historyInsert(), eventName: 'MODIFY' }, { ...historyInsert(), eventName: 'REMOVE' }];
-    const passed = records.map((record) => matchesEventPattern(CHANGE_EVENTS_STREAM.filter, record as unknown as Record<string, unknown>));
+    const records = [
+      historyInsert(),
+      legacyInsert(),
+      flagRowModify(),
+      { ...flagRowModify(), eventName: 'INSERT' },
+      { ...historyInsert(), eventName: 'MODIFY' },
+      { ...historyInsert(), eventName: 'REMOVE' },
+    ];
+    const passed = records.map((record) =>
+      matchesEventPattern(CHANGE_EVENTS_STREAM.filter, record as unknown as Record<string, unknown>),
+    );
     expect(passed).toEqual([true, true, false, false, false, false]);
     expect(records.map((record) => changeOfRaw(record).kind === 'event')).toEqual(passed);
     const parsed = records.map(parseStreamRecord);
@@ -115,9 +137,14 @@ describe('FeatureFlagChanged from a stream record', () => {
     expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/^malformed stream record: .*dynamodb\.Keys/) });
   });
 
-  it('an image that is not in DynamoDB\'s attribute format is reported as malformed, naming the image', () => {
+  it("an image that is not in DynamoDB's attribute format is reported as malformed, naming the image", () => {
     const record = historyInsert();
     (record.dynamodb.NewImage as Record<string, unknown>).enabled = { Q: true };
-    expect(parseStreamRecord(record)).toEqual({ ok: false, reason: expect.stringMatching(/^malformed stream record: dynamodb\.NewImage: not an item in DynamoDB's attribute format/) });
+    expect(parseStreamRecord(record)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /^malformed stream record: dynamodb\.NewImage: not an item in DynamoDB's attribute format/,
+      ),
+    });
   });
 });

@@ -73,11 +73,20 @@ describe('mergeOrgFlags', () => {
       updated_by: null,
       updated_by_email: null,
     });
-    expect(auditLog).toMatchObject({ user_enabled: false, feature_flag_value: 0, is_default: true, source: 'registry_default', version: 0 });
+    expect(auditLog).toMatchObject({
+      user_enabled: false,
+      feature_flag_value: 0,
+      is_default: true,
+      source: 'registry_default',
+      version: 0,
+    });
   });
 
   it("shows the row's value when a row exists, even where the registry default differs", () => {
-    const rows = [row('search', false, { version: 7 }), row('beta-reports', true, { source: 'provisioned', version: 2 })];
+    const rows = [
+      row('search', false, { version: 7 }),
+      row('beta-reports', true, { source: 'provisioned', version: 2 }),
+    ];
     const { flags } = mergeOrgFlags(registry, rows, { includeInternal: true });
     expect(flags.find((merged) => merged.key === 'search')).toEqual({
       key: 'search',
@@ -176,7 +185,7 @@ describe('provisionedRows', () => {
     ]);
   });
 
-  it("marks each row as provisioned for the org, at the given time, by the given actor", () => {
+  it('marks each row as provisioned for the org, at the given time, by the given actor', () => {
     for (const provisioned of rows) {
       expect(provisioned).toMatchObject({
         orgId: 'acme',
@@ -198,7 +207,8 @@ describe('provisionedRows', () => {
       'beta-reports': undefined,
       'ops-console': '2026-12-01T08:30:00.000Z',
     });
-    for (const provisioned of rows.filter((candidate) => !candidate.enabled)) expect('enabledAt' in provisioned).toBe(false);
+    for (const provisioned of rows.filter((candidate) => !candidate.enabled))
+      expect('enabledAt' in provisioned).toBe(false);
   });
 
   it('merges back to the registry defaults, as explicit (non-default) rows', () => {

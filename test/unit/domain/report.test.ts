@@ -14,7 +14,12 @@ const flag = (key: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const registry = buildRegistry(
-  [flag('rollout'), flag('everywhere', { default_enabled: true }), flag('forever', { cleanup_after: undefined, permanent: true, default_enabled: true }), flag('old', { cleanup_after: '2026-10-01' })],
+  [
+    flag('rollout'),
+    flag('everywhere', { default_enabled: true }),
+    flag('forever', { cleanup_after: undefined, permanent: true, default_enabled: true }),
+    flag('old', { cleanup_after: '2026-10-01' }),
+  ],
   [],
   '2026-11-23',
 );
@@ -45,24 +50,58 @@ describe('the stale-flag report', () => {
 
     const report = finishReport(state, registry, { now, staleDays: 30, includesOrgs: true });
 
-    expect(report).toMatchObject({ orgs: 30, past_due: ['old'], ready_to_remove: ['everywhere'], off_everywhere: ['old'], held_back: ['rollout'], orphans_by_key: { gone: 1 } });
-    expect(report.flags.find((f) => f.key === 'rollout')).toMatchObject({ orgs_on: 27, orgs_off: 3, orgs_at_default: 0, state: 'mixed', held_back_by: { value: false, orgs_count: 3, org_ids: ['org-00', 'org-01', 'org-02'] } });
+    expect(report).toMatchObject({
+      orgs: 30,
+      past_due: ['old'],
+      ready_to_remove: ['everywhere'],
+      off_everywhere: ['old'],
+      held_back: ['rollout'],
+      orphans_by_key: { gone: 1 },
+    });
+    expect(report.flags.find((f) => f.key === 'rollout')).toMatchObject({
+      orgs_on: 27,
+      orgs_off: 3,
+      orgs_at_default: 0,
+      state: 'mixed',
+      held_back_by: { value: false, orgs_count: 3, org_ids: ['org-00', 'org-01', 'org-02'] },
+    });
     // A permanent flag on everywhere (here by its default: no rows) is never "ready to remove".
-    expect(report.flags.find((f) => f.key === 'forever')).toMatchObject({ orgs_on: 30, orgs_at_default: 30, state: 'on_everywhere', permanent: true, findings: [] });
+    expect(report.flags.find((f) => f.key === 'forever')).toMatchObject({
+      orgs_on: 30,
+      orgs_at_default: 30,
+      state: 'on_everywhere',
+      permanent: true,
+      findings: [],
+    });
   });
 
   it('does not call a flag turned on recently stale, and names at most a sample of orgs while counting all', () => {
     const state = emptyReportState();
-    for (let i = 0; i < 100; i++) addOrgToReport(state, registry, `o${i}`, [row(`o${i}`, 'rollout', i < 60, '2026-11-22T00:00:00.000Z'), row(`o${i}`, 'everywhere', true, i === 5 ? '2026-11-10T00:00:00.000Z' : '2026-01-01T00:00:00.000Z')]);
+    for (let i = 0; i < 100; i++)
+      addOrgToReport(state, registry, `o${i}`, [
+        row(`o${i}`, 'rollout', i < 60, '2026-11-22T00:00:00.000Z'),
+        row(`o${i}`, 'everywhere', true, i === 5 ? '2026-11-10T00:00:00.000Z' : '2026-01-01T00:00:00.000Z'),
+      ]);
     const report = finishReport(state, registry, { now, staleDays: 30, includesOrgs: true });
     expect(report.ready_to_remove).toEqual([]);
     expect(report.flags.find((f) => f.key === 'everywhere')?.latest_enabled_at).toBe('2026-11-10T00:00:00.000Z');
-    expect(report.flags.find((f) => f.key === 'rollout')?.held_back_by).toEqual({ value: false, orgs_count: 40, org_ids: expect.any(Array) });
+    expect(report.flags.find((f) => f.key === 'rollout')?.held_back_by).toEqual({
+      value: false,
+      orgs_count: 40,
+      org_ids: expect.any(Array),
+    });
     expect(report.flags.find((f) => f.key === 'rollout')?.held_back_by?.org_ids).toHaveLength(REPORT_ORG_SAMPLE);
   });
 
   it('from the registry alone reports only past-due flags', () => {
     const report = finishReport(emptyReportState(), registry, { now, staleDays: 30, includesOrgs: false });
-    expect(report).toMatchObject({ includes_orgs: false, orgs: 0, past_due: ['old'], ready_to_remove: [], off_everywhere: [], held_back: [] });
+    expect(report).toMatchObject({
+      includes_orgs: false,
+      orgs: 0,
+      past_due: ['old'],
+      ready_to_remove: [],
+      off_everywhere: [],
+      held_back: [],
+    });
   });
 });

@@ -31,7 +31,11 @@ const row: FlagRow = {
 };
 
 /** A schema's output type, read-only all the way down: the domain's readonly arrays are as good on the wire. */
-type DeepReadonly<T> = T extends (infer I)[] ? readonly DeepReadonly<I>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends (infer I)[]
+  ? readonly DeepReadonly<I>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 type Described<S extends z.core.$ZodType> = DeepReadonly<z.output<S>>;
 
 /** What an error becomes on the wire. */
@@ -95,15 +99,27 @@ describe('the response schemas', () => {
 
   it('describe errors as the one error mapping writes them, a version conflict with its current state', () => {
     expect(errorSchema.safeParse(errorBody(new UnknownFlagError('nope', ['a', 'b']))).success).toBe(true);
-    const conflict = errorBody(new ConflictError('version_conflict', 'moved on', { current_version: row.version, current: mergeFlag(publicFlag(), row) }));
+    const conflict = errorBody(
+      new ConflictError('version_conflict', 'moved on', {
+        current_version: row.version,
+        current: mergeFlag(publicFlag(), row),
+      }),
+    );
     expect(versionConflictSchema.safeParse(conflict).success).toBe(true);
-    expect(versionConflictSchema.safeParse(errorBody(new ConflictError('version_conflict', 'moved on'))).success).toBe(false);
+    expect(versionConflictSchema.safeParse(errorBody(new ConflictError('version_conflict', 'moved on'))).success).toBe(
+      false,
+    );
   });
 
   it('are each registered once under a unique component name', () => {
-    const ids = [mergedFlagSchema, errorSchema, jobSchema, historyEntrySchema, flagRegistrySchema, versionConflictSchema].map(
-      (schema) => responseComponents.get(schema)?.id,
-    );
+    const ids = [
+      mergedFlagSchema,
+      errorSchema,
+      jobSchema,
+      historyEntrySchema,
+      flagRegistrySchema,
+      versionConflictSchema,
+    ].map((schema) => responseComponents.get(schema)?.id);
     expect(ids).toEqual(['MergedFlag', 'Error', 'Job', 'HistoryEntry', 'FlagRegistry', 'VersionConflictError']);
   });
 });

@@ -118,7 +118,13 @@ describe('orgCreatedDetailSchema', () => {
   });
 
   it('keeps fields other than org_id as they come', () => {
-    const detail = { org_id: 'acme', name: 'Acme Inc.', plan: 'enterprise', seats: 5, owner: { email: 'a@example.com' } };
+    const detail = {
+      org_id: 'acme',
+      name: 'Acme Inc.',
+      plan: 'enterprise',
+      seats: 5,
+      owner: { email: 'a@example.com' },
+    };
     expect(orgCreatedDetailSchema.parse(detail)).toEqual(detail);
   });
 });

@@ -10,12 +10,20 @@ describe('flags:* arguments', () => {
   });
 
   it('read options per command, and the token from FLAGS_TOKEN', () => {
-    expect(parseFlagsArgs('sync', ['--dry-run', '--url', 'https://api.example.com'], { FLAGS_TOKEN: 't' })).toMatchObject({
+    expect(
+      parseFlagsArgs('sync', ['--dry-run', '--url', 'https://api.example.com'], { FLAGS_TOKEN: 't' }),
+    ).toMatchObject({
       command: { kind: 'sync', dryRun: true, force: false, connection: { url: 'https://api.example.com', token: 't' } },
     });
-    expect(parseFlagsArgs('report', ['--strict', '--stale-days', '45', '--registry-only'], {})).toMatchObject({ command: { kind: 'report', strict: true, staleDays: 45, registryOnly: true } });
-    expect(parseFlagsArgs('orphans', ['--import', 'x.jsonl', '--table', 'prod-table'], {})).toMatchObject({ command: { kind: 'import', table: 'prod-table', endpoint: undefined } });
-    expect(parseFlagsArgs('orphans', ['--import', 'x.jsonl'], { DYNAMODB_PORT: '8100' })).toMatchObject({ command: { kind: 'import', table: 'org-feature-flags', endpoint: 'http://127.0.0.1:8100' } });
+    expect(parseFlagsArgs('report', ['--strict', '--stale-days', '45', '--registry-only'], {})).toMatchObject({
+      command: { kind: 'report', strict: true, staleDays: 45, registryOnly: true },
+    });
+    expect(parseFlagsArgs('orphans', ['--import', 'x.jsonl', '--table', 'prod-table'], {})).toMatchObject({
+      command: { kind: 'import', table: 'prod-table', endpoint: undefined },
+    });
+    expect(parseFlagsArgs('orphans', ['--import', 'x.jsonl'], { DYNAMODB_PORT: '8100' })).toMatchObject({
+      command: { kind: 'import', table: 'org-feature-flags', endpoint: 'http://127.0.0.1:8100' },
+    });
   });
 
   it.each([

@@ -22,8 +22,21 @@ describe('cursors', () => {
 
   it.each([
     ['another query', () => decodeCursor('jobs?type=sync', encodeCursor('jobs', key), keySchema)],
-    ['an altered position', () => decodeCursor('jobs', Buffer.from(Buffer.from(encodeCursor('jobs', key), 'base64url').toString().replace('3f9a1c', '000000')).toString('base64url'), keySchema)],
-    ['a position of another shape', () => decodeCursor('jobs', encodeCursor('jobs', { pk: 'ORG#acme', sk: '#ORG' }), keySchema)],
+    [
+      'an altered position',
+      () =>
+        decodeCursor(
+          'jobs',
+          Buffer.from(
+            Buffer.from(encodeCursor('jobs', key), 'base64url').toString().replace('3f9a1c', '000000'),
+          ).toString('base64url'),
+          keySchema,
+        ),
+    ],
+    [
+      'a position of another shape',
+      () => decodeCursor('jobs', encodeCursor('jobs', { pk: 'ORG#acme', sk: '#ORG' }), keySchema),
+    ],
     ['not base64 JSON', () => decodeCursor('jobs', '%%%', keySchema)],
     ['JSON of another shape', () => decodeCursor('jobs', Buffer.from('{"k":1}').toString('base64url'), keySchema)],
   ])('refuse %s with a 400 invalid_cursor', (_name, run) => {

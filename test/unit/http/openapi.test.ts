@@ -37,8 +37,10 @@ function operationKeys(doc: OpenApiDocument): string[] {
   );
 }
 
-const operationOf = (route: RouteDeclaration) => document.paths[route.path]?.[route.method.toLowerCase()] as unknown as Operation;
-const parametersOf = (route: RouteDeclaration, location: string) => (operationOf(route).parameters ?? []).filter((p) => p.in === location);
+const operationOf = (route: RouteDeclaration) =>
+  document.paths[route.path]?.[route.method.toLowerCase()] as unknown as Operation;
+const parametersOf = (route: RouteDeclaration, location: string) =>
+  (operationOf(route).parameters ?? []).filter((p) => p.in === location);
 const keysOf = (schema: { shape: object } | undefined) => Object.keys(schema?.shape ?? {});
 const templateParameters = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
 
@@ -49,7 +51,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('is refused by the validator when broken: an optional path parameter, a $ref to nothing', async () => {
-    const optionalPathParameter = structuredClone(document) as unknown as { paths: Record<string, Record<string, { parameters: Parameter[] }>> };
+    const optionalPathParameter = structuredClone(document) as unknown as {
+      paths: Record<string, Record<string, { parameters: Parameter[] }>>;
+    };
     optionalPathParameter.paths['/org-feature-flags/{org_id}']!.get!.parameters[0]!.required = false;
     expect((await validate(optionalPathParameter)).valid).toBe(false);
 
@@ -91,11 +95,26 @@ describe('the OpenAPI document', () => {
   it('documents every declared request part: path, query and header parameters, and the body', () => {
     for (const route of ROUTES) {
       const { request } = route;
-      expect({ route: routeKey(route), path: keysOf(request.path).sort() }).toEqual({ route: routeKey(route), path: templateParameters(route.path).sort() });
-      expect(parametersOf(route, 'path').map((p) => p.name).sort()).toEqual(keysOf(request.path).sort());
+      expect({ route: routeKey(route), path: keysOf(request.path).sort() }).toEqual({
+        route: routeKey(route),
+        path: templateParameters(route.path).sort(),
+      });
+      expect(
+        parametersOf(route, 'path')
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(keysOf(request.path).sort());
       for (const parameter of parametersOf(route, 'path')) expect(parameter.required).toBe(true);
-      expect(parametersOf(route, 'query').map((p) => p.name).sort()).toEqual(keysOf(request.query).sort());
-      expect(parametersOf(route, 'header').map((p) => p.name.toLowerCase()).sort()).toEqual(keysOf(request.headers).sort());
+      expect(
+        parametersOf(route, 'query')
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(keysOf(request.query).sort());
+      expect(
+        parametersOf(route, 'header')
+          .map((p) => p.name.toLowerCase())
+          .sort(),
+      ).toEqual(keysOf(request.headers).sort());
       expect(operationOf(route).requestBody?.required).toBe(request.body ? !request.bodyOptional : undefined);
     }
   });
@@ -103,7 +122,12 @@ describe('the OpenAPI document', () => {
   it('says which query parameters are required and what they default to, as the handlers parse them', () => {
     const listOrgs = ROUTES.find((route) => route.handler === 'list-orgs')!;
     const limit = parametersOf(listOrgs, 'query').find((p) => p.name === 'limit');
-    expect(limit).toEqual(expect.objectContaining({ required: false, schema: expect.objectContaining({ type: 'integer', default: 50, maximum: 200 }) }));
+    expect(limit).toEqual(
+      expect.objectContaining({
+        required: false,
+        schema: expect.objectContaining({ type: 'integer', default: 50, maximum: 200 }),
+      }),
+    );
     const setFlag = ROUTES.find((route) => route.handler === 'set-org-flag')!;
     expect(parametersOf(setFlag, 'header')).toEqual([expect.objectContaining({ name: 'If-Match', required: false })]);
     expect(operationOf(setFlag).requestBody?.content['application/json']?.schema).toEqual(
@@ -111,7 +135,7 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  it('lists each route\'s scopes as alternatives of the bearer scheme, and open routes as open', () => {
+  it("lists each route's scopes as alternatives of the bearer scheme, and open routes as open", () => {
     for (const route of ROUTES) {
       expect(operationOf(route).security).toEqual(route.scopes.map((scope) => ({ bearerAuth: [scope] })));
     }
@@ -125,12 +149,22 @@ describe('the OpenAPI document', () => {
     for (const route of ROUTES) {
       const statuses = Object.keys(operationOf(route).responses).map(Number);
       const key = routeKey(route);
-      for (const success of route.responses) expect({ key, has: statuses.includes(success.status) }).toEqual({ key, has: true });
-      expect({ key, auth: statuses.includes(401) && statuses.includes(403) }).toEqual({ key, auth: route.scopes.length > 0 });
+      for (const success of route.responses)
+        expect({ key, has: statuses.includes(success.status) }).toEqual({ key, has: true });
+      expect({ key, auth: statuses.includes(401) && statuses.includes(403) }).toEqual({
+        key,
+        auth: route.scopes.length > 0,
+      });
       const ofrep = route.protocol === 'ofrep';
       // The OpenFeature routes answer a bad body with their own 400 PARSE_ERROR, and an unavailable table with 429 (OFREP clients back off on it).
-      expect({ key, body: statuses.includes(413) && statuses.includes(415) !== ofrep }).toEqual({ key, body: route.request.body !== undefined });
-      expect({ key, table: statuses.includes(503) !== ofrep }).toEqual({ key, table: HANDLERS[route.handler].tableAccess !== 'none' });
+      expect({ key, body: statuses.includes(413) && statuses.includes(415) !== ofrep }).toEqual({
+        key,
+        body: route.request.body !== undefined,
+      });
+      expect({ key, table: statuses.includes(503) !== ofrep }).toEqual({
+        key,
+        table: HANDLERS[route.handler].tableAccess !== 'none',
+      });
       const reads = [route.request.path, route.request.query, route.request.headers, route.request.body].some(Boolean);
       expect({ key, badInput: statuses.includes(400) }).toEqual({ key, badInput: reads });
       expect(statuses).toEqual(expect.arrayContaining([429, 500]));
@@ -141,8 +175,16 @@ describe('the OpenAPI document', () => {
     const schemas = new DocumentedSchemas(document);
     const conflict = { error: { code: 'version_conflict', message: 'moved on', current_version: 7, current: null } };
     expect(schemas.responseErrors('POST', '/org-feature-flags', 409, conflict)).toEqual([]);
-    expect(schemas.responseErrors('POST', '/org-feature-flags', 412, { error: { ...conflict.error, code: 'precondition_failed' } })).toEqual([]);
-    expect(schemas.responseErrors('POST', '/org-feature-flags', 412, { error: { code: 'precondition_failed', message: 'moved on' } })).not.toEqual([]);
+    expect(
+      schemas.responseErrors('POST', '/org-feature-flags', 412, {
+        error: { ...conflict.error, code: 'precondition_failed' },
+      }),
+    ).toEqual([]);
+    expect(
+      schemas.responseErrors('POST', '/org-feature-flags', 412, {
+        error: { code: 'precondition_failed', message: 'moved on' },
+      }),
+    ).not.toEqual([]);
   });
 
   it('refuses two routes served by one handler (operation ids are handler names)', () => {

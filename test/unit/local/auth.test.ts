@@ -4,7 +4,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { SCOPES } from '../../../lambdas/domain/caller.js';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, authorize, loadOrCreateKeys, signToken, type LocalKeys } from '../../../lib/local/auth.js';
+import {
+  LOCAL_AUDIENCE,
+  LOCAL_ISSUER,
+  authorize,
+  loadOrCreateKeys,
+  signToken,
+  type LocalKeys,
+} from '../../../lib/local/auth.js';
 
 let keys: LocalKeys;
 let otherKeys: LocalKeys;
@@ -18,7 +25,10 @@ beforeAll(async () => {
 
 const bearer = (token: string) => `Bearer ${token}`;
 
-function token(claims: Record<string, unknown>, overrides: { issuer?: string; audience?: string; expires?: number | string; key?: LocalKeys } = {}) {
+function token(
+  claims: Record<string, unknown>,
+  overrides: { issuer?: string; audience?: string; expires?: number | string; key?: LocalKeys } = {},
+) {
   const key = overrides.key ?? keys;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
@@ -40,7 +50,11 @@ describe('the local JWT authorizer', () => {
   it('admits a token with one of the route scopes and passes claims as strings', async () => {
     const signed = await signToken(keys, { role: 'org', orgId: 'acme' });
     const result = await authorize(keys, bearer(signed), [SCOPES.admin, SCOPES.org]);
-    expect(result).toMatchObject({ ok: true, scopes: [SCOPES.org], claims: { org_id: 'acme', scope: SCOPES.org, iss: LOCAL_ISSUER } });
+    expect(result).toMatchObject({
+      ok: true,
+      scopes: [SCOPES.org],
+      claims: { org_id: 'acme', scope: SCOPES.org, iss: LOCAL_ISSUER },
+    });
     if (result.ok) expect(typeof result.claims.exp).toBe('string');
   });
 

@@ -58,7 +58,9 @@ describe('a stream record handed to the local Lambda handler', () => {
   it('parses as the Lambda records of the fixtures do', () => {
     const converted = parseStreamRecord(JSON.parse(JSON.stringify(toLambdaRecord(sdkRecord, STREAM_ARN))));
     expect(converted.ok).toBe(true);
-    const fixture = JSON.parse(readFileSync(new URL('../../fixtures/events/history-insert-record.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const fixture = JSON.parse(
+      readFileSync(new URL('../../fixtures/events/history-insert-record.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
     expect(Object.keys(toLambdaRecord(sdkRecord, STREAM_ARN)).sort()).toEqual(Object.keys(fixture).sort());
   });
 });

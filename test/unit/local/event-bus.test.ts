@@ -30,7 +30,9 @@ function failingBus(deadLetterFile: string) {
     log: (line) => lines.push(line),
   });
   const put = (n: number) => {
-    const result = bus.putEvents({ Entries: [{ Source: 'test', DetailType: 'Tested', Detail: JSON.stringify({ n }) }] });
+    const result = bus.putEvents({
+      Entries: [{ Source: 'test', DetailType: 'Tested', Detail: JSON.stringify({ n }) }],
+    });
     expect(result).toMatchObject({ ok: true, response: { FailedEntryCount: 0 } });
   };
   return { bus, lines, put };
@@ -43,7 +45,10 @@ function failingBus(deadLetterFile: string) {
  */
 async function deadLettered(bus: LocalEventBus, lines: readonly string[], count: number): Promise<void> {
   const end = Date.now() + 5_000;
-  while (lines.filter((line) => line.includes('dead-lettered')).length < count || bus.deadLetters.length < Math.min(count, DEAD_LETTERS_KEPT)) {
+  while (
+    lines.filter((line) => line.includes('dead-lettered')).length < count ||
+    bus.deadLetters.length < Math.min(count, DEAD_LETTERS_KEPT)
+  ) {
     if (Date.now() > end) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -61,19 +66,22 @@ describe('dead letters of the local bus', () => {
         return path.join(blocker, 'dead-letters.jsonl');
       },
     ],
-  ])('%s: the failure is logged, nothing is left unhandled, and the bus keeps delivering', async (_name, deadLetterFile) => {
-    const { bus, lines, put } = failingBus(await deadLetterFile());
+  ])(
+    '%s: the failure is logged, nothing is left unhandled, and the bus keeps delivering',
+    async (_name, deadLetterFile) => {
+      const { bus, lines, put } = failingBus(await deadLetterFile());
 
-    put(1);
-    await deadLettered(bus, lines, 1);
-    put(2);
-    await deadLettered(bus, lines, 2);
+      put(1);
+      await deadLettered(bus, lines, 1);
+      put(2);
+      await deadLettered(bus, lines, 2);
 
-    expect(bus.deadLetters.map((letter) => letter.event.detail)).toEqual([{ n: 1 }, { n: 2 }]);
-    const failures = lines.filter((line) => /could not be written/.test(line));
-    expect(failures).toHaveLength(2);
-    expect(failures[0]).toMatch(/\[events\] Tested .* dead-lettered after 1 attempts: target failed/);
-  });
+      expect(bus.deadLetters.map((letter) => letter.event.detail)).toEqual([{ n: 1 }, { n: 2 }]);
+      const failures = lines.filter((line) => /could not be written/.test(line));
+      expect(failures).toHaveLength(2);
+      expect(failures[0]).toMatch(/\[events\] Tested .* dead-lettered after 1 attempts: target failed/);
+    },
+  );
 
   it(`keeps the most recent ${DEAD_LETTERS_KEPT} in memory; the file keeps them all`, async () => {
     const file = path.join(dir, 'many', 'dead-letters.jsonl');

@@ -27,7 +27,13 @@ const changed: EventBridgeEvent = {
     request_id: 'r-1',
   },
 };
-const created: EventBridgeEvent = { ...changed, id: 'e-2', 'detail-type': 'OrgCreated', source: 'org-service', detail: { org_id: 'globex' } };
+const created: EventBridgeEvent = {
+  ...changed,
+  id: 'e-2',
+  'detail-type': 'OrgCreated',
+  source: 'org-service',
+  detail: { org_id: 'globex' },
+};
 
 let dir: string;
 beforeEach(async () => {
@@ -40,9 +46,12 @@ describe('the local event log', () => {
     expect(describeEvent(changed)).toBe(
       'FeatureFlagChanged acme/chat on (was off; v1795300500123, by admin-user-1, at 2026-11-23T10:15:00.123Z, change ilP4lOHDPXt3f1Asu6yr-S)',
     );
-    expect(describeEvent({ ...changed, detail: { ...changed.detail, enabled: false, previous_enabled: true, changed_by_email: 'ada@example.com' } })).toMatch(
-      /^FeatureFlagChanged acme\/chat off \(was on; v1795300500123, by ada@example\.com,/,
-    );
+    expect(
+      describeEvent({
+        ...changed,
+        detail: { ...changed.detail, enabled: false, previous_enabled: true, changed_by_email: 'ada@example.com' },
+      }),
+    ).toMatch(/^FeatureFlagChanged acme\/chat off \(was on; v1795300500123, by ada@example\.com,/);
     expect(describeEvent(created)).toBe('OrgCreated globex from org-service (e-2, at 2026-11-23T10:15:00Z)');
     expect(formatEventLine('not json')).toBe('not json');
   });
@@ -67,7 +76,11 @@ describe('the local event log', () => {
     await tailEventLog(file, { follow: false, json: true, write: (line) => raw.push(line) });
     expect(raw).toEqual([JSON.stringify(changed), JSON.stringify(created)]);
     const none: string[] = [];
-    await tailEventLog(path.join(dir, 'missing.jsonl'), { follow: false, json: true, write: (line) => none.push(line) });
+    await tailEventLog(path.join(dir, 'missing.jsonl'), {
+      follow: false,
+      json: true,
+      write: (line) => none.push(line),
+    });
     expect(none).toEqual([]);
   });
 
@@ -79,7 +92,13 @@ describe('the local event log', () => {
       const deadline = Date.now() + 5_000;
       while (seen.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     };
-    const tail = tailEventLog(file, { follow: true, json: true, write: (line) => seen.push(line), signal: stop.signal, pollIntervalMs: 10 });
+    const tail = tailEventLog(file, {
+      follow: true,
+      json: true,
+      write: (line) => seen.push(line),
+      signal: stop.signal,
+      pollIntervalMs: 10,
+    });
 
     await new Promise((resolve) => setTimeout(resolve, 50));
     const line = JSON.stringify(changed);

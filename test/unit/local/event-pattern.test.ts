@@ -181,9 +181,9 @@ describe('matchesEventPattern', () => {
       expect(matches({ region: [{ 'anything-but': { suffix: '-2' } }] })).toBe(true);
       expect(matches({ region: [{ 'anything-but': { suffix: '-1' } }] })).toBe(false);
       expect(matches({ detail: { plan: [{ 'anything-but': { 'equals-ignore-case': 'free' } }] } })).toBe(true);
-      expect(matches({ detail: { plan: [{ 'anything-but': { 'equals-ignore-case': ['free', 'ENTERPRISE'] } }] } })).toBe(
-        false,
-      );
+      expect(
+        matches({ detail: { plan: [{ 'anything-but': { 'equals-ignore-case': ['free', 'ENTERPRISE'] } }] } }),
+      ).toBe(false);
     });
 
     it('requires the field to be present', () => {
@@ -279,7 +279,12 @@ describe('validateEventPattern', () => {
           a: ['x', 1, true, null],
           b: [{ prefix: 'p' }, { prefix: { 'equals-ignore-case': 'P' } }],
           c: [{ suffix: 's' }, { suffix: { 'equals-ignore-case': 'S' } }],
-          d: [{ 'anything-but': 'x' }, { 'anything-but': 1 }, { 'anything-but': ['x', 'y'] }, { 'anything-but': [1, 2] }],
+          d: [
+            { 'anything-but': 'x' },
+            { 'anything-but': 1 },
+            { 'anything-but': ['x', 'y'] },
+            { 'anything-but': [1, 2] },
+          ],
           e: [{ 'anything-but': { prefix: 'x' } }, { 'anything-but': { suffix: 'x' } }],
           f: [{ 'anything-but': { 'equals-ignore-case': ['x'] } }],
           g: [{ exists: true }, { exists: false }],

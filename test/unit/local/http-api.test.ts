@@ -64,13 +64,23 @@ describe('the payload 2.0 event', () => {
       queryStringParameters: { a: '1,2', b: 'x' },
       body: '{"x":1}',
       isBase64Encoded: false,
-      requestContext: { authorizer: { jwt: { claims: { sub: 'someone' }, scopes: ['feature-flags/admin'] } }, http: { method: 'POST' } },
+      requestContext: {
+        authorizer: { jwt: { claims: { sub: 'someone' }, scopes: ['feature-flags/admin'] } },
+        http: { method: 'POST' },
+      },
     });
   });
 
   it('base64-encodes a body that is not text, as API Gateway does', () => {
     const event = buildHttpApiEvent(
-      { method: 'POST', rawPath: '/org-feature-flags', rawQueryString: '', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 1, 2]), sourceIp: '::1' },
+      {
+        method: 'POST',
+        rawPath: '/org-feature-flags',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.from([0, 1, 2]),
+        sourceIp: '::1',
+      },
       route,
       {},
       undefined,

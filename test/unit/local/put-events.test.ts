@@ -56,7 +56,8 @@ describe('parsePutEventsRequest', () => {
     expect(parsePutEventsRequest({})).toEqual({
       ok: false,
       code: 'ValidationException',
-      message: "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+      message:
+        "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
     });
   });
 

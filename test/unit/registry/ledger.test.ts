@@ -7,7 +7,13 @@ import { syncLedgerFile, type LedgerCommand } from '../../../registry/ledger-fil
 import { PROJECT_ROOT } from '../../../lib/project.js';
 import { FLAGS } from '../../../registry/flags.js';
 import { buildRegistry, checkRegistry, type FlagDefinition, type RetiredFlag } from '../../../registry/index.js';
-import { checkLedger, renderLedger, retiredInLedger, updateLedger, type LedgerEntry } from '../../../registry/ledger-check.js';
+import {
+  checkLedger,
+  renderLedger,
+  retiredInLedger,
+  updateLedger,
+  type LedgerEntry,
+} from '../../../registry/ledger-check.js';
 import { LEDGER } from '../../../registry/ledger.js';
 import { RETIRED } from '../../../registry/retired.js';
 
@@ -15,7 +21,15 @@ const TODAY = '2026-12-01';
 const LEDGER_PATH = join(PROJECT_ROOT, 'registry', 'ledger.ts');
 
 function flag(key: string, created = '2026-10-01'): FlagDefinition {
-  return { key, description: `The ${key} flag.`, default_enabled: false, internal_only: false, owner: 'team-a', created, cleanup_after: '2027-06-30' };
+  return {
+    key,
+    description: `The ${key} flag.`,
+    default_enabled: false,
+    internal_only: false,
+    owner: 'team-a',
+    created,
+    cleanup_after: '2027-06-30',
+  };
 }
 
 function retiredKey(key: string, retired = '2026-08-01'): RetiredFlag {
@@ -75,7 +89,9 @@ describe('checkLedger', () => {
     });
 
     it('passes once the ledger is updated', () => {
-      expect(checkLedger(flags, FIXTURE_RETIRED, updateLedger(FIXTURE_LEDGER, flags, FIXTURE_RETIRED, TODAY).ledger)).toEqual([]);
+      expect(
+        checkLedger(flags, FIXTURE_RETIRED, updateLedger(FIXTURE_LEDGER, flags, FIXTURE_RETIRED, TODAY).ledger),
+      ).toEqual([]);
     });
   });
 
@@ -90,7 +106,9 @@ describe('checkLedger', () => {
     });
 
     it('passes once the ledger is updated', () => {
-      expect(checkLedger(FIXTURE_FLAGS, retired, updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, retired, TODAY).ledger)).toEqual([]);
+      expect(
+        checkLedger(FIXTURE_FLAGS, retired, updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, retired, TODAY).ledger),
+      ).toEqual([]);
     });
   });
 
@@ -111,7 +129,9 @@ describe('checkLedger', () => {
 
     it('passes when the flag gets a new key', () => {
       const flags = [...FIXTURE_FLAGS, flag('editor-v2')];
-      expect(checkLedger(flags, FIXTURE_RETIRED, updateLedger(FIXTURE_LEDGER, flags, FIXTURE_RETIRED, TODAY).ledger)).toEqual([]);
+      expect(
+        checkLedger(flags, FIXTURE_RETIRED, updateLedger(FIXTURE_LEDGER, flags, FIXTURE_RETIRED, TODAY).ledger),
+      ).toEqual([]);
     });
   });
 
@@ -124,7 +144,9 @@ describe('checkLedger', () => {
     });
 
     it('is not fixed by running the command, only by putting the entry back', () => {
-      expect(checkLedger(FIXTURE_FLAGS, [], updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, [], TODAY).ledger)).toHaveLength(1);
+      expect(
+        checkLedger(FIXTURE_FLAGS, [], updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, [], TODAY).ledger),
+      ).toHaveLength(1);
       expect(checkLedger(FIXTURE_FLAGS, FIXTURE_RETIRED, FIXTURE_LEDGER)).toEqual([]);
     });
   });
@@ -140,7 +162,9 @@ describe('checkLedger', () => {
     });
 
     it('passes once the ledger is updated', () => {
-      expect(checkLedger(FIXTURE_FLAGS, FIXTURE_RETIRED, updateLedger(ledger, FIXTURE_FLAGS, FIXTURE_RETIRED, TODAY).ledger)).toEqual([]);
+      expect(
+        checkLedger(FIXTURE_FLAGS, FIXTURE_RETIRED, updateLedger(ledger, FIXTURE_FLAGS, FIXTURE_RETIRED, TODAY).ledger),
+      ).toEqual([]);
     });
   });
 
@@ -151,14 +175,21 @@ describe('checkLedger', () => {
     ['an unknown field', { key: 'inbox', first_seen: '2026-09-01', owner: 'team-a' }, /owner/],
   ])('reports a ledger entry with %s', (_label, entry, field) => {
     const ledger = FIXTURE_LEDGER.map((existing) => (existing.key === 'inbox' ? entry : existing));
-    const errors = checkLedger(FIXTURE_FLAGS.filter((existing) => existing.key !== 'inbox'), FIXTURE_RETIRED, ledger);
+    const errors = checkLedger(
+      FIXTURE_FLAGS.filter((existing) => existing.key !== 'inbox'),
+      FIXTURE_RETIRED,
+      ledger,
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/entry #2/);
     expect(errors[0]).toMatch(field);
   });
 
   it('reports a key listed twice', () => {
-    const errors = checkLedger(FIXTURE_FLAGS, FIXTURE_RETIRED, [...FIXTURE_LEDGER, { key: 'inbox', first_seen: '2026-11-01' }]);
+    const errors = checkLedger(FIXTURE_FLAGS, FIXTURE_RETIRED, [
+      ...FIXTURE_LEDGER,
+      { key: 'inbox', first_seen: '2026-11-01' },
+    ]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/'inbox' is listed twice/);
   });
@@ -167,7 +198,11 @@ describe('checkLedger', () => {
 describe('updateLedger', () => {
   it('builds a ledger from nothing in first-seen order, retired keys seen on their retirement date', () => {
     const update = updateLedger([], FIXTURE_FLAGS, FIXTURE_RETIRED, TODAY);
-    expect(update).toEqual({ ledger: FIXTURE_LEDGER, added: ['old-editor', 'inbox', 'search'], retired: ['old-editor'] });
+    expect(update).toEqual({
+      ledger: FIXTURE_LEDGER,
+      added: ['old-editor', 'inbox', 'search'],
+      retired: ['old-editor'],
+    });
   });
 
   it('appends new keys after the existing entries, even one created earlier', () => {
@@ -187,7 +222,7 @@ describe('updateLedger', () => {
     expect(updateLedger([], flags, [], TODAY).added).toEqual(['zeta', 'alpha']);
   });
 
-  it("uses today when a flag has no created date", () => {
+  it('uses today when a flag has no created date', () => {
     expect(updateLedger([], [{ key: 'undated' }], [], TODAY).ledger).toEqual([{ key: 'undated', first_seen: TODAY }]);
   });
 
@@ -195,7 +230,11 @@ describe('updateLedger', () => {
     const flags = FIXTURE_FLAGS.filter((entry) => entry.key !== 'inbox');
     const retired = [...FIXTURE_RETIRED, retiredKey('inbox', '2026-11-30')];
     const update = updateLedger(FIXTURE_LEDGER, flags, retired, TODAY);
-    expect(update.ledger).toEqual([FIXTURE_LEDGER[0], { key: 'inbox', first_seen: '2026-09-01', retired: '2026-11-30' }, FIXTURE_LEDGER[2]]);
+    expect(update.ledger).toEqual([
+      FIXTURE_LEDGER[0],
+      { key: 'inbox', first_seen: '2026-09-01', retired: '2026-11-30' },
+      FIXTURE_LEDGER[2],
+    ]);
     expect(update).toMatchObject({ added: [], retired: ['inbox'] });
   });
 
@@ -214,12 +253,19 @@ describe('updateLedger', () => {
   it('never un-retires a key or changes its retirement date', () => {
     const comeback = [...FIXTURE_FLAGS, flag('old-editor', '2026-11-01')];
     expect(updateLedger(FIXTURE_LEDGER, comeback, [], TODAY).ledger).toEqual(FIXTURE_LEDGER);
-    expect(updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, [retiredKey('old-editor', '2026-09-09')], TODAY).ledger).toEqual(FIXTURE_LEDGER);
+    expect(updateLedger(FIXTURE_LEDGER, FIXTURE_FLAGS, [retiredKey('old-editor', '2026-09-09')], TODAY).ledger).toEqual(
+      FIXTURE_LEDGER,
+    );
   });
 
   it('does not modify the ledger it is given', () => {
     const ledger = Object.freeze(FIXTURE_LEDGER.map((entry) => Object.freeze({ ...entry })));
-    const update = updateLedger(ledger, [...FIXTURE_FLAGS, flag('chat')], [...FIXTURE_RETIRED, retiredKey('search')], TODAY);
+    const update = updateLedger(
+      ledger,
+      [...FIXTURE_FLAGS, flag('chat')],
+      [...FIXTURE_RETIRED, retiredKey('search')],
+      TODAY,
+    );
     expect(ledger).toEqual(FIXTURE_LEDGER);
     expect(update.ledger).not.toBe(ledger);
   });
@@ -255,7 +301,9 @@ describe('checkRegistry with the ledger', () => {
   });
 
   it('does not fail on a stale ledger: a new flag need not be recorded to load', () => {
-    expect(checkRegistry([...FIXTURE_FLAGS, flag('brand-new')], FIXTURE_RETIRED, TODAY, FIXTURE_LEDGER).errors).toEqual([]);
+    expect(checkRegistry([...FIXTURE_FLAGS, flag('brand-new')], FIXTURE_RETIRED, TODAY, FIXTURE_LEDGER).errors).toEqual(
+      [],
+    );
     expect(checkRegistry(FIXTURE_FLAGS.slice(1), FIXTURE_RETIRED, TODAY, FIXTURE_LEDGER).errors).toEqual([]);
   });
 });
@@ -286,7 +334,11 @@ describe('syncLedgerFile (npm run registry:ledger)', () => {
 
   it('reports an up-to-date ledger and leaves the file alone', async () => {
     expect(await syncLedgerFile(command())).toEqual({ status: 0, output: ['ledger is up to date'], errors: [] });
-    expect(await syncLedgerFile(command({ check: true }))).toEqual({ status: 0, output: ['ledger is up to date'], errors: [] });
+    expect(await syncLedgerFile(command({ check: true }))).toEqual({
+      status: 0,
+      output: ['ledger is up to date'],
+      errors: [],
+    });
     expect(await readFile(path, 'utf8')).toBe(renderLedger(FIXTURE_LEDGER));
   });
 
@@ -294,7 +346,11 @@ describe('syncLedgerFile (npm run registry:ledger)', () => {
     const flags = [...FIXTURE_FLAGS.filter((entry) => entry.key !== 'search'), flag('chat', '2026-11-02')];
     const retired = [...FIXTURE_RETIRED, retiredKey('search', '2026-11-30')];
     const result = await syncLedgerFile(command({ flags, retired }));
-    expect(result).toEqual({ status: 0, output: ["added 'chat' (first seen 2026-11-02)", "marked 'search' retired (2026-11-30)"], errors: [] });
+    expect(result).toEqual({
+      status: 0,
+      output: ["added 'chat' (first seen 2026-11-02)", "marked 'search' retired (2026-11-30)"],
+      errors: [],
+    });
     expect(await readFile(path, 'utf8')).toBe(renderLedger(updateLedger(FIXTURE_LEDGER, flags, retired, TODAY).ledger));
   });
 
@@ -345,8 +401,17 @@ describe('the registry:ledger command on the project as committed', () => {
     const before = await readFile(LEDGER_PATH, 'utf8');
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const result = spawnSync('npx', ['tsx', 'bin/registry-ledger.ts', '--check'], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 60_000 });
-    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^npm warn.*\n/gm, '') }).toEqual({
+    const result = spawnSync('npx', ['tsx', 'bin/registry-ledger.ts', '--check'], {
+      cwd: PROJECT_ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr.replace(/^npm warn.*\n/gm, ''),
+    }).toEqual({
       status: 0,
       stdout: 'ledger is up to date\n',
       stderr: '',

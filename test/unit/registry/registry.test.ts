@@ -93,7 +93,10 @@ describe('the project registry', () => {
 
 describe('checkRegistry', () => {
   it('accepts a valid temporary flag, a valid permanent flag and a retired key', () => {
-    expect(checkRegistry([temporaryFlag(), permanentFlag()], [retiredFlag()], TODAY)).toEqual({ errors: [], warnings: [] });
+    expect(checkRegistry([temporaryFlag(), permanentFlag()], [retiredFlag()], TODAY)).toEqual({
+      errors: [],
+      warnings: [],
+    });
   });
 
   it('reports a duplicate key', () => {
@@ -270,7 +273,11 @@ describe('buildRegistry', () => {
   });
 
   it('keeps flags in the order given and indexes them by key', () => {
-    const registry = buildRegistry([temporaryFlag({ key: 'zeta' }), permanentFlag({ key: 'alpha' })], [retiredFlag()], TODAY);
+    const registry = buildRegistry(
+      [temporaryFlag({ key: 'zeta' }), permanentFlag({ key: 'alpha' })],
+      [retiredFlag()],
+      TODAY,
+    );
     expect(registry.flags.map((flag) => flag.key)).toEqual(['zeta', 'alpha']);
     expect(registry.byKey.get('alpha')?.default_enabled).toBe(true);
     expect(registry.retired.map((entry) => entry.key)).toEqual(['old-editor']);
@@ -282,7 +289,9 @@ describe('registryVersion', () => {
   const retired = [retiredFlag()];
 
   it('is the same for the same content', () => {
-    expect(buildRegistry(flags, retired, TODAY).version).toBe(buildRegistry(structuredClone(flags), structuredClone(retired), TODAY).version);
+    expect(buildRegistry(flags, retired, TODAY).version).toBe(
+      buildRegistry(structuredClone(flags), structuredClone(retired), TODAY).version,
+    );
   });
 
   it('changes when a default changes', () => {
@@ -307,6 +316,8 @@ describe('registryVersion', () => {
   });
 
   it('does not depend on the date the registry is built', () => {
-    expect(buildRegistry(flags, retired, '2026-01-01').version).toBe(buildRegistry(flags, retired, '2030-01-01').version);
+    expect(buildRegistry(flags, retired, '2026-01-01').version).toBe(
+      buildRegistry(flags, retired, '2030-01-01').version,
+    );
   });
 });

@@ -15,12 +15,16 @@ describe('the service declarations', () => {
   it('declare each route once, with only /health and /openapi.json open and writes for admins only (evaluations, read-only POSTs, for every role)', () => {
     const keys = ROUTES.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(ROUTES.filter((route) => route.scopes.length === 0).map(routeKey)).toEqual(['GET /health', 'GET /openapi.json']);
+    expect(ROUTES.filter((route) => route.scopes.length === 0).map(routeKey)).toEqual([
+      'GET /health',
+      'GET /openapi.json',
+    ]);
     // OpenFeature's evaluations are POSTs that only read: any role may call them, and their functions may not write.
     const evaluations = ROUTES.filter((route) => route.protocol === 'ofrep');
     expect(evaluations.map(routeKey)).toEqual(['POST /ofrep/v1/evaluate/flags/{key}', 'POST /ofrep/v1/evaluate/flags']);
     for (const route of evaluations) expect(HANDLERS[route.handler].tableAccess).toBe('read');
-    for (const route of ROUTES.filter((r) => r.method === 'POST' && r.protocol !== 'ofrep')) expect(route.scopes).toEqual([SCOPES.admin]);
+    for (const route of ROUTES.filter((r) => r.method === 'POST' && r.protocol !== 'ofrep'))
+      expect(route.scopes).toEqual([SCOPES.admin]);
   });
 
   it('give a function with no table access to every route that never touches the table', () => {
@@ -42,7 +46,9 @@ describe('the service declarations', () => {
     const input = createTableInput('t');
     const names = input.AttributeDefinitions?.map((a) => a.AttributeName);
     expect(names).toEqual(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
-    expect(input.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(FLAG_TABLE.globalSecondaryIndexes.map((i) => i.indexName));
+    expect(input.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(
+      FLAG_TABLE.globalSecondaryIndexes.map((i) => i.indexName),
+    );
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');
   });
 });

@@ -12,7 +12,14 @@ describe('functions declared without table access', () => {
     delete env.DYNAMODB_ENDPOINT;
     delete env.NODE_OPTIONS;
     const script = `const m = await import(${JSON.stringify(`file://${handlerEntryPath(name)}`)}); if (typeof m.handler !== 'function') process.exit(3);`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
-    expect({ status: result.status, stderr: result.stderr.includes('TABLE_NAME') ? 'mentions TABLE_NAME' : '' }).toEqual({ status: 0, stderr: '' });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+      env,
+      encoding: 'utf8',
+    });
+    expect({
+      status: result.status,
+      stderr: result.stderr.includes('TABLE_NAME') ? 'mentions TABLE_NAME' : '',
+    }).toEqual({ status: 0, stderr: '' });
   });
 });

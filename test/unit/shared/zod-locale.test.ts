@@ -7,11 +7,22 @@ import { setFlagBodySchema } from '../../../lambdas/domain/write-schemas.js';
 // which would configure English by itself.
 describe("zod's own messages", () => {
   it('name an unknown field and a wrong type in a request body', () => {
-    const result = setFlagBodySchema.safeParse({ org_id: 'acme', key: 'chat', enabled: true, version: 'one', colour: 'red' });
-    expect(result.error?.issues.map((issue) => issue.message)).toEqual(['Invalid input: expected number, received string', 'Unrecognized key: "colour"']);
+    const result = setFlagBodySchema.safeParse({
+      org_id: 'acme',
+      key: 'chat',
+      enabled: true,
+      version: 'one',
+      colour: 'red',
+    });
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+      'Invalid input: expected number, received string',
+      'Unrecognized key: "colour"',
+    ]);
   });
 
   it('name the bound a registry key breaks', () => {
-    expect(flagKeySchema.safeParse('a'.repeat(65)).error?.issues.map((issue) => issue.message)).toEqual(['Too big: expected string to have <=64 characters']);
+    expect(flagKeySchema.safeParse('a'.repeat(65)).error?.issues.map((issue) => issue.message)).toEqual([
+      'Too big: expected string to have <=64 characters',
+    ]);
   });
 });

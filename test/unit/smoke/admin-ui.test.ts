@@ -2,11 +2,22 @@ import { describe, expect, it } from '@jest/globals';
 import { cspAllows, parsePage, securityHeaderProblems } from '../../../lib/smoke/admin-ui.js';
 import { contentSecurityPolicy } from '../../../lib/stateless/admin-ui.js';
 
-const policy = (text: string) => new Map(text.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...sources]) => [name as string, sources]));
+const policy = (text: string) =>
+  new Map(
+    text
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name, ...sources]) => [name as string, sources]),
+  );
 const PAGE = new URL('https://d111111abcdef8.cloudfront.net/admin/');
 
 describe('cspAllows', () => {
-  const csp = policy(contentSecurityPolicy(['https://*.execute-api.eu-west-1.amazonaws.com', 'https://cognito-idp.eu-west-1.amazonaws.com']));
+  const csp = policy(
+    contentSecurityPolicy([
+      'https://*.execute-api.eu-west-1.amazonaws.com',
+      'https://cognito-idp.eu-west-1.amazonaws.com',
+    ]),
+  );
   const allows = (url: string, page = PAGE) => cspAllows(csp, 'connect-src', new URL(url), page);
 
   it("matches 'self', exact hosts and leading-label wildcards, on their scheme and default port only", () => {
@@ -25,7 +36,9 @@ describe('cspAllows', () => {
     expect(cspAllows(fallback, 'connect-src', new URL('https://anything.example.com'), PAGE)).toBe(true);
     expect(cspAllows(fallback, 'connect-src', new URL('http://localhost:3000'), PAGE)).toBe(true);
     expect(cspAllows(fallback, 'connect-src', new URL('http://example.com'), PAGE)).toBe(false);
-    expect(cspAllows(policy("script-src 'self'"), 'connect-src', new URL('https://d111111abcdef8.cloudfront.net/x'), PAGE)).toBe(false);
+    expect(
+      cspAllows(policy("script-src 'self'"), 'connect-src', new URL('https://d111111abcdef8.cloudfront.net/x'), PAGE),
+    ).toBe(false);
   });
 });
 
@@ -50,7 +63,8 @@ describe('securityHeaderProblems', () => {
     ]);
     const weak = new Headers({
       ...good,
-      'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval' https:; style-src *; frame-ancestors 'self'",
+      'content-security-policy':
+        "default-src 'self'; script-src 'self' 'unsafe-eval' https:; style-src *; frame-ancestors 'self'",
       'strict-transport-security': 'max-age=600',
     });
     expect(securityHeaderProblems(weak)).toEqual([

@@ -51,7 +51,11 @@ describe('publishChanges', () => {
     const publisher = new RecordingPublisher();
     const result = await publishChanges({ publisher }, [event(1), skip, event(2), skip, event(3)]);
     expect(publisher.calls).toEqual([['change-1', 'change-2', 'change-3']]);
-    expect({ ...result, published: result.published.map((e) => e.detail.change_id) }).toEqual({ handled: 5, published: ['change-1', 'change-2', 'change-3'], skipped: 2 });
+    expect({ ...result, published: result.published.map((e) => e.detail.change_id) }).toEqual({
+      handled: 5,
+      published: ['change-1', 'change-2', 'change-3'],
+      skipped: 2,
+    });
   });
 
   it('stops at the first event the bus refuses: that record and everything after it are not handled', async () => {

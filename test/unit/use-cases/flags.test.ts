@@ -1,7 +1,13 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { buildRegistry } from '../../../registry/index.js';
 import type { Caller } from '../../../lambdas/domain/caller.js';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, UnknownFlagError } from '../../../lambdas/domain/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  UnknownFlagError,
+} from '../../../lambdas/domain/errors.js';
 import type { FlagChange } from '../../../lambdas/domain/flag-store.js';
 import type { FlagRow, FlagState } from '../../../lambdas/domain/flags.js';
 import { getOrgFlags, listFlags, provisionOrg, setOrgFlag, type Deps } from '../../../lambdas/use-cases/flags.js';
@@ -99,7 +105,7 @@ describe('getOrgFlags', () => {
     store.addRow(row('removed-flag', true));
   });
 
-  it("returns 404 to an org caller asking for another org, without touching the store", async () => {
+  it('returns 404 to an org caller asking for another org, without touching the store', async () => {
     const error = await rejectionOf(getOrgFlags(deps, acmeUser, 'globex'));
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).status).toBe(404);
@@ -235,11 +241,19 @@ describe('setOrgFlag', () => {
     const result = await setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true }, context);
     expect(result.changed).toBe(false);
     expect(result.previous_enabled).toBe(true);
-    expect(result.flag).toMatchObject({ key: 'chat', user_enabled: true, version: 9, source: 'provisioned', is_default: false });
+    expect(result.flag).toMatchObject({
+      key: 'chat',
+      user_enabled: true,
+      version: 9,
+      source: 'provisioned',
+      is_default: false,
+    });
   });
 
   it('maps org_not_found to a 404', async () => {
-    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'initech', key: 'chat', enabled: true }, context));
+    const error = await rejectionOf(
+      setOrgFlag(deps, admin, { org_id: 'initech', key: 'chat', enabled: true }, context),
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).status).toBe(404);
     expect((error as NotFoundError).code).toBe('org_not_found');
@@ -248,21 +262,34 @@ describe('setOrgFlag', () => {
   it('maps version_conflict to a 409 carrying the current version and state', async () => {
     const current: FlagState = row('chat', true, { version: 7 });
     store.nextOutcome = { kind: 'version_conflict', current };
-    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, context));
+    const error = await rejectionOf(
+      setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, context),
+    );
     expect(error).toBeInstanceOf(ConflictError);
     const conflict = error as ConflictError;
     expect(conflict.status).toBe(409);
     expect(conflict.code).toBe('version_conflict');
     expect(conflict.details).toEqual({
       current_version: 7,
-      current: expect.objectContaining({ key: 'chat', user_enabled: true, version: 7, source: 'provisioned', is_default: false }),
+      current: expect.objectContaining({
+        key: 'chat',
+        user_enabled: true,
+        version: 7,
+        source: 'provisioned',
+        is_default: false,
+      }),
     });
   });
 
   it('maps the same conflict to a 412 when the version came in If-Match', async () => {
     store.nextOutcome = { kind: 'version_conflict', current: row('chat', true, { version: 7 }) };
     const error = await rejectionOf(
-      setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: false, version: 5 }, { ...context, precondition: 'if-match' }),
+      setOrgFlag(
+        deps,
+        admin,
+        { org_id: 'acme', key: 'chat', enabled: false, version: 5 },
+        { ...context, precondition: 'if-match' },
+      ),
     );
     expect(error).toBeInstanceOf(PreconditionFailedError);
     expect((error as PreconditionFailedError).status).toBe(412);
@@ -272,7 +299,9 @@ describe('setOrgFlag', () => {
 
   it('maps a version_conflict on a flag with no row to current version 0 and the registry default', async () => {
     store.nextOutcome = { kind: 'version_conflict', current: undefined };
-    const error = await rejectionOf(setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true, version: 3 }, context));
+    const error = await rejectionOf(
+      setOrgFlag(deps, admin, { org_id: 'acme', key: 'chat', enabled: true, version: 3 }, context),
+    );
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as ConflictError).details).toEqual({
       current_version: 0,
@@ -294,7 +323,12 @@ describe('provisionOrg', () => {
 
   it('writes one row per registry flag, then the org record', async () => {
     const result = await provisionOrg(deps, 'acme', provisionContext);
-    expect(result).toEqual({ org_id: 'acme', provisioned: true, rows_written: KEYS.length, registry_version: registry.version });
+    expect(result).toEqual({
+      org_id: 'acme',
+      provisioned: true,
+      rows_written: KEYS.length,
+      registry_version: registry.version,
+    });
     expect(store.methods()).toEqual(['getOrg', 'putRowsIfAbsent', 'putOrgIfAbsent']);
 
     const rows = store.calls[1]?.args[0] as FlagRow[];
@@ -338,7 +372,10 @@ describe('provisionOrg', () => {
   it('is a no-op when repeated', async () => {
     await provisionOrg(deps, 'acme', provisionContext);
     const rowsAfterFirst = new Map(store.rows);
-    const second = await provisionOrg(deps, 'acme', { actor: 'org-created:evt-1-redelivered', now: new Date('2026-12-01T12:05:00.000Z') });
+    const second = await provisionOrg(deps, 'acme', {
+      actor: 'org-created:evt-1-redelivered',
+      now: new Date('2026-12-01T12:05:00.000Z'),
+    });
     expect(second.provisioned).toBe(false);
     expect(second.rows_written).toBe(0);
     expect(store.rows).toEqual(rowsAfterFirst);

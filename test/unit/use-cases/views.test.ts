@@ -11,8 +11,24 @@ import { rejectionOf } from '../../support/rejection.js';
 
 const registry = buildRegistry(
   [
-    { key: 'chat', description: 'Chat.', default_enabled: false, internal_only: false, owner: 'team-b', created: '2026-11-01', cleanup_after: '2027-05-31' },
-    { key: 'staff-tools', description: 'Staff tools.', default_enabled: false, internal_only: true, owner: 'team-a', created: '2026-10-01', permanent: true },
+    {
+      key: 'chat',
+      description: 'Chat.',
+      default_enabled: false,
+      internal_only: false,
+      owner: 'team-b',
+      created: '2026-11-01',
+      cleanup_after: '2027-05-31',
+    },
+    {
+      key: 'staff-tools',
+      description: 'Staff tools.',
+      default_enabled: false,
+      internal_only: true,
+      owner: 'team-a',
+      created: '2026-10-01',
+      permanent: true,
+    },
   ],
   [],
   '2026-12-01',
@@ -23,7 +39,16 @@ const acmeUser: Caller = { role: 'org', id: 'sub-bob', orgId: 'acme' };
 const at = '2026-11-20T10:00:00.000Z';
 
 function row(orgId: string, key: string, enabled: boolean, version = 1): FlagRow {
-  return { orgId, key, enabled, version, source: 'provisioned', createdAt: at, updatedAt: at, updatedBy: 'org-created' };
+  return {
+    orgId,
+    key,
+    enabled,
+    version,
+    source: 'provisioned',
+    createdAt: at,
+    updatedAt: at,
+    updatedBy: 'org-created',
+  };
 }
 
 let store: FakeFlagStore;
@@ -84,8 +109,12 @@ describe('flagAcrossOrgs', () => {
     store.addRow(row('org-1', 'chat', true));
     store.addRow(row('org-4', 'chat', true));
     store.addRow(row('org-5', 'chat', false));
-    const on = (await allPages({ key: 'chat', enabled: true, limit: 2 })).flatMap((page) => page.items.map((item) => item.org_id));
-    const off = (await allPages({ key: 'chat', enabled: false, limit: 2 })).flatMap((page) => page.items.map((item) => item.org_id));
+    const on = (await allPages({ key: 'chat', enabled: true, limit: 2 })).flatMap((page) =>
+      page.items.map((item) => item.org_id),
+    );
+    const off = (await allPages({ key: 'chat', enabled: false, limit: 2 })).flatMap((page) =>
+      page.items.map((item) => item.org_id),
+    );
     expect(on).toEqual(['org-1', 'org-4']);
     expect(off).toEqual(['org-0', 'org-2', 'org-3', 'org-5', 'org-6', 'org-7', 'org-8']);
   });
@@ -134,12 +163,19 @@ describe('bulkSetFlag', () => {
     const original = store.applyChange.bind(store);
     store.applyChange = async (change: FlagChange): Promise<FlagChangeOutcome> => {
       applied.push(change);
-      if (change.orgId === 'c') throw new DependencyUnavailableError('The flag store is throttling requests; retry shortly.');
+      if (change.orgId === 'c')
+        throw new DependencyUnavailableError('The flag store is throttling requests; retry shortly.');
       if (change.orgId === 'd') return { kind: 'version_conflict', current: undefined };
       return original(change);
     };
 
-    const result = await bulkSetFlag(deps, admin, 'chat', { org_ids: ['a', 'b', 'c', 'd', 'missing'], enabled: true }, { requestId: 'req-bulk', now: new Date(at) });
+    const result = await bulkSetFlag(
+      deps,
+      admin,
+      'chat',
+      { org_ids: ['a', 'b', 'c', 'd', 'missing'], enabled: true },
+      { requestId: 'req-bulk', now: new Date(at) },
+    );
 
     expect(result.counts).toEqual({ changed: 1, unchanged: 1, org_not_found: 1, conflict: 1, error: 1 });
     expect(result.results.map((r) => [r.org_id, r.result])).toEqual([
@@ -151,12 +187,16 @@ describe('bulkSetFlag', () => {
     ]);
     expect(result.results[2]).toMatchObject({ error: { code: 'dependency_unavailable' } });
     expect(new Set(applied.map((change) => change.requestId))).toEqual(new Set(['req-bulk']));
-    expect(applied.every((change) => change.actor === 'sub-alice' && change.actorEmail === 'alice@example.com')).toBe(true);
+    expect(applied.every((change) => change.actor === 'sub-alice' && change.actorEmail === 'alice@example.com')).toBe(
+      true,
+    );
   });
 
   it('changes nothing for a key the registry does not hold', async () => {
     store.addOrg('a');
-    await expect(bulkSetFlag(deps, admin, 'nope', { org_ids: ['a'], enabled: true }, { requestId: 'r', now: new Date(at) })).rejects.toBeInstanceOf(UnknownFlagError);
+    await expect(
+      bulkSetFlag(deps, admin, 'nope', { org_ids: ['a'], enabled: true }, { requestId: 'r', now: new Date(at) }),
+    ).rejects.toBeInstanceOf(UnknownFlagError);
     expect(store.calls).toEqual([]);
   });
 });

@@ -6,14 +6,18 @@ export interface Session {
   /** When the token expires, in ms since the epoch. */
   readonly expiresAt: number;
   /** The caller the API derives from the token, or why it admits none. */
-  readonly caller: Caller | { readonly role: 'none'; readonly id: string; readonly email?: string; readonly reason: string };
+  readonly caller:
+    Caller | { readonly role: 'none'; readonly id: string; readonly email?: string; readonly reason: string };
 }
 
 /** The token's claims, read without verification: the API verifies, the UI only shows and routes. */
 export function decodeClaims(token: string): Record<string, unknown> {
   const payload = token.split('.')[1];
   if (!payload) throw new Error('The token is not a JWT.');
-  const base64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=');
+  const base64 = payload
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(payload.length / 4) * 4, '=');
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
   if (typeof claims !== 'object' || claims === null) throw new Error('The token has no claims.');
@@ -41,7 +45,12 @@ export function sessionFromToken(token: string, profile: Readonly<Record<string,
     caller = callerFromToken(scopesOf(claims), display);
   } catch (error) {
     const id = typeof display.sub === 'string' ? display.sub : 'unknown';
-    caller = { role: 'none', id, reason: error instanceof Error ? error.message : String(error), ...(typeof display.email === 'string' ? { email: display.email } : {}) };
+    caller = {
+      role: 'none',
+      id,
+      reason: error instanceof Error ? error.message : String(error),
+      ...(typeof display.email === 'string' ? { email: display.email } : {}),
+    };
   }
   return { token, expiresAt: exp, caller };
 }

@@ -30,7 +30,11 @@ export interface PagedList<T extends Paged> {
  */
 export function usePagedList<T extends Paged>(
   fetchPage: (cursor: string | undefined, signal: AbortSignal) => Promise<T>,
-  options: { pollSeconds?: number; paused?: () => boolean; onPolled?: (before: T | null, after: T, pageNumber: number) => void } = {},
+  options: {
+    pollSeconds?: number;
+    paused?: () => boolean;
+    onPolled?: (before: T | null, after: T, pageNumber: number) => void;
+  } = {},
 ): PagedList<T> {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<T | null>(null);
@@ -110,7 +114,17 @@ export function usePagedList<T extends Paged>(
 }
 
 /** Previous and next page buttons, and the page number between them. */
-export function Pager({ label, list, previousLabel = 'Previous page', nextLabel = 'Next page' }: { label: string; list: PagedList<Paged>; previousLabel?: string; nextLabel?: string }) {
+export function Pager({
+  label,
+  list,
+  previousLabel = 'Previous page',
+  nextLabel = 'Next page',
+}: {
+  label: string;
+  list: PagedList<Paged>;
+  previousLabel?: string;
+  nextLabel?: string;
+}) {
   return (
     <nav class="pager" aria-label={label}>
       <button type="button" class="button" onClick={list.previous} disabled={list.pageNumber === 1 || list.loading}>

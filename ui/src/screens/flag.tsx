@@ -60,7 +60,8 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
   }, [flagKey]);
 
   const fetchPage = useCallback(
-    (cursor: string | undefined, signal: AbortSignal) => api.listFlagOrgs(flagKey, { enabled, limit: limit ?? PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
+    (cursor: string | undefined, signal: AbortSignal) =>
+      api.listFlagOrgs(flagKey, { enabled, limit: limit ?? PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
     [api, flagKey, enabled, limit],
   );
   const list = usePagedList(fetchPage, { pollSeconds, paused: () => busyRef.current });
@@ -158,7 +159,12 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
 
       <nav class="filter" aria-label="Show orgs">
         {FILTERS.map((filter) => (
-          <a key={filter.label} class="filter-option" href={flagHref(flagKey, { enabled: filter.enabled, limit })} aria-current={filter.enabled === enabled ? 'page' : undefined}>
+          <a
+            key={filter.label}
+            class="filter-option"
+            href={flagHref(flagKey, { enabled: filter.enabled, limit })}
+            aria-current={filter.enabled === enabled ? 'page' : undefined}
+          >
             {filter.label}
           </a>
         ))}
@@ -175,10 +181,22 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
           <span class="bulk-count" aria-live="polite">
             {count === 0 ? 'No org selected' : count === 1 ? '1 org selected' : `${count} orgs selected`}
           </span>
-          <button type="button" class="button" disabled={readOnly || count === 0 || tooMany || busy} onClick={() => setConfirming(true)} aria-describedby={describedBy}>
+          <button
+            type="button"
+            class="button"
+            disabled={readOnly || count === 0 || tooMany || busy}
+            onClick={() => setConfirming(true)}
+            aria-describedby={describedBy}
+          >
             Turn on…
           </button>
-          <button type="button" class="button" disabled={readOnly || count === 0 || tooMany || busy} onClick={() => setConfirming(false)} aria-describedby={describedBy}>
+          <button
+            type="button"
+            class="button"
+            disabled={readOnly || count === 0 || tooMany || busy}
+            onClick={() => setConfirming(false)}
+            aria-describedby={describedBy}
+          >
             Turn off…
           </button>
           {tooMany ? (
@@ -198,7 +216,9 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
                     aria-label="Select every org on this page"
                     checked={allOnPage}
                     disabled={readOnly || busy}
-                    onChange={(event) => setSelected(event.currentTarget.checked ? new Set(orgs.map((org) => org.org_id)) : new Set())}
+                    onChange={(event) =>
+                      setSelected(event.currentTarget.checked ? new Set(orgs.map((org) => org.org_id)) : new Set())
+                    }
                   />
                 </th>
                 <th scope="col">Org</th>
@@ -242,7 +262,13 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
             </tbody>
           </table>
         ) : page && !list.loading ? (
-          <p>{list.pageNumber > 1 ? 'No more orgs.' : enabled === undefined ? 'No org has been provisioned yet.' : `No org has it ${enabled ? 'on' : 'off'}.`}</p>
+          <p>
+            {list.pageNumber > 1
+              ? 'No more orgs.'
+              : enabled === undefined
+                ? 'No org has been provisioned yet.'
+                : `No org has it ${enabled ? 'on' : 'off'}.`}
+          </p>
         ) : list.loading ? (
           <p class="loading">Loading…</p>
         ) : null}
@@ -260,19 +286,45 @@ export function FlagScreen({ api, flagKey, enabled, limit, readOnly, pollSeconds
       ) : null}
 
       {confirming !== null ? (
-        <Confirm flagKey={flagKey} value={confirming} orgIds={orgs.map((org) => org.org_id).filter((orgId) => selected.has(orgId))} onConfirm={() => void apply(confirming)} onCancel={() => setConfirming(null)} />
+        <Confirm
+          flagKey={flagKey}
+          value={confirming}
+          orgIds={orgs.map((org) => org.org_id).filter((orgId) => selected.has(orgId))}
+          onConfirm={() => void apply(confirming)}
+          onCancel={() => setConfirming(null)}
+        />
       ) : null}
     </>
   );
 }
 
 /** The confirmation: what will be set, for how many orgs, and which. */
-function Confirm({ flagKey, value, orgIds, onConfirm, onCancel }: { flagKey: string; value: boolean; orgIds: readonly string[]; onConfirm: () => void; onCancel: () => void }) {
+function Confirm({
+  flagKey,
+  value,
+  orgIds,
+  onConfirm,
+  onCancel,
+}: {
+  flagKey: string;
+  value: boolean;
+  orgIds: readonly string[];
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   const state = value ? 'on' : 'off';
   const orgs = plural(orgIds.length, 'org');
   return (
-    <ConfirmDialog title={`Turn ${state} ${flagKey} for ${orgs}?`} confirmLabel={`Turn ${state} for ${orgs}`} onConfirm={onConfirm} onCancel={onCancel}>
-      <p>Each org is an audited change of its own, with your name on it. Orgs that already have it {state} stay as they are.</p>
+    <ConfirmDialog
+      title={`Turn ${state} ${flagKey} for ${orgs}?`}
+      confirmLabel={`Turn ${state} for ${orgs}`}
+      onConfirm={onConfirm}
+      onCancel={onCancel}
+    >
+      <p>
+        Each org is an audited change of its own, with your name on it. Orgs that already have it {state} stay as they
+        are.
+      </p>
       <ul class="confirm-orgs">
         {orgIds.map((orgId) => (
           <li key={orgId}>{orgId}</li>
@@ -288,7 +340,8 @@ function BulkResults({ outcome }: { outcome: BulkChange }) {
   return (
     <>
       <p role="status">
-        Turned {outcome.key} {outcome.enabled ? 'on' : 'off'}: {counts.map((result) => `${outcome.counts[result]} ${RESULTS[result]}`).join(', ')}.
+        Turned {outcome.key} {outcome.enabled ? 'on' : 'off'}:{' '}
+        {counts.map((result) => `${outcome.counts[result]} ${RESULTS[result]}`).join(', ')}.
       </p>
       <table class="orgs-table">
         <thead>

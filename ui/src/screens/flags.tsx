@@ -77,14 +77,16 @@ export function FlagsScreen({ api, readOnly }: Props) {
         <h2 id="report-heading">Report</h2>
         {readOnly ? (
           <p class="message message-info">
-            <strong>Reports need an admin token.</strong> A service token sees the registry; the findings of the reports are for admins.
+            <strong>Reports need an admin token.</strong> A service token sees the registry; the findings of the reports
+            are for admins.
           </p>
         ) : report === undefined && !reportError ? (
           <p class="loading">Looking for the newest report…</p>
         ) : report ? (
           <p>
-            Findings of the report of <Time value={report.report.generated_at} /> over {report.report.orgs.toLocaleString('en-US')} orgs (
-            <a href={jobHref(report.job.job_id)}>its job</a>): {report.report.past_due.length} past due, {report.report.ready_to_remove.length} ready to remove,{' '}
+            Findings of the report of <Time value={report.report.generated_at} /> over{' '}
+            {report.report.orgs.toLocaleString('en-US')} orgs (<a href={jobHref(report.job.job_id)}>its job</a>):{' '}
+            {report.report.past_due.length} past due, {report.report.ready_to_remove.length} ready to remove,{' '}
             {report.report.off_everywhere.length} off everywhere, {report.report.held_back.length} held back.
           </p>
         ) : report === null ? (
@@ -143,7 +145,10 @@ export function FlagsScreen({ api, readOnly }: Props) {
       {report && Object.keys(report.report.orphans_by_key).length > 0 ? (
         <section aria-labelledby="orphans-heading">
           <h2 id="orphans-heading">Orphans</h2>
-          <p>Rows of keys the registry no longer has, as the report counted them. An orphan cleanup (Jobs) exports and deletes them.</p>
+          <p>
+            Rows of keys the registry no longer has, as the report counted them. An orphan cleanup (Jobs) exports and
+            deletes them.
+          </p>
           <KeyCounts counts={report.report.orphans_by_key} label="Orphan rows by key" />
         </section>
       ) : null}
@@ -170,7 +175,9 @@ function Findings({ found }: { found: FlagReport }) {
     <>
       <span class="flags-state">
         {STATES[found.state]}
-        {found.state === 'mixed' ? ` (on in ${found.orgs_on.toLocaleString('en-US')}, off in ${found.orgs_off.toLocaleString('en-US')})` : ''}
+        {found.state === 'mixed'
+          ? ` (on in ${found.orgs_on.toLocaleString('en-US')}, off in ${found.orgs_off.toLocaleString('en-US')})`
+          : ''}
       </span>
       {found.findings.map((finding) => (
         <span key={finding} class={`marker finding finding-${finding}`}>
@@ -179,7 +186,11 @@ function Findings({ found }: { found: FlagReport }) {
       ))}
       {found.held_back_by ? (
         <span class="marker finding finding-held-back">
-          held back: {found.held_back_by.orgs_count === 1 ? '1 org has' : `${found.held_back_by.orgs_count.toLocaleString('en-US')} orgs have`} it {found.held_back_by.value ? 'on' : 'off'}
+          held back:{' '}
+          {found.held_back_by.orgs_count === 1
+            ? '1 org has'
+            : `${found.held_back_by.orgs_count.toLocaleString('en-US')} orgs have`}{' '}
+          it {found.held_back_by.value ? 'on' : 'off'}
         </span>
       ) : null}
     </>
@@ -189,7 +200,7 @@ function Findings({ found }: { found: FlagReport }) {
 /** The newest succeeded report among the newest jobs, or null when there is none. */
 async function newestReport(api: ApiClient, signal: AbortSignal): Promise<{ job: Job; report: Report } | null> {
   let cursor: string | undefined;
-  for (let seen = 0; seen < JOBS_SEARCHED; ) {
+  for (let seen = 0; seen < JOBS_SEARCHED;) {
     const page = await api.listJobs({ limit: 50, ...(cursor ? { cursor } : {}) }, signal);
     for (const job of page.jobs) {
       if (job.status === 'succeeded' && job.result?.type === 'report') return { job, report: job.result.report };

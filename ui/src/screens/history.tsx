@@ -1,6 +1,13 @@
 import './history.css';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type ApiClient, type FlagHistory, type FlagRegistry, type HistoryEntry, type OrgHistory } from '../api.js';
+import {
+  ApiError,
+  type ApiClient,
+  type FlagHistory,
+  type FlagRegistry,
+  type HistoryEntry,
+  type OrgHistory,
+} from '../api.js';
 import { ErrorMessage, Time } from '../components/common.js';
 import { Pager, usePagedList } from '../components/paging.js';
 import { flagHref, orgHistoryHref, orgHref } from '../router.js';
@@ -39,7 +46,8 @@ export function OrgHistoryScreen({ api, orgId, flagKey, pollSeconds }: OrgHistor
     window.location.hash = orgHistoryHref(orgId, typeof key === 'string' && key ? key : undefined);
   };
   const fetchPage = useCallback(
-    (cursor: string | undefined, signal: AbortSignal) => api.getOrgHistory(orgId, { key: flagKey, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
+    (cursor: string | undefined, signal: AbortSignal) =>
+      api.getOrgHistory(orgId, { key: flagKey, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
     [api, orgId, flagKey],
   );
 
@@ -62,13 +70,21 @@ export function OrgHistoryScreen({ api, orgId, flagKey, pollSeconds }: OrgHistor
               {flag.key}
             </option>
           ))}
-          {flagKey && registry && !registry.flags.some((flag) => flag.key === flagKey) ? <option value={flagKey}>{flagKey}</option> : null}
+          {flagKey && registry && !registry.flags.some((flag) => flag.key === flagKey) ? (
+            <option value={flagKey}>{flagKey}</option>
+          ) : null}
         </select>
         <button type="submit" class="button">
           Show
         </button>
       </form>
-      <Changes fetchPage={fetchPage} pollSeconds={pollSeconds} show="key" heading={flagKey ? `Changes of ${flagKey}` : 'Changes'} empty={flagKey ? `No change of ${flagKey} in ${orgId} yet.` : `No change in ${orgId} yet.`} />
+      <Changes
+        fetchPage={fetchPage}
+        pollSeconds={pollSeconds}
+        show="key"
+        heading={flagKey ? `Changes of ${flagKey}` : 'Changes'}
+        empty={flagKey ? `No change of ${flagKey} in ${orgId} yet.` : `No change in ${orgId} yet.`}
+      />
     </>
   );
 }
@@ -85,7 +101,8 @@ export function FlagHistoryScreen({ api, flagKey, pollSeconds }: FlagHistoryProp
     document.title = `History of ${flagKey} · Feature flags`;
   }, [flagKey]);
   const fetchPage = useCallback(
-    (cursor: string | undefined, signal: AbortSignal) => api.getFlagHistory(flagKey, { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
+    (cursor: string | undefined, signal: AbortSignal) =>
+      api.getFlagHistory(flagKey, { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
     [api, flagKey],
   );
   return (
@@ -98,7 +115,13 @@ export function FlagHistoryScreen({ api, flagKey, pollSeconds }: FlagHistoryProp
           History <span class="visually-hidden">of {flagKey}</span>
         </h1>
       </div>
-      <Changes fetchPage={fetchPage} pollSeconds={pollSeconds} show="org" heading="Changes in every org" empty={`No org's ${flagKey} has changed yet.`} />
+      <Changes
+        fetchPage={fetchPage}
+        pollSeconds={pollSeconds}
+        show="org"
+        heading="Changes in every org"
+        empty={`No org's ${flagKey} has changed yet.`}
+      />
     </>
   );
 }
@@ -131,7 +154,8 @@ function Changes({ fetchPage, pollSeconds, show, heading, empty }: ChangesProps)
       setNotice(added.length === 1 ? '1 new change.' : `${added.length} new changes.`);
     },
   });
-  paused.current = list.pageNumber > 1 || (list.error instanceof ApiError && (list.error.status === 400 || list.error.status === 404));
+  paused.current =
+    list.pageNumber > 1 || (list.error instanceof ApiError && (list.error.status === 400 || list.error.status === 404));
   const changes = list.page?.changes ?? [];
 
   return (
@@ -160,12 +184,20 @@ function Changes({ fetchPage, pollSeconds, show, heading, empty }: ChangesProps)
             </thead>
             <tbody>
               {changes.map((change) => (
-                <tr key={change.change_id} class={fresh.has(change.change_id) ? 'history-new' : undefined} data-change={change.change_id}>
+                <tr
+                  key={change.change_id}
+                  class={fresh.has(change.change_id) ? 'history-new' : undefined}
+                  data-change={change.change_id}
+                >
                   <td data-label="When">
                     <Time value={change.changed_at} />
                   </td>
                   <th scope="row" data-label={show === 'key' ? 'Flag' : 'Org'}>
-                    {show === 'key' ? <a href={flagHref(change.key)}>{change.key}</a> : <a href={orgHref(change.org_id)}>{change.org_id}</a>}
+                    {show === 'key' ? (
+                      <a href={flagHref(change.key)}>{change.key}</a>
+                    ) : (
+                      <a href={orgHref(change.org_id)}>{change.org_id}</a>
+                    )}
                   </th>
                   <td data-label="Change">
                     <span class="history-change">

@@ -19,18 +19,30 @@ export const JOB_NAMES: Record<JobType, string> = {
 
 /** What each job does, as the start form explains it. Sync and cleanup start as dry runs. */
 const STARTS: readonly { type: JobType; label: string; explains: string }[] = [
-  { type: 'sync', label: 'Sync: dry run', explains: 'Counts the rows each org lacks for the registry in force. Writes nothing; apply it from the finished dry run.' },
+  {
+    type: 'sync',
+    label: 'Sync: dry run',
+    explains:
+      'Counts the rows each org lacks for the registry in force. Writes nothing; apply it from the finished dry run.',
+  },
   {
     type: 'orphan-cleanup',
     label: 'Orphan cleanup: dry run',
-    explains: 'Counts the rows of keys the registry no longer has. Deletes nothing; apply it (export, then delete) from the finished dry run.',
+    explains:
+      'Counts the rows of keys the registry no longer has. Deletes nothing; apply it (export, then delete) from the finished dry run.',
   },
-  { type: 'report', label: 'Report', explains: 'Which flags are past their cleanup date, on or off everywhere, or held back by a few orgs; and the orphans. Changes nothing.' },
+  {
+    type: 'report',
+    label: 'Report',
+    explains:
+      'Which flags are past their cleanup date, on or off everywhere, or held back by a few orgs; and the orphans. Changes nothing.',
+  },
 ];
 
 const NEEDS_ADMIN = (
   <p class="message message-info">
-    <strong>Jobs need an admin token.</strong> A service token can read flags, orgs and history, but not start or watch jobs.
+    <strong>Jobs need an admin token.</strong> A service token can read flags, orgs and history, but not start or watch
+    jobs.
   </p>
 );
 
@@ -78,7 +90,15 @@ function StartError({ error }: { error: unknown }) {
 }
 
 /** Every job, newest first, and the forms that start one. */
-export function JobsScreen({ api, readOnly, pollSeconds }: { readonly api: ApiClient; readonly readOnly: boolean; readonly pollSeconds: number }) {
+export function JobsScreen({
+  api,
+  readOnly,
+  pollSeconds,
+}: {
+  readonly api: ApiClient;
+  readonly readOnly: boolean;
+  readonly pollSeconds: number;
+}) {
   useEffect(() => {
     document.title = 'Jobs · Feature flags';
   }, []);
@@ -96,7 +116,11 @@ export function JobsScreen({ api, readOnly, pollSeconds }: { readonly api: ApiCl
 function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollSeconds: number }) {
   const { start, starting, error } = useStartJob(api);
   const [force, setForce] = useState(false);
-  const fetchPage = useCallback((cursor: string | undefined, signal: AbortSignal) => api.listJobs({ limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal), [api]);
+  const fetchPage = useCallback(
+    (cursor: string | undefined, signal: AbortSignal) =>
+      api.listJobs({ limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal),
+    [api],
+  );
   const list = usePagedList<JobList>(fetchPage, { pollSeconds });
   const jobs = list.page?.jobs ?? [];
 
@@ -112,7 +136,12 @@ function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollS
                 type="button"
                 class="button button-primary"
                 disabled={starting !== null}
-                onClick={() => void start(entry.type, entry.type === 'report' ? {} : entry.type === 'sync' ? { dry_run: true, force } : { dry_run: true })}
+                onClick={() =>
+                  void start(
+                    entry.type,
+                    entry.type === 'report' ? {} : entry.type === 'sync' ? { dry_run: true, force } : { dry_run: true },
+                  )
+                }
                 aria-describedby={`start-${entry.type}`}
               >
                 {starting === entry.type ? 'Starting…' : entry.label}
@@ -122,7 +151,8 @@ function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollS
               </p>
               {entry.type === 'sync' ? (
                 <label class="check">
-                  <input type="checkbox" checked={force} onChange={(event) => setForce(event.currentTarget.checked)} /> Every org, also those at this registry version
+                  <input type="checkbox" checked={force} onChange={(event) => setForce(event.currentTarget.checked)} />{' '}
+                  Every org, also those at this registry version
                 </label>
               ) : null}
             </li>
@@ -187,7 +217,17 @@ function Status({ job }: { job: Job }) {
 }
 
 /** One job: its progress while it runs, its counts and first errors, and once finished its result; apply a dry run, resume a failed run. */
-export function JobScreen({ api, jobId, readOnly, pollSeconds }: { readonly api: ApiClient; readonly jobId: string; readonly readOnly: boolean; readonly pollSeconds: number }) {
+export function JobScreen({
+  api,
+  jobId,
+  readOnly,
+  pollSeconds,
+}: {
+  readonly api: ApiClient;
+  readonly jobId: string;
+  readonly readOnly: boolean;
+  readonly pollSeconds: number;
+}) {
   useEffect(() => {
     document.title = `Job ${jobId} · Feature flags`;
   }, [jobId]);
@@ -205,7 +245,15 @@ export function JobScreen({ api, jobId, readOnly, pollSeconds }: { readonly api:
   return <JobView api={api} jobId={jobId} pollSeconds={pollSeconds} />;
 }
 
-function JobView({ api, jobId, pollSeconds }: { readonly api: ApiClient; readonly jobId: string; readonly pollSeconds: number }) {
+function JobView({
+  api,
+  jobId,
+  pollSeconds,
+}: {
+  readonly api: ApiClient;
+  readonly jobId: string;
+  readonly pollSeconds: number;
+}) {
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [confirming, setConfirming] = useState(false);
@@ -225,12 +273,14 @@ function JobView({ api, jobId, pollSeconds }: { readonly api: ApiClient; readonl
         const fresh = await api.getJob(jobId, controller.signal);
         setJob(fresh);
         setError(null);
-        if (fresh.status === 'running') timer = window.setTimeout(() => void load(), Math.min(pollSeconds, RUNNING_POLL_SECONDS) * 1000);
+        if (fresh.status === 'running')
+          timer = window.setTimeout(() => void load(), Math.min(pollSeconds, RUNNING_POLL_SECONDS) * 1000);
       } catch (caught) {
         if (controller.signal.aborted) return;
         setError(caught);
         // A job that does not exist is not asked for again; anything else is, as a poll would.
-        if (!(caught instanceof ApiError && caught.status === 404) && jobRef.current?.status === 'running') timer = window.setTimeout(() => void load(), pollSeconds * 1000);
+        if (!(caught instanceof ApiError && caught.status === 404) && jobRef.current?.status === 'running')
+          timer = window.setTimeout(() => void load(), pollSeconds * 1000);
       }
     };
     void load();
@@ -276,11 +326,15 @@ function JobView({ api, jobId, pollSeconds }: { readonly api: ApiClient; readonl
             <Fact label="Started">
               <Time value={job.created_at} /> by {job.created_by}
             </Fact>
-            <Fact label="Finished">{job.finished_at ? <Time value={job.finished_at} /> : running ? 'still running' : '—'}</Fact>
+            <Fact label="Finished">
+              {job.finished_at ? <Time value={job.finished_at} /> : running ? 'still running' : '—'}
+            </Fact>
             <Fact label="Registry">
               <code title={job.registry_version}>{job.registry_version.slice(0, 12)}</code>
             </Fact>
-            {job.resumes > 0 ? <Fact label="Resumed">{job.resumes === 1 ? 'once' : `${job.resumes} times`}</Fact> : null}
+            {job.resumes > 0 ? (
+              <Fact label="Resumed">{job.resumes === 1 ? 'once' : `${job.resumes} times`}</Fact>
+            ) : null}
           </dl>
           <Counts job={job} />
           {job.failure ? (
@@ -318,7 +372,10 @@ function JobView({ api, jobId, pollSeconds }: { readonly api: ApiClient; readonl
               onCancel={() => setConfirming(false)}
               onConfirm={() => {
                 setConfirming(false);
-                void start(job.type, job.type === 'sync' ? { dry_run: false, force: job.options.force ?? false } : { dry_run: false });
+                void start(
+                  job.type,
+                  job.type === 'sync' ? { dry_run: false, force: job.options.force ?? false } : { dry_run: false },
+                );
               }}
             >
               <p>{applyExplains(job)}</p>
@@ -349,7 +406,9 @@ function JobProgress({ job }: { job: Job }) {
       <label for="job-progress-bar">Progress</label>
       <progress id="job-progress-bar" max={100} value={percent} aria-valuetext={`${percent}%`} />
       <p class="hint" aria-live="polite">
-        {percent}%: {done.toLocaleString('en-US')} {total === null ? 'orgs' : `of ${total.toLocaleString('en-US')} orgs`}, {pages === 1 ? '1 page' : `${pages} pages`}
+        {percent}%: {done.toLocaleString('en-US')}{' '}
+        {total === null ? 'orgs' : `of ${total.toLocaleString('en-US')} orgs`},{' '}
+        {pages === 1 ? '1 page' : `${pages} pages`}
         {job.status === 'running' ? '…' : '.'}
       </p>
     </div>
@@ -421,8 +480,10 @@ function Result({ job }: { job: Job }) {
       ) : (
         <>
           <p>
-            {result.report.past_due.length} past due, {result.report.ready_to_remove.length} ready to remove, {result.report.off_everywhere.length} off everywhere,{' '}
-            {result.report.held_back.length} held back, {Object.keys(result.report.orphans_by_key).length} orphan keys, over {result.report.orgs.toLocaleString('en-US')} orgs.
+            {result.report.past_due.length} past due, {result.report.ready_to_remove.length} ready to remove,{' '}
+            {result.report.off_everywhere.length} off everywhere, {result.report.held_back.length} held back,{' '}
+            {Object.keys(result.report.orphans_by_key).length} orphan keys, over{' '}
+            {result.report.orgs.toLocaleString('en-US')} orgs.
           </p>
           <p>
             <a href={flagsHref()}>See the findings beside each flag</a>
@@ -484,7 +545,11 @@ function Apply({ job, starting, onApply }: { job: Job; starting: boolean; onAppl
   return (
     <section aria-labelledby="job-apply">
       <h2 id="job-apply">Apply</h2>
-      <p>{job.type === 'sync' ? `Write the missing rows: ${plural(job.counts.rows_missing, 'row')}.` : `Export, then delete, the orphan rows: ${plural(job.counts.orphan_rows, 'row')}.`}</p>
+      <p>
+        {job.type === 'sync'
+          ? `Write the missing rows: ${plural(job.counts.rows_missing, 'row')}.`
+          : `Export, then delete, the orphan rows: ${plural(job.counts.orphan_rows, 'row')}.`}
+      </p>
       <button type="button" class="button button-primary" disabled={starting} onClick={onApply}>
         {job.type === 'sync' ? 'Run the sync…' : 'Run the cleanup…'}
       </button>

@@ -15,10 +15,19 @@ export function NotAdmittedScreen({ session, onSignOut }: { session: Session; on
               with a token of the org <strong>{caller.orgId}</strong>.
             </>
           ) : (
-            <>, but {caller.role === 'none' ? caller.reason.replace(/\.$/, '').toLowerCase() : 'this token is not for this UI'}.</>
+            <>
+              , but{' '}
+              {caller.role === 'none'
+                ? caller.reason.replace(/\.$/, '').toLowerCase()
+                : 'this token is not for this UI'}
+              .
+            </>
           )}
         </p>
-        <p>This admin UI is for platform staff: it admits admin tokens (to change flags) and service tokens (to read them). An org sees its own flags through the product, not here.</p>
+        <p>
+          This admin UI is for platform staff: it admits admin tokens (to change flags) and service tokens (to read
+          them). An org sees its own flags through the product, not here.
+        </p>
       </div>
       <button type="button" class="button button-primary" onClick={onSignOut}>
         Sign out and sign in as someone else

@@ -1,6 +1,13 @@
 import { memo } from 'preact/compat';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, SessionExpiredError, VersionConflictError, type ApiClient, type MergedFlag, type OrgFlags } from '../api.js';
+import {
+  ApiError,
+  SessionExpiredError,
+  VersionConflictError,
+  type ApiClient,
+  type MergedFlag,
+  type OrgFlags,
+} from '../api.js';
 import { ErrorMessage, Time, who } from '../components/common.js';
 import { usePolling } from '../components/polling.js';
 import { flagHref, orgHistoryHref, orgsHref } from '../router.js';
@@ -52,7 +59,9 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
   const dismiss = useCallback((key: string) => setRow(key, QUIET), [setRow]);
 
   const replaceFlag = useCallback((flag: MergedFlag) => {
-    setOrg((current) => (current ? { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) } : current));
+    setOrg((current) =>
+      current ? { ...current, flags: current.flags.map((f) => (f.key === flag.key ? flag : f)) } : current,
+    );
   }, []);
 
   const load = useCallback(
@@ -65,10 +74,24 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
           if (!current || initial) return fresh;
           const changes = fresh.flags.filter((flag) => {
             const shown = current.flags.find((f) => f.key === flag.key);
-            return !keep(flag.key) && shown && shown.version !== flag.version && shown.user_enabled !== flag.user_enabled;
+            return (
+              !keep(flag.key) && shown && shown.version !== flag.version && shown.user_enabled !== flag.user_enabled
+            );
           });
-          if (changes.length > 0) setNotice(changes.map((flag) => `${flag.key} was turned ${flag.user_enabled ? 'on' : 'off'} by ${who(flag) ?? 'someone'}.`).join(' '));
-          return { ...fresh, flags: fresh.flags.map((flag) => (keep(flag.key) ? (current.flags.find((f) => f.key === flag.key) ?? flag) : flag)) };
+          if (changes.length > 0)
+            setNotice(
+              changes
+                .map(
+                  (flag) => `${flag.key} was turned ${flag.user_enabled ? 'on' : 'off'} by ${who(flag) ?? 'someone'}.`,
+                )
+                .join(' '),
+            );
+          return {
+            ...fresh,
+            flags: fresh.flags.map((flag) =>
+              keep(flag.key) ? (current.flags.find((f) => f.key === flag.key) ?? flag) : flag,
+            ),
+          };
         });
         setLoadError(null);
       } catch (error) {
@@ -87,7 +110,10 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
     return () => controller.abort();
   }, [load]);
 
-  const poll = useCallback((signal: AbortSignal) => (missing.current ? Promise.resolve() : load(signal, false)), [load]);
+  const poll = useCallback(
+    (signal: AbortSignal) => (missing.current ? Promise.resolve() : load(signal, false)),
+    [load],
+  );
   usePolling(poll, pollSeconds);
 
   const write = useCallback(
@@ -145,7 +171,13 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
         </div>
         <div>
           <dt>Last synced to</dt>
-          <dd>{org.synced_registry_version ? <code title={org.synced_registry_version}>{org.synced_registry_version.slice(0, 12)}</code> : 'not yet'}</dd>
+          <dd>
+            {org.synced_registry_version ? (
+              <code title={org.synced_registry_version}>{org.synced_registry_version.slice(0, 12)}</code>
+            ) : (
+              'not yet'
+            )}
+          </dd>
         </div>
       </dl>
       {readOnly ? (
@@ -159,7 +191,15 @@ export function OrgScreen({ api, orgId, readOnly, pollSeconds }: Props) {
       </p>
       <ul class="flags" aria-label={`Flags of ${orgId}`}>
         {org.flags.map((flag) => (
-          <FlagRow key={flag.key} orgId={orgId} flag={flag} row={rows[flag.key] ?? QUIET} readOnly={readOnly} onWrite={write} onDismiss={dismiss} />
+          <FlagRow
+            key={flag.key}
+            orgId={orgId}
+            flag={flag}
+            row={rows[flag.key] ?? QUIET}
+            readOnly={readOnly}
+            onWrite={write}
+            onDismiss={dismiss}
+          />
         ))}
       </ul>
     </>
@@ -206,7 +246,13 @@ const FlagRow = memo(function FlagRow({ orgId, flag, row, readOnly, onWrite, onD
   const pending = row.pending !== undefined;
   const shown = pending ? (row.pending as boolean) : flag.user_enabled;
   const writer = who(flag);
-  const describedBy = [`${id}-description`, readOnly ? 'read-only-reason' : null, row.conflict || row.error ? `${id}-problem` : null].filter(Boolean).join(' ');
+  const describedBy = [
+    `${id}-description`,
+    readOnly ? 'read-only-reason' : null,
+    row.conflict || row.error ? `${id}-problem` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
 
   const onClick = (event: MouseEvent) => {
     // A second click while the first write is under way changes nothing.
@@ -256,7 +302,13 @@ const FlagRow = memo(function FlagRow({ orgId, flag, row, readOnly, onWrite, onD
           <span>Source: {SOURCES[flag.source]}</span>
           {writer || flag.updated_at ? (
             <span>
-              Last changed{writer ? <> by <span class="flag-writer">{writer}</span></> : null}
+              Last changed
+              {writer ? (
+                <>
+                  {' '}
+                  by <span class="flag-writer">{writer}</span>
+                </>
+              ) : null}
               {flag.updated_at ? (
                 <>
                   {' '}
@@ -275,7 +327,9 @@ const FlagRow = memo(function FlagRow({ orgId, flag, row, readOnly, onWrite, onD
             </a>
           </span>
         </p>
-        {row.conflict ? <Conflict id={`${id}-problem`} flag={flag} conflict={row.conflict} onWrite={onWrite} onDismiss={onDismiss} /> : null}
+        {row.conflict ? (
+          <Conflict id={`${id}-problem`} flag={flag} conflict={row.conflict} onWrite={onWrite} onDismiss={onDismiss} />
+        ) : null}
         {row.error ? (
           <div id={`${id}-problem`}>
             <ErrorMessage error={row.error}>
@@ -313,7 +367,8 @@ function Conflict({ id, flag, conflict, onWrite, onDismiss }: ConflictProps) {
     return (
       <div id={id} class="message message-warning" role="alert">
         <p>
-          <strong>{byWhom}</strong> turned {flag.key} {state(intended)} meanwhile{when}. It is {state(intended)} now, as you wanted.
+          <strong>{byWhom}</strong> turned {flag.key} {state(intended)} meanwhile{when}. It is {state(intended)} now, as
+          you wanted.
         </p>
         <button type="button" class="button button-small" onClick={onDismiss}>
           Dismiss

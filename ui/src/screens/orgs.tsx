@@ -22,7 +22,8 @@ export function OrgsScreen({ api, prefix, limit }: Props) {
   }, []);
 
   const fetchPage = useCallback(
-    (cursor: string | undefined, signal: AbortSignal) => api.listOrgs({ prefix, limit: limit ?? DEFAULT_LIMIT, ...(cursor ? { cursor } : {}) }, signal),
+    (cursor: string | undefined, signal: AbortSignal) =>
+      api.listOrgs({ prefix, limit: limit ?? DEFAULT_LIMIT, ...(cursor ? { cursor } : {}) }, signal),
     [api, prefix, limit],
   );
   const list = usePagedList<OrgList>(fetchPage);
@@ -98,7 +99,11 @@ export function OrgsScreen({ api, prefix, limit }: Props) {
                     <code title={org.registry_version}>{shortVersion(org.registry_version)}</code>
                   </td>
                   <td data-label="Last synced to">
-                    {org.synced_registry_version ? <code title={org.synced_registry_version}>{shortVersion(org.synced_registry_version)}</code> : 'not yet'}
+                    {org.synced_registry_version ? (
+                      <code title={org.synced_registry_version}>{shortVersion(org.synced_registry_version)}</code>
+                    ) : (
+                      'not yet'
+                    )}
                   </td>
                 </tr>
               ))}
