@@ -160,7 +160,7 @@ export async function startLocalStack(
       log,
     });
     const keys = await loadOrCreateKeys(settings.dataDir);
-    const adminUi = await prepareAdminUi({ keys, apiUrl: `http://localhost:${port}`, log });
+    const adminUi = await prepareAdminUi({ keys, log });
     const server = await startLocalServer({
       port,
       host: settings.host,
