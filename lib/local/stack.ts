@@ -159,7 +159,7 @@ export async function startLocalStack(
       worker: handlers[JOB_MACHINE.worker] as JobWorker,
       log,
     });
-    const keys = await loadOrCreateKeys(settings.dataDir);
+    const keys = await loadOrCreateKeys(settings.dataDir, log);
     const adminUi = await prepareAdminUi({ keys, log });
     const server = await startLocalServer({
       port,
