@@ -32,7 +32,7 @@ try {
       parsed.error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; '),
     );
   const { role, org, sub, expires } = parsed.data;
-  const keys = await loadOrCreateKeys(localSettings().dataDir);
+  const keys = await loadOrCreateKeys(localSettings().dataDir, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(
     `${await signToken(keys, { role, ...(org ? { orgId: org } : {}), ...(sub ? { subject: sub } : {}), ...(expires ? { expiresIn: expires } : {}) })}\n`,
   );

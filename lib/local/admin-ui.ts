@@ -7,6 +7,7 @@ import { orgIdSchema } from '../../lambdas/domain/schemas.js';
 import { buildUi, type UiBuildResult } from '../../ui/build.js';
 import { uiSettingsSchema, type UiSettings } from '../../ui/src/settings.js';
 import { signToken, type LocalKeys } from './auth.js';
+import { loopbackOrigins } from './loopback.js';
 
 /** Where the admin UI is served, locally as in AWS. */
 export const ADMIN_PATH = '/admin/';
@@ -57,13 +58,12 @@ export interface LocalAdminUi {
 
 /**
  * Builds the UI in `local` mode into a temporary directory, keeps its files in memory and
- * removes the directory. `apiUrl` is the stack's URL, given to the app when a request's `Host`
- * cannot be used (the app calls the API on the origin it was loaded from, so that 127.0.0.1 and
- * localhost both work under `connect-src 'self'`).
+ * removes the directory. It is served behind the local server, which admits only requests
+ * addressed to a loopback name and its port: the app is told to call the API on the origin it
+ * was loaded from (the request's `Host`), so that each of them works under `connect-src 'self'`.
  */
 export async function prepareAdminUi(options: {
   keys: LocalKeys;
-  apiUrl: string;
   log?: (line: string) => void;
 }): Promise<LocalAdminUi> {
   const started = Date.now();
@@ -113,6 +113,9 @@ export async function prepareAdminUi(options: {
       for (const [name, value] of Object.entries(ADMIN_SECURITY_HEADERS)) res.setHeader(name, value);
 
       if (pathname === LOCAL_SIGN_IN_PATH) {
+        // Under `no-referrer` a browser sends the form with `Origin: null`, which the sign-in
+        // refuses; `same-origin` sends the page's own origin, and a Referer to this stack only.
+        res.setHeader('referrer-policy', 'same-origin');
         if (method === 'POST') await signIn(req, res, body, options.keys, stylesheet);
         else if (read)
           send(res, method, 200, signInPage(stylesheet), {
@@ -128,7 +131,7 @@ export async function prepareAdminUi(options: {
       }
       if (pathname === `${ADMIN_PATH}config.json`) {
         const settings: UiSettings = uiSettingsSchema.parse({
-          api_url: originOf(req) ?? options.apiUrl,
+          api_url: `http://${req.headers.host?.toLowerCase()}`,
           auth: { kind: 'local', sign_in_url: LOCAL_SIGN_IN_PATH },
         });
         send(res, method, 200, JSON.stringify(settings), {
@@ -141,12 +144,6 @@ export async function prepareAdminUi(options: {
       return true;
     },
   };
-}
-
-/** The page's origin from `Host`, when it is a plain host name or address with a port. */
-function originOf(req: IncomingMessage): string | undefined {
-  const host = req.headers.host;
-  return host && /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host) ? `http://${host}` : undefined;
 }
 
 const optionalText = z
@@ -184,9 +181,10 @@ async function signIn(
   stylesheet: string,
 ): Promise<void> {
   const html = { 'content-type': CONTENT_TYPES['.html']!, 'cache-control': 'no-store' };
+  // Browsers send Origin with every POST: `null` from a sandboxed frame or a file, another
+  // site's origin from its pages. A request without one comes from a program on this machine.
   const origin = req.headers.origin;
-  const expected = originOf(req);
-  if (origin !== undefined && origin !== 'null' && origin !== expected) {
+  if (origin !== undefined && !loopbackOrigins(req.socket.localPort ?? 0).includes(origin)) {
     send(res, 'POST', 403, signInPage(stylesheet, {}, 'The sign-in form must be sent from this page.'), html);
     return;
   }

@@ -16,7 +16,8 @@ import { ORG_CLAIM, SCOPES, type Role } from '../../lambdas/domain/caller.js';
 /** Issuer and audience of local tokens; the deployed stack takes its own from stage config. */
 export const LOCAL_ISSUER = 'urn:org-feature-flags:local';
 export const LOCAL_AUDIENCE = 'org-feature-flags';
-const ALG = 'ES256';
+/** API Gateway's JWT authorizer verifies RSA signatures only; the local key is RSA, used with RS256 alone. */
+const ALG = 'RS256';
 const KEY_FILE = 'local-jwt-key.json';
 
 type Key = Awaited<ReturnType<typeof importJWK>>;
@@ -29,20 +30,28 @@ export interface LocalKeys {
   readonly publicJwk: JWK;
 }
 
-/** Loads the signing key from `<dataDir>/local-jwt-key.json`, creating it on first use. */
-export async function loadOrCreateKeys(dataDir: string): Promise<LocalKeys> {
+interface StoredKey {
+  kid: string;
+  private: JWK;
+  public: JWK;
+}
+
+/**
+ * Loads the signing key from `<dataDir>/local-jwt-key.json`, creating it on first use. A key
+ * that is not RSA (the EC key of earlier releases) is replaced by a new one: tokens it signed
+ * stop working.
+ */
+export async function loadOrCreateKeys(dataDir: string, log?: (line: string) => void): Promise<LocalKeys> {
   const file = path.join(dataDir, KEY_FILE);
-  let stored: { kid: string; private: JWK; public: JWK };
+  let stored: StoredKey | undefined;
   try {
-    stored = JSON.parse(await readFile(file, 'utf8'));
+    stored = JSON.parse(await readFile(file, 'utf8')) as StoredKey;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const pair = await generateKeyPair(ALG, { extractable: true });
-    stored = { kid: randomUUID(), private: await exportJWK(pair.privateKey), public: await exportJWK(pair.publicKey) };
-    await mkdir(dataDir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(stored), { mode: 0o600 });
-    await rename(temp, file);
+  }
+  if (stored?.public?.kty !== 'RSA') {
+    if (stored) log?.(`[auth] ${file} holds no RSA key; replacing it with a new RSA key (RS256)`);
+    stored = await createKey(dataDir, file);
   }
   return {
     kid: stored.kid,
@@ -50,6 +59,20 @@ export async function loadOrCreateKeys(dataDir: string): Promise<LocalKeys> {
     publicKey: await importJWK(stored.public, ALG),
     publicJwk: { ...stored.public, kid: stored.kid, alg: ALG, use: 'sig' },
   };
+}
+
+async function createKey(dataDir: string, file: string): Promise<StoredKey> {
+  const pair = await generateKeyPair(ALG, { extractable: true });
+  const stored = {
+    kid: randomUUID(),
+    private: await exportJWK(pair.privateKey),
+    public: await exportJWK(pair.publicKey),
+  };
+  await mkdir(dataDir, { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(stored), { mode: 0o600 });
+  await rename(temp, file);
+  return stored;
 }
 
 /** What a local token is for. */
@@ -87,10 +110,13 @@ export type AuthorizerResult =
   | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
 
 /**
- * Mirrors API Gateway's JWT authorizer: a bearer token in `Authorization`, a valid signature by
- * a known key, the issuer, an audience (`aud` or `client_id`), `exp`/`nbf`, and at least one of
- * the route's scopes (401 for a bad token, 403 for a missing scope). Claims reach the handler as
- * strings, the way API Gateway passes them.
+ * Mirrors API Gateway's JWT authorizer for HTTP APIs, so that a token admitted here is one AWS
+ * admits: a bearer token in `Authorization`; an RSA signature (RS256) by the key of the set that
+ * the header's `kid` names; `iss`; `aud`, or `client_id` only when the token has no `aud`; `exp`
+ * present and after now; `nbf`, when present, not after now; `iat` present and not after now (AWS
+ * checks it; whether it may be absent it does not say, so here it may not); and at least one of the
+ * route's scopes from `scope` or `scp` (401 for a bad token, 403 for a missing scope). No clock
+ * skew is allowed. Claims reach the handler as strings, the way API Gateway passes them.
  */
 export async function authorize(
   keys: LocalKeys,
@@ -101,17 +127,21 @@ export async function authorize(
   if (!match?.[1]) return { ok: false, status: 401, reason: 'missing bearer token' };
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1], keys.publicKey, {
-      issuer: LOCAL_ISSUER,
-      algorithms: [ALG],
-      clockTolerance: 0,
-    }));
+    ({ payload } = await jwtVerify(
+      match[1],
+      (header) => {
+        if (header.kid !== keys.kid) throw new joseErrors.JWKSNoMatchingKey("the token's kid names no key of the set");
+        return keys.publicKey;
+      },
+      { issuer: LOCAL_ISSUER, algorithms: [ALG], requiredClaims: ['exp', 'iat'], clockTolerance: 0 },
+    ));
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid token';
     return { ok: false, status: 401, reason };
   }
-  const audiences = [payload.aud, payload.client_id].flat().filter((a): a is string => typeof a === 'string');
-  if (!audiences.includes(LOCAL_AUDIENCE)) return { ok: false, status: 401, reason: 'audience mismatch' };
+  if (payload.iat! > Math.floor(Date.now() / 1000)) return { ok: false, status: 401, reason: 'issued in the future' };
+  const audience = Object.hasOwn(payload, 'aud') ? payload.aud : payload.client_id;
+  if (![audience].flat().includes(LOCAL_AUDIENCE)) return { ok: false, status: 401, reason: 'audience mismatch' };
   const scopes = scopesOf(payload);
   if (requiredScopes.length > 0 && !requiredScopes.some((scope) => scopes.includes(scope))) {
     return { ok: false, status: 403, reason: 'insufficient scope' };

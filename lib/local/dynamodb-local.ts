@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
   CreateTableCommand,
@@ -25,6 +26,14 @@ const START_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 3_000;
 const OUTPUT_TAIL_LINES = 20;
+
+/**
+ * How DynamoDB Local is served: its own handler on 127.0.0.1 only, for requests addressed to
+ * 127.0.0.1 or localhost (its command line listens on every interface and answers any Host).
+ */
+const LOOPBACK_CONFIG = path.join(PROJECT_ROOT, 'lib', 'local', 'dynamodb-local.xml');
+/** Jetty's start-up and INFO lines off, as DynamoDB Local's own launcher sets them. */
+const JETTY_QUIET = ['-Dorg.eclipse.jetty.LEVEL=WARN', '-Dorg.eclipse.jetty.util.log.announce=false'];
 
 /** Where DynamoDB Local is cached when no directory is given: `<project root>/.cache/dynamodb-local`. */
 export const DEFAULT_DYNAMODB_LOCAL_DIR = path.join(PROJECT_ROOT, '.cache', 'dynamodb-local');
@@ -173,8 +182,9 @@ export function localDynamoDbClientConfig(endpoint: string): {
 }
 
 /**
- * Starts DynamoDB Local (`-sharedDb`, in memory or on `dataDir`) and resolves once it answers
- * ListTables. Rejects with the tail of its output if it exits early or does not answer in 30 s.
+ * Starts DynamoDB Local (one database for every client, as `-sharedDb`; in memory or on `dataDir`)
+ * on 127.0.0.1 only, answering requests addressed to 127.0.0.1 or localhost, and resolves once it
+ * answers ListTables. Rejects with the tail of its output if it exits early or does not answer in 30 s.
  * The process is killed when the parent process exits.
  */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocalHandle> {
@@ -194,24 +204,29 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 
   const args = [
     `-Djava.library.path=${path.join(dir, LIB_DIR_NAME)}`,
-    '-jar',
+    ...JETTY_QUIET,
+    '-cp',
     path.join(dir, JAR_NAME),
-    '-port',
-    String(port),
-    '-sharedDb',
-    '-disableTelemetry',
+    'org.eclipse.jetty.xml.XmlConfiguration',
+    // An argument holding '=' is a property to Jetty, not a file: the file is named by its URL.
+    pathToFileURL(LOOPBACK_CONFIG).href.replaceAll('=', '%3D'),
+    `port=${port}`,
   ];
   let cwd = dir;
   if (options.dataDir === undefined) {
-    args.push('-inMemory');
+    args.push('inMemory=true');
   } else {
     const dataDir = path.resolve(options.dataDir);
     await mkdir(dataDir, { recursive: true });
-    args.push('-dbPath', dataDir);
+    args.push(`dbPath=${dataDir}`);
     cwd = dataDir;
   }
 
-  const child: ChildProcess = spawn('java', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('java', args, {
+    cwd,
+    env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail: string[] = [];
   const collect = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split(/\r?\n/)) {

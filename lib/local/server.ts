@@ -9,6 +9,7 @@ import { authorize, type LocalKeys } from './auth.js';
 import type { LocalEventBus } from './event-bus.js';
 import type { LocalJobEngine } from './job-engine.js';
 import { buildHttpApiEvent, compileRoutes, lambdaContext, matchRoute } from './http-api.js';
+import { isLoopbackHost, loopbackHosts } from './loopback.js';
 
 /** A loaded Lambda handler of an HTTP route. */
 export type HttpTarget = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | undefined>;
@@ -44,6 +45,8 @@ const START_EXECUTION_TARGET = 'AWSStepFunctions.StartExecution';
  * The local API Gateway and EventBridge endpoint on one port: declared routes behind the JWT
  * authorizer, invoking the real handlers with payload 2.0 events; `POST /` with
  * `X-Amz-Target: AWSEvents.PutEvents` to the local bus; the JWKS at `/.well-known/jwks.json`.
+ * Every path answers only requests addressed to a loopback name and this port
+ * (`lib/local/loopback.ts`); any other `Host` gets 421 before anything else is done.
  */
 export async function startLocalServer(
   options: LocalServerOptions,
@@ -64,6 +67,21 @@ export async function startLocalServer(
     res.on('finish', () =>
       options.log?.(`[api] ${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`),
     );
+    const port = req.socket.localPort ?? 0;
+    if (!isLoopbackHost(req.headers.host, port)) {
+      const hosts = loopbackHosts(port).join(', ');
+      send(
+        res,
+        421,
+        gatewayError(
+          'Misdirected Request',
+          'misdirected_request',
+          `This local stack answers only requests addressed to one of ${hosts}.`,
+        ),
+        { connection: 'close' },
+      );
+      return;
+    }
     const body = await readBody(req);
     if (body === 'too-large' || body === 'far-too-large') {
       const headers: Record<string, string> = body === 'far-too-large' ? { connection: 'close' } : {};

@@ -159,8 +159,8 @@ export async function startLocalStack(
       worker: handlers[JOB_MACHINE.worker] as JobWorker,
       log,
     });
-    const keys = await loadOrCreateKeys(settings.dataDir);
-    const adminUi = await prepareAdminUi({ keys, apiUrl: `http://localhost:${port}`, log });
+    const keys = await loadOrCreateKeys(settings.dataDir, log);
+    const adminUi = await prepareAdminUi({ keys, log });
     const server = await startLocalServer({
       port,
       host: settings.host,

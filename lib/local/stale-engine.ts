@@ -24,12 +24,14 @@ export async function enginesOn(dbPath: string): Promise<EngineProcess[]> {
   } catch {
     return [];
   }
-  const flag = ` -dbPath ${path.resolve(dbPath)}`;
+  // `dbPath=DIR` as lib/local/dynamodb-local.ts starts it; `-dbPath DIR` as releases before it did.
+  const flags = [` dbPath=${path.resolve(dbPath)}`, ` -dbPath ${path.resolve(dbPath)}`];
+  const names = (args: string) => flags.some((flag) => args.endsWith(flag) || args.includes(`${flag} `));
   return stdout
     .split('\n')
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
     .filter((match): match is RegExpExecArray => match !== null)
-    .filter(([, , , args]) => args?.includes('DynamoDBLocal.jar') && (args.endsWith(flag) || args.includes(`${flag} `)))
+    .filter(([, , , args]) => args?.includes('DynamoDBLocal.jar') && names(args))
     .map(([, pid, ppid]) => ({ pid: Number(pid), ppid: Number(ppid) }));
 }
 

@@ -1,5 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -10,6 +12,61 @@ function requiredEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`${name} is not set: is jest's globalSetup configured?`);
   return value;
+}
+
+/** An address of this machine that is not loopback, where a neighbour on the network would connect. */
+function nonLoopbackAddress(): string {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((info) => info !== undefined && !info.internal);
+  const address = addresses.find((info) => info?.family === 'IPv4') ?? addresses[0];
+  if (!address) throw new Error('This machine has no network address besides loopback to test against.');
+  return address.address;
+}
+
+/** Whether a TCP connection to `host:port` is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 3_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** ListTables sent as an SDK sends it to 127.0.0.1, with `host` as the Host header. */
+function listTablesAddressedTo(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          host,
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
 }
 
 describe('DynamoDB Local', () => {
@@ -44,6 +101,24 @@ describe('DynamoDB Local', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  test("listens on 127.0.0.1 only: refused on the machine's network address, answering on loopback", async () => {
+    const port = Number(new URL(requiredEnv('DYNAMODB_ENDPOINT')).port);
+    expect(await accepts('127.0.0.1', port)).toBe(true);
+    expect(await accepts(nonLoopbackAddress(), port)).toBe(false);
+  });
+
+  test('answers only requests addressed to 127.0.0.1 or localhost, so that a DNS-rebinding page reaches nothing', async () => {
+    const port = Number(new URL(requiredEnv('DYNAMODB_ENDPOINT')).port);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+      const answer = await listTablesAddressedTo(port, host);
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toHaveProperty('TableNames');
+    }
+    const rebound = await listTablesAddressedTo(port, `rebind.example:${port}`);
+    expect(rebound.status).toBe(404);
+    expect(rebound.body).not.toContain('TableNames');
   });
 
   test('data written to a dataDir survives a restart', async () => {

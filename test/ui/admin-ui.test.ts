@@ -383,12 +383,13 @@ describe('sessions', () => {
   }, 60_000);
 
   it('a token the API refuses (401) leads to a new sign-in, not a broken page', async () => {
-    const { privateKey } = await generateKeyPair('ES256');
+    const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ scope: SCOPES.admin })
-      .setProtectedHeader({ alg: 'ES256' })
+      .setProtectedHeader({ alg: 'RS256', kid: (await loadOrCreateKeys(ui.stack.dataDir)).kid })
       .setIssuer(LOCAL_ISSUER)
       .setAudience(LOCAL_AUDIENCE)
       .setSubject('mallory')
+      .setIssuedAt()
       .setExpirationTime('1h')
       .sign(privateKey);
     const { page, problems } = await open();

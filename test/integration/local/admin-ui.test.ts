@@ -30,7 +30,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'off-admin-ui-'));
   keys = await loadOrCreateKeys(dataDir);
   const health = ((await import('../../../lambdas/handlers/health.js')) as { handler: HttpTarget }).handler;
-  adminUi = await prepareAdminUi({ keys, apiUrl: 'http://localhost:3000' });
+  adminUi = await prepareAdminUi({ keys });
   server = await startLocalServer({
     port: 0,
     routes: ROUTES.filter((route) => route.handler === 'health'),
@@ -56,8 +56,9 @@ const signInForm = (fields: Record<string, string>, headers: Record<string, stri
     body: new URLSearchParams(fields).toString(),
   });
 
-function expectSecurityHeaders(response: Response): void {
-  for (const [name, value] of Object.entries(ADMIN_SECURITY_HEADERS)) expect(response.headers.get(name)).toBe(value);
+function expectSecurityHeaders(response: Response, referrerPolicy = ADMIN_SECURITY_HEADERS['referrer-policy']): void {
+  for (const [name, value] of Object.entries({ ...ADMIN_SECURITY_HEADERS, 'referrer-policy': referrerPolicy }))
+    expect(response.headers.get(name)).toBe(value);
 }
 
 describe('serving the admin UI', () => {
@@ -143,11 +144,12 @@ describe('serving the admin UI', () => {
 });
 
 describe('the local sign-in', () => {
-  it('is a plain form without script, never cached, with the security headers', async () => {
+  it('is a plain form without script, never cached, with the security headers, sent by browsers with its origin', async () => {
     const response = await get(LOCAL_SIGN_IN_PATH);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expectSecurityHeaders(response);
+    // Under no-referrer, browsers would send the form with `Origin: null`, which the sign-in refuses.
+    expectSecurityHeaders(response, 'same-origin');
     const html = await response.text();
     expect(html).toContain(`<form method="post" action="${LOCAL_SIGN_IN_PATH}">`);
     expect(html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
