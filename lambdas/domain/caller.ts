@@ -23,14 +23,25 @@ export const ORG_CLAIM = 'org_id';
 
 /**
  * Picks the caller's role from its scopes (admin over service over org). An org token without
- * its org claim grants nothing.
+ * its org claim grants nothing. A token with a staff scope that also names an org is refused:
+ * it is either an org user's token that was given a staff scope by mistake, or a staff token
+ * that was bound to an org by mistake, and acting on it either way would be wrong.
  */
 export function callerFromToken(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Caller {
   const id = firstString(claims, ['sub', 'client_id']) ?? 'unknown';
   const email = firstString(claims, ['email']);
   const who = email ? { id, email } : { id };
-  if (scopes.includes(SCOPES.admin)) return { role: 'admin', ...who };
-  if (scopes.includes(SCOPES.service)) return { role: 'service', ...who };
+  const staff = scopes.includes(SCOPES.admin) ? 'admin' : scopes.includes(SCOPES.service) ? 'service' : undefined;
+  if (staff) {
+    const orgId = claims[ORG_CLAIM];
+    if (orgId !== undefined && orgId !== null && orgId !== '') {
+      throw new ForbiddenError(
+        'ambiguous_role',
+        `The token has the staff scope '${SCOPES[staff]}' and also an '${ORG_CLAIM}' claim; a token is either staff or bound to one org, never both.`,
+      );
+    }
+    return { role: staff, ...who };
+  }
   if (scopes.includes(SCOPES.org)) {
     const orgId = claims[ORG_CLAIM];
     if (typeof orgId !== 'string' || orgId.length === 0) {
