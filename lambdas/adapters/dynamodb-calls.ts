@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DependencyUnavailableError } from '../domain/errors.js';
+import { DependencyUnavailableError, InvalidCursorError } from '../domain/errors.js';
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -30,6 +30,21 @@ export async function guard<T>(call: Promise<T>): Promise<T> {
     return await call;
   } catch (error) {
     throw translateDynamoDbError(error);
+  }
+}
+
+/**
+ * Awaits one page of a Query, as {@link guard} does. When the page starts after a position a client
+ * sent (`fromCursor`), DynamoDB's refusal of the request (`ValidationException`, e.g. "The provided
+ * starting key does not match the range key predicate") is the cursor's fault: a 400
+ * `invalid_cursor`, not a 500.
+ */
+export async function paged<T>(fromCursor: boolean, call: Promise<T>): Promise<T> {
+  try {
+    return await guard(call);
+  } catch (error) {
+    if (fromCursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
+    throw error;
   }
 }
 

@@ -33,8 +33,8 @@ export interface JobStore {
   /** Stores a new job; fails if the id is taken. */
   create(job: Job): Promise<void>;
   get(jobId: string): Promise<Job | undefined>;
-  /** Jobs newest first. */
-  list(limit: number, cursor?: StoreCursor): Promise<{ jobs: Job[]; next?: StoreCursor }>;
+  /** Jobs newest first, after the job `after` (the last one of the previous page); `next` when there may be more. */
+  list(limit: number, after?: string): Promise<{ jobs: Job[]; next?: string }>;
   /**
    * Replaces the job with `next` if it still has the status and page count of `expected`: the
    * checkpoint. Returns false when another run got there first (nothing is written then).

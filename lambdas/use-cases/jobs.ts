@@ -2,7 +2,7 @@ import pMap from 'p-map';
 import type { Registry } from '../../registry/index.js';
 import { ConflictError, DependencyUnavailableError, NotFoundError } from '../domain/errors.js';
 import { heldRegistryVersion, missingRows, orphanRows, type OrgRecord } from '../domain/flags.js';
-import type { ExportSink, FleetStore, JobLauncher, JobStore, StoreCursor, StoredItem } from '../domain/job-store.js';
+import type { ExportSink, FleetStore, JobLauncher, JobStore, StoredItem } from '../domain/job-store.js';
 import {
   MAX_JOB_ERRORS,
   addCounts,
@@ -88,8 +88,8 @@ export async function getJob(deps: Pick<JobDeps, 'jobs'>, jobId: string): Promis
   return job;
 }
 
-export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, cursor?: StoreCursor) {
-  return deps.jobs.list(limit, cursor);
+export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, after?: string) {
+  return deps.jobs.list(limit, after);
 }
 
 /**
