@@ -62,15 +62,13 @@ export async function conditionally(call: Promise<unknown>): Promise<boolean> {
 /**
  * Writes the item unless an item with its key exists; returns whether this call wrote it. When the
  * SDK retries an attempt that timed out but did land, the retry finds exactly the item this call
- * wrote: for an item made fresh for this write (its version and times are this call's), that
- * still counts as written by this call. Restoring an exported item is not such a write: pass
- * `fresh: false`, and an identical item found there counts as already present.
+ * wrote: every item written this way is made fresh for its write (its version and times are this
+ * call's), so that still counts as written by this call.
  */
 export async function putIfAbsent(
   client: DynamoDBDocumentClient,
   tableName: string,
   item: Record<string, unknown>,
-  { fresh = true } = {},
 ): Promise<boolean> {
   try {
     await guard(
@@ -86,7 +84,7 @@ export async function putIfAbsent(
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException)
-      return fresh && error.Item !== undefined && sameItem(unmarshall(error.Item), item);
+      return error.Item !== undefined && sameItem(unmarshall(error.Item), item);
     throw error;
   }
 }

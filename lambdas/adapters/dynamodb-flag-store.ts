@@ -173,8 +173,8 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     );
   }
 
-  restoreItemIfAbsent(item: StoredItem): Promise<boolean> {
-    return putIfAbsent(this.client, this.tableName, item, { fresh: false });
+  restoreRowIfAbsent(row: FlagRow): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, flagItem(row));
   }
 
   async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -508,7 +508,8 @@ export function flagItem(row: FlagRow): Item {
   };
 }
 
-function toFlagRow(item: Item): FlagRow {
+/** A flag row from its stored item. */
+export function toFlagRow(item: Item): FlagRow {
   return {
     orgId: String(item.org_id),
     key: String(item.key),

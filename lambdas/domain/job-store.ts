@@ -1,5 +1,5 @@
 import type { FlagStore, OrgState } from './flag-store.js';
-import type { OrgRecord } from './flags.js';
+import type { FlagRow, OrgRecord } from './flags.js';
 import type { Job } from './jobs.js';
 
 /** Where a listing continues: the store's own position, opaque to the domain. */
@@ -24,8 +24,14 @@ export interface FleetStore extends Pick<FlagStore, 'putRowsIfAbsent'> {
   markOrgSynced(orgId: string, registryVersion: string, at: string): Promise<void>;
   /** Deletes a flag row only if it still has `version`; returns whether it did. */
   deleteRowIfUnchanged(orgId: string, key: string, version: number): Promise<boolean>;
-  /** Writes an exported item back unless an item with its key exists; returns whether it did. */
-  restoreItemIfAbsent(item: StoredItem): Promise<boolean>;
+  /** Writes a flag row back unless a row for its org and key exists; returns whether it did. */
+  restoreRowIfAbsent(row: FlagRow): Promise<boolean>;
+}
+
+/** Reads the items of an orphan export (flag rows as the store holds them) back as flag rows. */
+export interface ExportedRowReader {
+  /** The row an exported item is, or what is wrong with it when it is not exactly a flag row as the store writes one. */
+  read(item: unknown): { readonly row: FlagRow } | { readonly problem: string };
 }
 
 /** Where jobs are kept. */
