@@ -22,13 +22,20 @@ export type Caller = (
 export const ORG_CLAIM = 'org_id';
 
 /**
- * Picks the caller's role from its scopes (admin over service over org). An org token without
- * its org claim grants nothing. A token with a staff scope that also names an org is refused:
+ * Picks the caller's role from its scopes (admin over service over org). A token that names no
+ * one (no `sub`, no `client_id`) grants nothing, so that every write records who made it. An org
+ * token without its org claim grants nothing. A token with a staff scope that also names an org is refused:
  * it is either an org user's token that was given a staff scope by mistake, or a staff token
  * that was bound to an org by mistake, and acting on it either way would be wrong.
  */
 export function callerFromToken(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Caller {
-  const id = firstString(claims, ['sub', 'client_id']) ?? 'unknown';
+  const id = firstString(claims, ['sub', 'client_id']);
+  if (id === undefined) {
+    throw new ForbiddenError(
+      'forbidden',
+      "The token names no one: it has neither a 'sub' nor a 'client_id' claim, which is what the service records as who acted.",
+    );
+  }
   const email = firstString(claims, ['email']);
   const who = email ? { id, email } : { id };
   const staff = scopes.includes(SCOPES.admin) ? 'admin' : scopes.includes(SCOPES.service) ? 'service' : undefined;

@@ -124,10 +124,17 @@ describe('callerFromToken', () => {
       expect(callerFromToken([ADMIN], { email: '', client_id: 7, sub: 's-1' })).toEqual({ role: 'admin', id: 's-1' });
     });
 
-    it('is still a non-empty string when the token names nobody', () => {
-      const { id } = callerFromToken([ADMIN], {});
-      expect(typeof id).toBe('string');
-      expect(id.length).toBeGreaterThan(0);
+    it.each([
+      ['no sub and no client_id', {}],
+      ['empty ones', { sub: '', client_id: '' }],
+      ['only names that can change or be reused', { email: 'alice@example.com', username: 'alice' }],
+    ])('refuses a token that names nobody it could record (%s) with 403', (_label, tokenClaims) => {
+      for (const scopes of [[ADMIN], [SERVICE]]) {
+        expect(() => callerFromToken(scopes, tokenClaims)).toThrow(
+          expect.objectContaining({ status: 403, code: 'forbidden', message: expect.stringContaining('sub') }),
+        );
+      }
+      expect(() => callerFromToken([ORG], { ...tokenClaims, org_id: 'acme' })).toThrow(ForbiddenError);
     });
   });
 });
