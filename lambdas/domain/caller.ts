@@ -22,11 +22,11 @@ export type Caller = (
 export const ORG_CLAIM = 'org_id';
 
 /**
- * Picks the caller's role from its scopes (admin over service over org). A token that names no
- * one (no `sub`, no `client_id`) grants nothing, so that every write records who made it. An org
- * token without its org claim grants nothing. A token with a staff scope that also names an org is refused:
- * it is either an org user's token that was given a staff scope by mistake, or a staff token
- * that was bound to an org by mistake, and acting on it either way would be wrong.
+ * Picks the caller's role from its scopes (admin over service over org). Refused (403): a token
+ * that names no one (no `sub`, no `client_id`), so that every write records who made it; an org
+ * token without its org claim; and a token with a staff scope that also names an org, which is
+ * either an org user's token given a staff scope by mistake or a staff token bound to an org by
+ * mistake, and wrong to act on either way.
  */
 export function callerFromToken(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Caller {
   const id = firstString(claims, ['sub', 'client_id']);
