@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DependencyUnavailableError } from '../domain/errors.js';
+import { DependencyUnavailableError, InvalidCursorError } from '../domain/errors.js';
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -33,6 +33,21 @@ export async function guard<T>(call: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Awaits one page of a Query, as {@link guard} does. When the page starts after a position a client
+ * sent (`fromCursor`), DynamoDB's refusal of the request (`ValidationException`, e.g. "The provided
+ * starting key does not match the range key predicate") is the cursor's fault: a 400
+ * `invalid_cursor`, not a 500.
+ */
+export async function paged<T>(fromCursor: boolean, call: Promise<T>): Promise<T> {
+  try {
+    return await guard(call);
+  } catch (error) {
+    if (fromCursor && error instanceof Error && error.name === 'ValidationException') throw new InvalidCursorError();
+    throw error;
+  }
+}
+
 /** Awaits a conditional write: true when it was written, false when its condition failed (nothing was). */
 export async function conditionally(call: Promise<unknown>): Promise<boolean> {
   try {
@@ -47,15 +62,13 @@ export async function conditionally(call: Promise<unknown>): Promise<boolean> {
 /**
  * Writes the item unless an item with its key exists; returns whether this call wrote it. When the
  * SDK retries an attempt that timed out but did land, the retry finds exactly the item this call
- * wrote: for an item made fresh for this write (its version and times are this call's), that
- * still counts as written by this call. Restoring an exported item is not such a write: pass
- * `fresh: false`, and an identical item found there counts as already present.
+ * wrote: every item written this way is made fresh for its write (its version and times are this
+ * call's), so that still counts as written by this call.
  */
 export async function putIfAbsent(
   client: DynamoDBDocumentClient,
   tableName: string,
   item: Record<string, unknown>,
-  { fresh = true } = {},
 ): Promise<boolean> {
   try {
     await guard(
@@ -71,7 +84,7 @@ export async function putIfAbsent(
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException)
-      return fresh && error.Item !== undefined && sameItem(unmarshall(error.Item), item);
+      return error.Item !== undefined && sameItem(unmarshall(error.Item), item);
     throw error;
   }
 }

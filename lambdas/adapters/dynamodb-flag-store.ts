@@ -16,7 +16,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import pMap from 'p-map';
 import { ConflictError, DependencyUnavailableError } from '../domain/errors.js';
-import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
+import { conditionally, guard, paged, putIfAbsent } from './dynamodb-calls.js';
 import type {
   FlagChange,
   FlagChangeOutcome,
@@ -33,7 +33,8 @@ import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.
 const ORG_SK = '#ORG';
 const FLAG_PREFIX = 'FLAG#';
 const orgPk = (orgId: string) => `ORG#${orgId}`;
-const historyPk = (orgId: string) => `HIST#${orgId}`;
+const HISTORY_PREFIX = 'HIST#';
+const historyPk = (orgId: string) => `${HISTORY_PREFIX}${orgId}`;
 const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
 const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
 const MAX_CHANGE_ATTEMPTS = 4;
@@ -45,6 +46,9 @@ const ORGS_PARTITION = 'ORG';
 /** The `by-flag` index holds each flag's rows (`FLAG#<key>`, by org id) and its history (`CHANGES#<key>`, by time). */
 const BY_FLAG_INDEX = 'by-flag';
 const flagHistoryPartition = (key: string) => `CHANGES#${key}`;
+/** A history entry's sort key in its org's partition, and in its flag's partition of the `by-flag` index. */
+const historySk = (changedAt: string, key: string, version: number) => `${changedAt}#${key}#${version}`;
+const flagHistorySk = (changedAt: string, orgId: string, version: number) => `${changedAt}#${orgId}#${version}`;
 
 /** Waits a little, with jitter, before retrying a transaction that collided with another: 10–30 ms, then doubling. */
 const backOff = (retry: number) =>
@@ -169,8 +173,8 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     );
   }
 
-  restoreItemIfAbsent(item: StoredItem): Promise<boolean> {
-    return putIfAbsent(this.client, this.tableName, item, { fresh: false });
+  restoreRowIfAbsent(row: FlagRow): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, flagItem(row));
   }
 
   async getOrg(orgId: string): Promise<OrgRecord | undefined> {
@@ -306,7 +310,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
   }
 
   private historyEntry(change: FlagChange, state: FlagState, previousEnabled: boolean) {
-    const sk = `${state.updatedAt}#${change.key}#${state.version}`;
+    const sk = historySk(state.updatedAt, change.key, state.version);
     return {
       TableName: this.tableName,
       Item: {
@@ -326,7 +330,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
         request_id: change.requestId,
         expected_version: change.expectedVersion,
         gsi1pk: flagHistoryPartition(change.key),
-        gsi1sk: `${state.updatedAt}#${change.orgId}#${state.version}`,
+        gsi1sk: flagHistorySk(state.updatedAt, change.orgId, state.version),
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     };
@@ -349,7 +353,8 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     after?: string;
     limit: number;
   }): Promise<StorePage<OrgRecord>> {
-    const page = await guard(
+    const page = await paged(
+      after !== undefined,
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -366,7 +371,8 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
 
   async flagRows({ key, after, limit }: { key: string; after?: string; limit: number }): Promise<StorePage<FlagRow>> {
     const partition = `${FLAG_PREFIX}${key}`;
-    const page = await guard(
+    const page = await paged(
+      after !== undefined,
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -381,6 +387,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     return { items: (page.Items ?? []).map(toFlagRow), more: page.LastEvaluatedKey !== undefined };
   }
 
+  /** One org's history, newest first, from the org's own partition (`after` names only the entry to continue after). */
   async orgHistory({
     orgId,
     key,
@@ -392,43 +399,56 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
     after?: HistoryPosition;
     limit: number;
   }) {
-    return this.historyPage({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ...(key ? { FilterExpression: '#key = :key', ExpressionAttributeNames: { '#key': 'key' } } : {}),
-      ExpressionAttributeValues: { ':pk': historyPk(orgId), ...(key ? { ':key': key } : {}) },
-      ScanIndexForward: false,
-      Limit: limit,
-      ...(after ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk } } : {}),
-    });
+    const partition = historyPk(orgId);
+    return this.historyPage(
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ...(key ? { FilterExpression: '#key = :key', ExpressionAttributeNames: { '#key': 'key' } } : {}),
+        ExpressionAttributeValues: { ':pk': partition, ...(key ? { ':key': key } : {}) },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after
+          ? { ExclusiveStartKey: { pk: partition, sk: historySk(after.changedAt, after.key, after.version) } }
+          : {}),
+      },
+      (last) => ({ ...fromHistorySk(String(last.sk)), orgId }),
+    );
   }
 
+  /** One flag's history across orgs, newest first, from the flag's own partition of the `by-flag` index. */
   async flagHistory({ key, after, limit }: { key: string; after?: HistoryPosition; limit: number }) {
     const partition = flagHistoryPartition(key);
-    return this.historyPage({
-      TableName: this.tableName,
-      IndexName: BY_FLAG_INDEX,
-      KeyConditionExpression: 'gsi1pk = :changes',
-      ExpressionAttributeValues: { ':changes': partition },
-      ScanIndexForward: false,
-      Limit: limit,
-      ...(after?.gsi1sk
-        ? { ExclusiveStartKey: { pk: after.pk, sk: after.sk, gsi1pk: partition, gsi1sk: after.gsi1sk } }
-        : {}),
-    });
+    return this.historyPage(
+      {
+        TableName: this.tableName,
+        IndexName: BY_FLAG_INDEX,
+        KeyConditionExpression: 'gsi1pk = :changes',
+        ExpressionAttributeValues: { ':changes': partition },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after
+          ? {
+              ExclusiveStartKey: {
+                pk: historyPk(after.orgId),
+                sk: historySk(after.changedAt, key, after.version),
+                gsi1pk: partition,
+                gsi1sk: flagHistorySk(after.changedAt, after.orgId, after.version),
+              },
+            }
+          : {}),
+      },
+      (last) => ({ ...fromHistorySk(String(last.sk)), orgId: String(last.pk).slice(HISTORY_PREFIX.length) }),
+    );
   }
 
-  private async historyPage(input: QueryCommandInput): Promise<HistoryPage> {
-    const page = await guard(this.client.send(new QueryCommand(input)));
+  private async historyPage(
+    input: QueryCommandInput,
+    positionOf: (lastEvaluated: Record<string, unknown>) => HistoryPosition,
+  ): Promise<HistoryPage> {
+    const page = await paged(input.ExclusiveStartKey !== undefined, this.client.send(new QueryCommand(input)));
     const last = page.LastEvaluatedKey;
-    const next = last
-      ? {
-          pk: String(last.pk),
-          sk: String(last.sk),
-          ...(typeof last.gsi1sk === 'string' ? { gsi1sk: last.gsi1sk } : {}),
-        }
-      : undefined;
-    return { items: (page.Items ?? []).map(toHistoryEntry), ...(next ? { next } : {}) };
+    return { items: (page.Items ?? []).map(toHistoryEntry), ...(last ? { next: positionOf(last) } : {}) };
   }
 
   /**
@@ -488,7 +508,8 @@ export function flagItem(row: FlagRow): Item {
   };
 }
 
-function toFlagRow(item: Item): FlagRow {
+/** A flag row from its stored item. */
+export function toFlagRow(item: Item): FlagRow {
   return {
     orgId: String(item.org_id),
     key: String(item.key),
@@ -514,6 +535,13 @@ function toOrgRecord(item: Item): OrgRecord {
       : {}),
     ...(typeof item.synced_at === 'string' ? { syncedAt: item.synced_at } : {}),
   };
+}
+
+/** The entry's time, flag and version from its sort key (`<ISO time>#<key>#<version>`; neither time nor version holds `#`). */
+function fromHistorySk(sk: string): Omit<HistoryPosition, 'orgId'> {
+  const first = sk.indexOf('#');
+  const last = sk.lastIndexOf('#');
+  return { changedAt: sk.slice(0, first), key: sk.slice(first + 1, last), version: Number(sk.slice(last + 1)) };
 }
 
 function toHistoryEntry(item: Item): HistoryEntry {

@@ -1,18 +1,11 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors.js';
-import type { JobStore, StoreCursor } from '../domain/job-store.js';
-import { JOB_ID_PATTERN, zeroCounts, type Job } from '../domain/jobs.js';
-import * as z from 'zod/mini';
-import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
+import type { JobStore } from '../domain/job-store.js';
+import { zeroCounts, type Job } from '../domain/jobs.js';
+import { conditionally, guard, paged, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
 const JOBS_PK = 'JOBS';
-
-/** The shape of a position in the job listing, for checking a cursor before it reaches the store. */
-export const jobCursorSchema = z.strictObject({
-  pk: z.literal(JOBS_PK),
-  sk: z.string().check(z.regex(JOB_ID_PATTERN)),
-});
 const jobKey = (jobId: string) => ({ pk: JOBS_PK, sk: jobId });
 
 /** Jobs on the flag table: one item per job, rewritten at each checkpoint. */
@@ -35,8 +28,9 @@ export class DynamoDbJobStore implements JobStore {
     return result.Item ? fromItem(result.Item) : undefined;
   }
 
-  async list(limit: number, cursor?: StoreCursor): Promise<{ jobs: Job[]; next?: StoreCursor }> {
-    const page = await guard(
+  async list(limit: number, after?: string): Promise<{ jobs: Job[]; next?: string }> {
+    const page = await paged(
+      after !== undefined,
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -45,12 +39,12 @@ export class DynamoDbJobStore implements JobStore {
           ScanIndexForward: false,
           ConsistentRead: true,
           Limit: limit,
-          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+          ...(after === undefined ? {} : { ExclusiveStartKey: jobKey(after) }),
         }),
       ),
     );
     const jobs = (page.Items ?? []).map(fromItem);
-    return page.LastEvaluatedKey ? { jobs, next: page.LastEvaluatedKey } : { jobs };
+    return page.LastEvaluatedKey ? { jobs, next: String(page.LastEvaluatedKey.sk) } : { jobs };
   }
 
   save(next: Job, expected: Pick<Job, 'status' | 'pagesDone'>): Promise<boolean> {

@@ -22,15 +22,33 @@ export type Caller = (
 export const ORG_CLAIM = 'org_id';
 
 /**
- * Picks the caller's role from its scopes (admin over service over org). An org token without
- * its org claim grants nothing.
+ * Picks the caller's role from its scopes (admin over service over org). Refused (403): a token
+ * that names no one (no `sub`, no `client_id`), so that every write records who made it; an org
+ * token without its org claim; and a token with a staff scope that also names an org, which is
+ * either an org user's token given a staff scope by mistake or a staff token bound to an org by
+ * mistake, and wrong to act on either way.
  */
 export function callerFromToken(scopes: readonly string[], claims: Readonly<Record<string, unknown>>): Caller {
-  const id = firstString(claims, ['sub', 'client_id']) ?? 'unknown';
+  const id = firstString(claims, ['sub', 'client_id']);
+  if (id === undefined) {
+    throw new ForbiddenError(
+      'forbidden',
+      "The token names no one: it has neither a 'sub' nor a 'client_id' claim, which is what the service records as who acted.",
+    );
+  }
   const email = firstString(claims, ['email']);
   const who = email ? { id, email } : { id };
-  if (scopes.includes(SCOPES.admin)) return { role: 'admin', ...who };
-  if (scopes.includes(SCOPES.service)) return { role: 'service', ...who };
+  const staff = scopes.includes(SCOPES.admin) ? 'admin' : scopes.includes(SCOPES.service) ? 'service' : undefined;
+  if (staff) {
+    const orgId = claims[ORG_CLAIM];
+    if (orgId !== undefined && orgId !== null && orgId !== '') {
+      throw new ForbiddenError(
+        'ambiguous_role',
+        `The token has the staff scope '${SCOPES[staff]}' and also an '${ORG_CLAIM}' claim; a token is either staff or bound to one org, never both.`,
+      );
+    }
+    return { role: staff, ...who };
+  }
   if (scopes.includes(SCOPES.org)) {
     const orgId = claims[ORG_CLAIM];
     if (typeof orgId !== 'string' || orgId.length === 0) {

@@ -33,6 +33,13 @@ export class UnknownFlagError extends BadRequestError {
   }
 }
 
+/** A paging cursor that does not continue the query it was sent with (or that the store refuses as a start key). */
+export class InvalidCursorError extends BadRequestError {
+  constructor() {
+    super('invalid_cursor', 'The cursor is not one this query returned; start again without it.');
+  }
+}
+
 export class UnauthorizedError extends ServiceError {
   readonly status = 401;
 }

@@ -35,12 +35,15 @@ export interface StorePage<T> {
   readonly more: boolean;
 }
 
-/** Where a history page continues: the stored position of the last entry read. */
+/**
+ * Where a history page continues: the last entry read, by when it was made, its org, its flag and
+ * its version. The store takes the partition it reads from its query, never from a position.
+ */
 export type HistoryPosition = {
-  readonly pk: string;
-  readonly sk: string;
-  /** The position in the per-flag index, for a flag's history across orgs. */
-  readonly gsi1sk?: string;
+  readonly changedAt: string;
+  readonly orgId: string;
+  readonly key: string;
+  readonly version: number;
 };
 
 /** A page of history: its entries, and where the next page starts when there may be more. */

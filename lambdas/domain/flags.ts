@@ -1,7 +1,8 @@
 import type { FlagDefinition, Registry } from '../../registry/index.js';
 
 /** How a row came to be: written at org creation, by a later registry sync, or by a person. */
-export type FlagSource = 'provisioned' | 'synced' | 'admin';
+export const FLAG_SOURCES = ['provisioned', 'synced', 'admin'] as const;
+export type FlagSource = (typeof FLAG_SOURCES)[number];
 
 /** One org's explicit state for one flag: what the API shows of a row. */
 export interface FlagState {

@@ -1,5 +1,5 @@
 import type { FlagStore, OrgState } from './flag-store.js';
-import type { OrgRecord } from './flags.js';
+import type { FlagRow, OrgRecord } from './flags.js';
 import type { Job } from './jobs.js';
 
 /** Where a listing continues: the store's own position, opaque to the domain. */
@@ -24,8 +24,14 @@ export interface FleetStore extends Pick<FlagStore, 'putRowsIfAbsent'> {
   markOrgSynced(orgId: string, registryVersion: string, at: string): Promise<void>;
   /** Deletes a flag row only if it still has `version`; returns whether it did. */
   deleteRowIfUnchanged(orgId: string, key: string, version: number): Promise<boolean>;
-  /** Writes an exported item back unless an item with its key exists; returns whether it did. */
-  restoreItemIfAbsent(item: StoredItem): Promise<boolean>;
+  /** Writes a flag row back unless a row for its org and key exists; returns whether it did. */
+  restoreRowIfAbsent(row: FlagRow): Promise<boolean>;
+}
+
+/** Reads the items of an orphan export (flag rows as the store holds them) back as flag rows. */
+export interface ExportedRowReader {
+  /** The row an exported item is, or what is wrong with it when it is not exactly a flag row as the store writes one. */
+  read(item: unknown): { readonly row: FlagRow } | { readonly problem: string };
 }
 
 /** Where jobs are kept. */
@@ -33,8 +39,8 @@ export interface JobStore {
   /** Stores a new job; fails if the id is taken. */
   create(job: Job): Promise<void>;
   get(jobId: string): Promise<Job | undefined>;
-  /** Jobs newest first. */
-  list(limit: number, cursor?: StoreCursor): Promise<{ jobs: Job[]; next?: StoreCursor }>;
+  /** Jobs newest first, after the job `after` (the last one of the previous page); `next` when there may be more. */
+  list(limit: number, after?: string): Promise<{ jobs: Job[]; next?: string }>;
   /**
    * Replaces the job with `next` if it still has the status and page count of `expected`: the
    * checkpoint. Returns false when another run got there first (nothing is written then).

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../shared/zod-locale.js';
-import { flagKeySchema } from './schemas.js';
+import { JOB_ID_PATTERN } from './jobs.js';
+import { flagKeySchema, orgIdSchema } from './schemas.js';
 
 /** `limit` (1-200, 50 unless given) and `cursor` of a paginated GET; one instance for every query. */
 const page = {
@@ -46,3 +47,21 @@ export const listJobsQuerySchema = z.strictObject({
   ),
   cursor: z.optional(z.string().check(z.minLength(1))),
 });
+
+// Positions inside the paging cursors (lambdas/http/cursor.ts): the last item a page read, never a
+// store key. The store builds the partition it reads from the query, so a position only says where
+// in that partition to go on.
+
+/** A position in a list ordered by org id (`GET /orgs`, one flag across orgs): the last org listed. */
+export const orgPositionSchema = z.strictObject({ after: orgIdSchema });
+
+/** A position in a history (`HistoryPosition`): the last entry read. */
+export const historyPositionSchema = z.strictObject({
+  changedAt: z.iso.datetime(),
+  orgId: orgIdSchema,
+  key: flagKeySchema,
+  version: z.int().check(z.positive()),
+});
+
+/** A position in the job listing: the last job listed. */
+export const jobPositionSchema = z.strictObject({ after: z.string().check(z.regex(JOB_ID_PATTERN)) });

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { flagDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
 import { JOB_TYPES } from './jobs.js';
+import { FLAG_SOURCES } from './flags.js';
 
 /**
  * The response bodies of the HTTP API, as zod schemas: the API description (`GET /openapi.json`)
@@ -27,7 +28,7 @@ const nextCursor = z
   .nullable(z.string())
   .check(z.describe('Opaque; pass it as `cursor` to get the next page. Bound to this query. null on the last page.'));
 const registryVersion = z.string().check(z.describe('Content hash of the flag registry in force.'));
-const flagSource = z.enum(['provisioned', 'synced', 'admin']);
+const flagSource = z.enum(FLAG_SOURCES);
 const mergedSource = z.enum([...flagSource.options, 'registry_default']);
 
 // Errors

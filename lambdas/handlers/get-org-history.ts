@@ -1,5 +1,4 @@
-import * as z from 'zod/mini';
-import { orgHistoryQuerySchema } from '../domain/query-schemas.js';
+import { historyPositionSchema, orgHistoryQuerySchema } from '../domain/query-schemas.js';
 import { orgPathSchema } from '../domain/schemas.js';
 import { queryCursor } from '../http/cursor.js';
 import { parseInput, staffOf } from '../http/request.js';
@@ -9,14 +8,13 @@ import { appDeps } from '../shared/deps.js';
 import { orgHistory } from '../use-cases/views.js';
 
 const deps = appDeps();
-const position = z.object({ pk: z.string(), sk: z.string() });
 
 /** `GET /org-feature-flags/{org_id}/history?key=&limit=&cursor=`: one org's changes, newest first. */
 export const handler = httpHandler(async (event) => {
   staffOf(event, "read an org's history");
   const { org_id } = parseInput(orgPathSchema, event.pathParameters ?? {});
   const { key, limit, cursor } = parseInput(orgHistoryQuerySchema, event.queryStringParameters ?? {});
-  const cursors = queryCursor(`history:${org_id}:${key ?? ''}`, position);
+  const cursors = queryCursor(`history:${org_id}:${key ?? ''}`, historyPositionSchema, { orgId: org_id });
   const after = cursors.read(cursor);
   const page = await orgHistory(deps, { orgId: org_id, ...(key ? { key } : {}), ...(after ? { after } : {}), limit });
   return json(200, { org_id, changes: page.items, next_cursor: cursors.write(page.next) });

@@ -1,7 +1,6 @@
-import { jobCursorSchema } from '../adapters/dynamodb-job-store.js';
 import { jobView } from '../domain/jobs.js';
-import { listJobsQuerySchema } from '../domain/query-schemas.js';
-import { decodeCursor, encodeCursor, type CursorKey } from '../http/cursor.js';
+import { jobPositionSchema, listJobsQuerySchema } from '../domain/query-schemas.js';
+import { queryCursor } from '../http/cursor.js';
 import { adminOf, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
@@ -9,19 +8,15 @@ import { appJobStore } from '../shared/deps.js';
 import { listJobs } from '../use-cases/jobs.js';
 
 const deps = appJobStore();
-const QUERY = 'jobs';
+const cursors = queryCursor('jobs', jobPositionSchema);
 
 /** `GET /jobs?limit=&cursor=`: jobs, newest first, a page at a time. */
 export const handler = httpHandler(async (event) => {
   adminOf(event, 'read jobs');
   const { limit, cursor } = parseInput(listJobsQuerySchema, event.queryStringParameters ?? {});
-  const page = await listJobs(
-    deps,
-    limit,
-    cursor === undefined ? undefined : decodeCursor(QUERY, cursor, jobCursorSchema),
-  );
+  const page = await listJobs(deps, limit, cursors.read(cursor)?.after);
   return json(200, {
     jobs: page.jobs.map(jobView),
-    next_cursor: page.next ? encodeCursor(QUERY, page.next as CursorKey) : null,
+    next_cursor: cursors.write(page.next === undefined ? undefined : { after: page.next }),
   });
 });

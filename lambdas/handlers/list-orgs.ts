@@ -1,6 +1,5 @@
-import * as z from 'zod/mini';
-import { listOrgsQuerySchema } from '../domain/query-schemas.js';
-import { orgIdSchema } from '../domain/schemas.js';
+import { InvalidCursorError } from '../domain/errors.js';
+import { listOrgsQuerySchema, orgPositionSchema } from '../domain/query-schemas.js';
 import { queryCursor } from '../http/cursor.js';
 import { parseInput, staffOf } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
@@ -9,14 +8,16 @@ import { appDeps } from '../shared/deps.js';
 import { listOrgs } from '../use-cases/views.js';
 
 const deps = appDeps();
-const position = z.object({ after: orgIdSchema });
 
 /** `GET /orgs?prefix=&limit=&cursor=`: provisioned orgs in org id order, from the `orgs` index. */
 export const handler = httpHandler(async (event) => {
   staffOf(event, 'list orgs');
   const { prefix, limit, cursor } = parseInput(listOrgsQuerySchema, event.queryStringParameters ?? {});
-  const cursors = queryCursor(`orgs:${prefix ?? ''}`, position);
-  const page = await listOrgs(deps, { ...(prefix ? { prefix } : {}), ...cursors.read(cursor), limit });
+  const cursors = queryCursor(`orgs:${prefix ?? ''}`, orgPositionSchema);
+  const position = cursors.read(cursor);
+  // The store reads only the ids that start with the prefix, and refuses to start anywhere else.
+  if (prefix && position && !position.after.startsWith(prefix)) throw new InvalidCursorError();
+  const page = await listOrgs(deps, { ...(prefix ? { prefix } : {}), ...position, limit });
   return json(200, {
     orgs: page.items,
     next_cursor: cursors.write(page.next === undefined ? undefined : { after: page.next }),

@@ -86,7 +86,8 @@ const SHARED_RESPONSES = {
     content: jsonContent([ref(gatewayErrorSchema, 'Unauthorized')]),
   },
   Forbidden: {
-    description: "The token has none of the route's scopes (the gateway), or its role may not do this (`forbidden`)",
+    description:
+      "The token has none of the route's scopes (the gateway), or its role may not do this (`forbidden`), or it has a staff scope and an `org_id` claim (`ambiguous_role`)",
     content: jsonContent([ref(gatewayErrorSchema, 'Forbidden'), ref(errorSchema, 'Forbidden')]),
   },
   PayloadTooLarge: {
@@ -111,7 +112,7 @@ const SHARED_RESPONSES = {
 const OFREP_RESPONSES = {
   OfrepForbidden: {
     description:
-      "The token has none of the route's scopes (the gateway, with its body), or is an org token without its org claim (no body)",
+      "The token has none of the route's scopes (the gateway, with its body), or is an org token without its org claim, or a staff token with one (no body)",
     content: jsonContent([ref(gatewayErrorSchema, 'OfrepForbidden')]),
   },
   OfrepTooManyRequests: {

@@ -1,8 +1,15 @@
 import pMap from 'p-map';
 import type { Registry } from '../../registry/index.js';
-import { ConflictError, DependencyUnavailableError, NotFoundError } from '../domain/errors.js';
-import { heldRegistryVersion, missingRows, orphanRows, type OrgRecord } from '../domain/flags.js';
-import type { ExportSink, FleetStore, JobLauncher, JobStore, StoreCursor, StoredItem } from '../domain/job-store.js';
+import { BadRequestError, ConflictError, DependencyUnavailableError, NotFoundError } from '../domain/errors.js';
+import { heldRegistryVersion, missingRows, orphanRows, type FlagRow, type OrgRecord } from '../domain/flags.js';
+import type {
+  ExportedRowReader,
+  ExportSink,
+  FleetStore,
+  JobLauncher,
+  JobStore,
+  StoredItem,
+} from '../domain/job-store.js';
 import {
   MAX_JOB_ERRORS,
   addCounts,
@@ -88,8 +95,8 @@ export async function getJob(deps: Pick<JobDeps, 'jobs'>, jobId: string): Promis
   return job;
 }
 
-export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, cursor?: StoreCursor) {
-  return deps.jobs.list(limit, cursor);
+export function listJobs(deps: Pick<JobDeps, 'jobs'>, limit: number, after?: string) {
+  return deps.jobs.list(limit, after);
 }
 
 /**
@@ -341,14 +348,89 @@ const PAGE_WORK: Readonly<Record<JobType, PageWorker>> = {
   report: reportPage,
 };
 
-/** Writes the items of an orphan export back, each only where no item with its key exists. */
-export async function importExport(
-  fleet: Pick<FleetStore, 'restoreItemIfAbsent'>,
-  items: readonly StoredItem[],
+/** One line of an orphan export file. */
+export interface ExportLine {
+  /** Where the line is, for messages: `<file>:<line number>`. */
+  readonly where: string;
+  /** The name of the file it is in, recorded as the restored row's writer (`import:<file>`). */
+  readonly file: string;
+  readonly text: string;
+}
+
+/** How many problems an import refusal lists before it says how many more there are. */
+const MAX_IMPORT_PROBLEMS = 20;
+
+/**
+ * Puts the rows of an orphan export back, each only where the org has no row of that key.
+ * Every line is checked before anything is written, and one bad line refuses them all: each
+ * must be a flag row exactly as the store writes one (`exported`), of a key that is not in the
+ * registry (a registry flag is set through the API, with its history), and no row may appear
+ * twice. A restored row keeps its org, key, value, source, `created_at` and `enabled_at`; it gets
+ * a new version (the import's time in milliseconds, as any write's), `updated_at` the import's
+ * time and `updated_by` `import:<file name>`, and no `updated_by_email`; its key and index
+ * attributes are the store's own for its org and key.
+ */
+export async function importOrphanExport(
+  deps: {
+    readonly registry: Registry;
+    readonly fleet: Pick<FleetStore, 'restoreRowIfAbsent'>;
+    readonly exported: ExportedRowReader;
+  },
+  lines: readonly ExportLine[],
+  context: { now: Date },
 ): Promise<{ restored: number; present: number }> {
-  const restored = await pMap(items, (item) => fleet.restoreItemIfAbsent(item), { concurrency: ORG_CONCURRENCY });
+  const problems: string[] = [];
+  const rows: FlagRow[] = [];
+  const seen = new Map<string, string>();
+  for (const line of lines) {
+    let item: unknown;
+    try {
+      item = JSON.parse(line.text);
+    } catch {
+      problems.push(`${line.where}: not JSON`);
+      continue;
+    }
+    const read = deps.exported.read(item);
+    if ('problem' in read) {
+      problems.push(`${line.where}: not a flag row as exported: ${read.problem}`);
+      continue;
+    }
+    const { row } = read;
+    if (deps.registry.byKey.has(row.key)) {
+      problems.push(
+        `${line.where}: '${row.key}' is a flag of the registry; only rows of retired or unknown keys are restored (set a registry flag through the API)`,
+      );
+      continue;
+    }
+    const id = `${row.orgId}/${row.key}`;
+    const earlier = seen.get(id);
+    if (earlier) {
+      problems.push(`${line.where}: the row of org '${row.orgId}' and key '${row.key}' is also at ${earlier}`);
+      continue;
+    }
+    seen.set(id, line.where);
+    const { updatedByEmail: _email, ...kept } = row;
+    rows.push({
+      ...kept,
+      version: context.now.getTime(),
+      updatedAt: context.now.toISOString(),
+      updatedBy: `import:${line.file}`,
+    });
+  }
+  if (problems.length > 0) {
+    const more = problems.length > MAX_IMPORT_PROBLEMS ? [`and ${problems.length - MAX_IMPORT_PROBLEMS} more`] : [];
+    throw new BadRequestError(
+      'invalid_export',
+      [
+        `Nothing was imported: ${problems.length} line(s) cannot be restored.`,
+        ...problems.slice(0, MAX_IMPORT_PROBLEMS),
+        ...more,
+      ].join('\n'),
+    );
+  }
+  const restored = await pMap(rows, (row) => deps.fleet.restoreRowIfAbsent(row), { concurrency: ORG_CONCURRENCY });
   const count = restored.filter(Boolean).length;
-  return { restored: count, present: items.length - count };
+  return { restored: count, present: rows.length - count };
 }
 
 function messageOf(error: unknown): string {

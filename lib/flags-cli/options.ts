@@ -22,7 +22,9 @@ unless --apply, which first exports every row it will delete (JSON Lines, the it
 stored) and then deletes exactly those rows.
   --apply           export, then delete the orphan rows
   --import PATH     restore an export: a .jsonl file, or a directory of them; a row is
-                    written only where no row with its key exists
+                    written only where no row with its key exists. Every line must be a
+                    flag row as exported, of a key not in the registry; one bad line
+                    refuses the whole import before anything is written
   --table NAME      with --import: the table (default: the local stack's, TABLE_NAME);
                     naming a table without --endpoint writes to AWS with your credentials
   --endpoint URL    with --import: DynamoDB's endpoint (default: the local stack's)`,

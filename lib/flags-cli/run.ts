@@ -4,10 +4,10 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
-import type { StoredItem } from '../../lambdas/domain/job-store.js';
+import { exportedFlagRows } from '../../lambdas/adapters/exported-flag-rows.js';
 import type { JobType, JobView } from '../../lambdas/domain/jobs.js';
 import { emptyReportState, finishReport, type StaleReport } from '../../lambdas/domain/report.js';
-import { importExport } from '../../lambdas/use-cases/jobs.js';
+import { importOrphanExport, type ExportLine } from '../../lambdas/use-cases/jobs.js';
 import { loadRegistry } from '../../registry/index.js';
 import { stageConfig } from '../config/stage-config.js';
 import { loadOrCreateKeys, signToken } from '../local/auth.js';
@@ -142,7 +142,10 @@ function errorOf(body: unknown): { code?: string; message?: string; job_id?: unk
   return ((body as { error?: object } | undefined)?.error ?? {}) as { code?: string; message?: string };
 }
 
-/** Restores an orphan export (a file or a directory of .jsonl files), never overwriting a row. */
+/**
+ * Restores an orphan export (a file or a directory of .jsonl files), never overwriting a row; every
+ * line is checked against the registry of this checkout before anything is written.
+ */
 async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out: Output): Promise<number> {
   const files = (await stat(command.path)).isDirectory()
     ? (await readdir(command.path))
@@ -150,26 +153,21 @@ async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out
         .sort()
         .map((name) => path.join(command.path, name))
     : [command.path];
-  const items: StoredItem[] = [];
+  const lines: ExportLine[] = [];
   for (const file of files) {
-    const lines = (await readFile(file, 'utf8')).split('\n');
-    lines.forEach((line, index) => {
-      if (line.trim() === '') return;
-      const problem = `${file}:${index + 1}`;
-      let item: unknown;
-      try {
-        item = JSON.parse(line);
-      } catch {
-        throw new Error(`${problem} is not JSON`);
-      }
-      items.push(exportedFlagRow(item, problem));
+    (await readFile(file, 'utf8')).split('\n').forEach((text, index) => {
+      if (text.trim() !== '') lines.push({ where: `${file}:${index + 1}`, file: path.basename(file), text });
     });
   }
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient(command.endpoint ? localDynamoDbClientConfig(command.endpoint) : {}),
   );
   try {
-    const { restored, present } = await importExport(new DynamoDbFlagStore(client, command.table), items);
+    const { restored, present } = await importOrphanExport(
+      { registry: loadRegistry(), fleet: new DynamoDbFlagStore(client, command.table), exported: exportedFlagRows },
+      lines,
+      { now: new Date() },
+    );
     out.line(
       `Imported ${files.length} file(s) into ${command.table}: ${restored} row(s) restored, ${present} already present (left as they are).`,
     );
@@ -177,21 +175,4 @@ async function runImport(command: Extract<FlagsCommand, { kind: 'import' }>, out
   } finally {
     client.destroy();
   }
-}
-
-/** An export holds flag rows only; anything else is refused before a single row is written. */
-function exportedFlagRow(item: unknown, where: string): StoredItem {
-  const row = item as Record<string, unknown> | null;
-  const ok =
-    typeof row === 'object' &&
-    row !== null &&
-    !Array.isArray(row) &&
-    typeof row.pk === 'string' &&
-    row.pk.startsWith('ORG#') &&
-    typeof row.sk === 'string' &&
-    row.sk.startsWith('FLAG#') &&
-    row.pk === `ORG#${String(row.org_id)}` &&
-    row.sk === `FLAG#${String(row.key)}`;
-  if (!ok) throw new Error(`${where} is not an exported flag row (pk ORG#<org_id>, sk FLAG#<key>)`);
-  return row;
 }

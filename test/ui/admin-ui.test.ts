@@ -402,6 +402,24 @@ describe('sessions', () => {
     await page.locator('table tbody tr').first().waitFor();
   }, 60_000);
 
+  it('a token with a staff scope that also names an org is not admitted, saying why', async () => {
+    const mixed = await signToken(await loadOrCreateKeys(ui.stack.dataDir), {
+      role: 'admin',
+      orgId: 'acme',
+      subject: 'mixed-up',
+    });
+    const { page } = await open();
+    await holdToken(page, mixed);
+    await page.goto(`${ui.stack.url}/admin/#/orgs`);
+    await page.getByRole('heading', { name: 'Not admitted' }).waitFor();
+    const alert = await page.getByRole('alert').textContent();
+    expect(alert).toContain('mixed-up');
+    expect(alert).toContain('org_id');
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    expect(await page.getByRole('switch').count()).toBe(0);
+    await expectAccessible(page);
+  }, 60_000);
+
   it('signing out forgets the token', async () => {
     const { page } = await signedIn(ADA);
     await page.getByRole('button', { name: 'Sign out' }).click();

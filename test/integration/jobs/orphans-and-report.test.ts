@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbFlagStore } from '../../../lambdas/adapters/dynamodb-flag-store.js';
-import { importExport } from '../../../lambdas/use-cases/jobs.js';
+import { exportedFlagRows } from '../../../lambdas/adapters/exported-flag-rows.js';
+import { importOrphanExport } from '../../../lambdas/use-cases/jobs.js';
 import {
   ADDED_FLAG,
   allOrgItems,
@@ -24,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => client.destroy());
 
-/** A row as another system (or an older version of the registry) left it, with an attribute of its own. */
+/** A row of a key that left the registry (or never was in it), as the service wrote it. */
 const orphan = (orgId: string, key: string) => ({
   pk: `ORG#${orgId}`,
   sk: `FLAG#${key}`,
@@ -40,7 +41,6 @@ const orphan = (orgId: string, key: string) => ({
   enabled_at: '2025-01-02T00:00:00.000Z',
   gsi1pk: `FLAG#${key}`,
   gsi1sk: orgId,
-  legacy_note: 'kept as stored',
 });
 
 describe('orphan cleanup: dry run first, export before delete, import restores', () => {
@@ -87,10 +87,13 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
       orphans.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
     );
 
-    const store = new DynamoDbFlagStore(client, tableName);
-    expect(await importExport(store, exported)).toEqual({ restored: 10, present: 0 });
-    expect(await allOrgItems(client, tableName, orgIds)).toEqual(itemsBefore);
-    expect(await importExport(store, exported)).toEqual({ restored: 0, present: 10 });
+    const importDeps = { registry, fleet: new DynamoDbFlagStore(client, tableName), exported: exportedFlagRows };
+    const lines = exported.map((item, i) => ({ where: `export:${i + 1}`, file: 'export', text: JSON.stringify(item) }));
+    expect(await importOrphanExport(importDeps, lines, { now: new Date() })).toEqual({ restored: 10, present: 0 });
+    // Restored as exported, but for what the import records as its own write.
+    const unrecorded = ({ version: _v, updated_at: _at, updated_by: _by, ...rest }: Record<string, unknown>) => rest;
+    expect((await allOrgItems(client, tableName, orgIds)).map(unrecorded)).toEqual(itemsBefore.map(unrecorded));
+    expect(await importOrphanExport(importDeps, lines, { now: new Date() })).toEqual({ restored: 0, present: 10 });
 
     const again = await runJob(deps, 'orphan-cleanup');
     expect(again.counts.orphan_rows).toBe(10);
@@ -124,7 +127,6 @@ describe('the stale-flag report job', () => {
         ...orphan(orgId, key),
         enabled,
         source: 'admin',
-        legacy_note: undefined,
         ...(enabledAt ? { enabled_at: enabledAt } : { enabled_at: undefined }),
       });
       const clean = (item: Record<string, unknown>) =>

@@ -16,13 +16,15 @@ describe('callerFromToken', () => {
   const claims = { sub: 'subject-1', org_id: 'acme' };
 
   describe('role precedence', () => {
-    it('makes a token with the admin scope an admin, whatever else it carries', () => {
-      expect(callerFromToken([ORG, SERVICE, ADMIN], claims)).toEqual({ role: 'admin', id: 'subject-1' });
-      expect(callerFromToken([ADMIN], claims).role).toBe('admin');
+    const staff = { sub: 'subject-1' };
+
+    it('makes a token with the admin scope and no org_id claim an admin, whatever other scopes it carries', () => {
+      expect(callerFromToken([ORG, SERVICE, ADMIN], staff)).toEqual({ role: 'admin', id: 'subject-1' });
+      expect(callerFromToken([ADMIN], staff).role).toBe('admin');
     });
 
-    it('makes a token with the service scope and no admin scope a service', () => {
-      expect(callerFromToken([ORG, SERVICE], claims)).toEqual({ role: 'service', id: 'subject-1' });
+    it('makes a token with the service scope, no admin scope and no org_id claim a service', () => {
+      expect(callerFromToken([ORG, SERVICE], staff)).toEqual({ role: 'service', id: 'subject-1' });
     });
 
     it('makes a token with only the org scope an org caller bound to its org_id claim', () => {
@@ -52,6 +54,41 @@ describe('callerFromToken', () => {
         expect((error as ForbiddenError).status).toBe(403);
         expect((error as ForbiddenError).message).toContain('org_id');
       }
+    });
+  });
+
+  describe('a token with a staff scope and an org_id claim', () => {
+    it.each([
+      ['admin', [ADMIN]],
+      ['service', [SERVICE]],
+      ['admin and org', [ORG, ADMIN]],
+      ['service and org', [SERVICE, ORG]],
+      ['every', [ORG, SERVICE, ADMIN]],
+    ])('is refused with 403 ambiguous_role: %s scope(s)', (_label, scopes) => {
+      const refusal = (() => {
+        try {
+          callerFromToken(scopes, claims);
+        } catch (error) {
+          return error;
+        }
+        throw new Error('expected callerFromToken to throw');
+      })();
+      expect(refusal).toBeInstanceOf(ForbiddenError);
+      expect(refusal).toMatchObject({ status: 403, code: 'ambiguous_role' });
+      expect((refusal as ForbiddenError).message).toContain('org_id');
+    });
+
+    it.each([
+      ['a number', 42],
+      ['an object', { id: 'acme' }],
+    ])('is refused whatever the claim holds: %s', (_label, orgId) => {
+      expect(() => callerFromToken([ADMIN], { sub: 'subject-1', org_id: orgId })).toThrow(
+        expect.objectContaining({ code: 'ambiguous_role' }),
+      );
+    });
+
+    it('is not refused for an empty org_id claim, which names no org', () => {
+      expect(callerFromToken([ADMIN], { sub: 'subject-1', org_id: '' })).toEqual({ role: 'admin', id: 'subject-1' });
     });
   });
 
@@ -87,10 +124,17 @@ describe('callerFromToken', () => {
       expect(callerFromToken([ADMIN], { email: '', client_id: 7, sub: 's-1' })).toEqual({ role: 'admin', id: 's-1' });
     });
 
-    it('is still a non-empty string when the token names nobody', () => {
-      const { id } = callerFromToken([ADMIN], {});
-      expect(typeof id).toBe('string');
-      expect(id.length).toBeGreaterThan(0);
+    it.each([
+      ['no sub and no client_id', {}],
+      ['empty ones', { sub: '', client_id: '' }],
+      ['only names that can change or be reused', { email: 'alice@example.com', username: 'alice' }],
+    ])('refuses a token that names nobody it could record (%s) with 403', (_label, tokenClaims) => {
+      for (const scopes of [[ADMIN], [SERVICE]]) {
+        expect(() => callerFromToken(scopes, tokenClaims)).toThrow(
+          expect.objectContaining({ status: 403, code: 'forbidden', message: expect.stringContaining('sub') }),
+        );
+      }
+      expect(() => callerFromToken([ORG], { ...tokenClaims, org_id: 'acme' })).toThrow(ForbiddenError);
     });
   });
 });

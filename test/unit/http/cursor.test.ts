@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { BadRequestError } from '../../../lambdas/domain/errors.js';
+import { BadRequestError, InvalidCursorError } from '../../../lambdas/domain/errors.js';
 import { decodeCursor, encodeCursor } from '../../../lambdas/http/cursor.js';
 
 const keySchema = z.object({ pk: z.literal('JOBS'), sk: z.string() }).strict();
@@ -42,6 +42,22 @@ describe('cursors', () => {
   ])('refuse %s with a 400 invalid_cursor', (_name, run) => {
     const error = rejection(run);
     expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ code: 'invalid_cursor', status: 400 });
+  });
+
+  const historyKey = z.object({ orgId: z.string(), at: z.string() }).strict();
+
+  it("give back a position that holds the query's own values", () => {
+    const position = { orgId: 'acme', at: '2026-01-01T00:00:00.000Z' };
+    expect(decodeCursor('history:acme', encodeCursor('history:acme', position), historyKey, { orgId: 'acme' })).toEqual(
+      position,
+    );
+  });
+
+  it("refuse a position that does not hold the query's own values, even sealed for the query", () => {
+    const forged = encodeCursor('history:acme', { orgId: 'globex', at: '2026-01-01T00:00:00.000Z' });
+    const error = rejection(() => decodeCursor('history:acme', forged, historyKey, { orgId: 'acme' }));
+    expect(error).toBeInstanceOf(InvalidCursorError);
     expect(error).toMatchObject({ code: 'invalid_cursor', status: 400 });
   });
 });

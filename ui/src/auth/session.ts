@@ -33,23 +33,25 @@ function scopesOf(claims: Record<string, unknown>): string[] {
 }
 
 /**
- * A session from a bearer token. `profile` adds claims the access token may lack (an OIDC
- * provider puts the email in the ID token), for display only.
+ * A session from a bearer token. The role is decided from the access token's claims alone, exactly
+ * as the API decides it; `profile` (an OIDC provider puts the email in the ID token) only adds an
+ * email to show when the access token has none.
  */
 export function sessionFromToken(token: string, profile: Readonly<Record<string, unknown>> = {}): Session {
   const claims = decodeClaims(token);
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
-  const display: Record<string, unknown> = { ...profile, ...claims, email: claims.email ?? profile.email };
+  const shownEmail = typeof profile.email === 'string' && profile.email !== '' ? { email: profile.email } : {};
   let caller: Session['caller'];
   try {
-    caller = callerFromToken(scopesOf(claims), display);
+    const derived = callerFromToken(scopesOf(claims), claims);
+    caller = derived.email ? derived : { ...derived, ...shownEmail };
   } catch (error) {
-    const id = typeof display.sub === 'string' ? display.sub : 'unknown';
+    const email = typeof claims.email === 'string' && claims.email !== '' ? { email: claims.email } : shownEmail;
     caller = {
       role: 'none',
-      id,
+      id: typeof claims.sub === 'string' ? claims.sub : 'unknown',
       reason: error instanceof Error ? error.message : String(error),
-      ...(typeof display.email === 'string' ? { email: display.email } : {}),
+      ...email,
     };
   }
   return { token, expiresAt: exp, caller };
