@@ -49,9 +49,10 @@ import { requiredEnv } from '../support/table.js';
  * template too (the route's integration, the rule's target). The functions work on DynamoDB Local;
  * Step Functions' StartExecution and EventBridge's PutEvents are served by test/support/aws-endpoints.ts,
  * StartExecution running the deployed state machine definition (test/support/step-functions.ts)
- * with its tasks invoking the job-worker bundle. The only settings added to the template's are
- * the endpoints (DYNAMODB_ENDPOINT, STEP_FUNCTIONS_ENDPOINT, EVENTBRIDGE_ENDPOINT), as the local
- * stack sets them. Tracing is on, as deployed: the segments go to a UDP socket standing in for the
+ * with its tasks invoking the job-worker bundle. Besides what Lambda sets, the only settings added
+ * to the template's are the endpoints (DYNAMODB_ENDPOINT, STEP_FUNCTIONS_ENDPOINT,
+ * EVENTBRIDGE_ENDPOINT), as the local stack sets them, and on Node.js 20 the AWS SDK's notice about
+ * that version turned off. Tracing is on, as deployed: the segments go to a UDP socket standing in for the
  * X-Ray daemon.
  *
  * The bundles target Node.js 24 (the functions' runtime); they run here on this machine's Node.js,

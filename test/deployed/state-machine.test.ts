@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JobView } from '../../lambdas/domain/jobs.js';
+import { ORGS_PER_PAGE } from '../../lambdas/use-cases/jobs.js';
 import { JOB_MACHINE } from '../../lib/service/jobs.js';
 import { ensureTable } from '../../lib/local/dynamodb-local.js';
 import { JOB_STATES } from '../../lib/stateless/jobs.js';
@@ -72,8 +73,6 @@ const previous = buildRegistry(FLAGS.slice(0, -1), RETIRED);
 const newestFlag = FLAGS.at(-1)!;
 /** A job over a few hundred orgs takes seconds here, much longer on a loaded machine. */
 const JOB_TEST_TIMEOUT_MS = 180_000;
-/** Orgs per page of the worker (lambdas/use-cases/jobs.ts). */
-const ORGS_PER_PAGE = 100;
 
 let definition: StateMachineDefinition;
 let machineId: string;
@@ -123,8 +122,7 @@ beforeAll(async () => {
     'AWSStepFunctions.StartExecution': (body) => machine.startExecution(body),
   });
 
-  // The handlers' configuration is read once, on first use (also by the test's own client): it is
-  // set before anything reads it.
+  // The handlers read their configuration once, on first use: it is set before they are loaded.
   Object.assign(process.env, {
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamodb.endpoint,
@@ -203,13 +201,12 @@ function stateMachineAlarmMetrics(resources: Record<string, { Type: string; Prop
   );
 }
 
-/** Starts a job as an admin does (POST /jobs/{type}), then waits for the execution StartExecution began. */
-async function runJob(type: string, body?: unknown): Promise<{ job: JobView; execution: FinishedExecution }> {
+/** Starts a sync as an admin does (POST /jobs/sync), then waits for the execution its StartExecution began. */
+async function runSync(): Promise<{ job: JobView; execution: FinishedExecution }> {
   const started = await invoke<JobView>(startJobHandler, {
     method: 'POST',
     path: '/jobs/{type}',
-    pathParameters: { type },
-    ...(body === undefined ? {} : { body }),
+    pathParameters: { type: 'sync' },
   });
   expect(started.status).toBe(202);
   const execution = await machine.execution(started.body.job_id).finished;
@@ -298,7 +295,7 @@ describe('the job state machine as deployed', () => {
       const orgIds = await seed(ORGS_PER_PAGE * 2 + 10, 'a');
       resetInvocations();
 
-      const { job, execution } = await runJob('sync');
+      const { job, execution } = await runSync();
 
       expect(endpoint.requests.at(-1)).toEqual({
         target: 'AWSStepFunctions.StartExecution',
@@ -342,7 +339,7 @@ describe('the job state machine as deployed', () => {
       // DynamoDB fails throughout the second page's first attempt.
       faultDuring = (task, runs) => task.action === 'run' && runs === 1;
 
-      const { job, execution } = await runJob('sync');
+      const { job, execution } = await runSync();
 
       expect(execution.status).toBe('SUCCEEDED');
       const runs = steps(orgsSoFar);
@@ -390,7 +387,7 @@ describe('the job state machine as deployed', () => {
       // DynamoDB fails during every page after the first, until the run gives up; recording the failure works.
       faultDuring = (task, runs) => task.action === 'run' && runs >= 1;
 
-      const { job, execution } = await runJob('sync');
+      const { job, execution } = await runSync();
 
       expect(execution).toMatchObject({
         status: 'FAILED',
@@ -480,7 +477,7 @@ describe('the job state machine as deployed', () => {
           : faultOrForward(),
       );
       try {
-        const { job, execution } = await runJob('sync');
+        const { job, execution } = await runSync();
 
         expect(execution).toMatchObject({ status: 'FAILED', error: 'OrgsFailed' });
         expect(trail(execution.events).slice(-2)).toEqual([
