@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { conditionally, guard, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
-const JOBS_PK = 'JOBS';
+export const JOBS_PK = 'JOBS';
 
 /** The shape of a position in the job listing, for checking a cursor before it reaches the store. */
 export const jobCursorSchema = z.strictObject({

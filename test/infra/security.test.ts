@@ -23,6 +23,8 @@ import { orgBusRules } from './parity-diff.js';
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
 const declaration = (name: HandlerName): HandlerDeclaration => HANDLERS[name];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** The partition key of every job item (the job store's layout: `pk = JOBS`, `sk = <job id>`). */
+const JOBS_PARTITION = 'JOBS';
 /**
  * The only actions a statement may grant on Resource '*', apart from every function's X-Ray
  * writes, and only to the job state machine's role: none of them has resource-level permissions.
@@ -62,7 +64,9 @@ const deploySyncQueueId = (template: Template) => {
 };
 const isWriteAction = (action: string) =>
   action === '*' ||
-  /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
+  /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|ConditionCheck|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(
+    action,
+  );
 
 describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   let config: StageConfig;
@@ -80,6 +84,78 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   afterAll(removeSynthOutput);
 
   describe('IAM', () => {
+    it('the functions that only start, resume, record or read jobs are confined to the jobs partition: each of their table statements carries dynamodb:LeadingKeys', () => {
+      const confined = HANDLER_NAMES.filter((name) => declaration(name).tablePartitions !== undefined);
+      expect(confined.sort()).toEqual(['deploy-sync', 'get-job', 'list-jobs', 'resume-job', 'start-job']);
+      for (const name of confined) {
+        const statements = functionStatements(stateless, functions[name]).filter(
+          (s) => s.Effect === 'Allow' && dynamoActions([s]).length > 0,
+        );
+        expect(statements.length).toBeGreaterThan(0);
+        for (const statement of statements) {
+          const condition = statement.Condition ?? {};
+          expect({
+            name,
+            actions: asArray(statement.Action),
+            operators: Object.keys(condition),
+            keys: Object.keys(condition['ForAllValues:StringEquals'] ?? {}),
+            partitions: asArray(condition['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']),
+          }).toEqual({
+            name,
+            actions: asArray(statement.Action),
+            operators: ['ForAllValues:StringEquals'],
+            keys: ['dynamodb:LeadingKeys'],
+            partitions: [JOBS_PARTITION],
+          });
+        }
+      }
+    });
+
+    it('only the functions that write org rows hold a DynamoDB write action without a partition condition, and no other role of the stacks holds one', () => {
+      const unconfinedWriters = HANDLER_NAMES.filter((name) =>
+        functionStatements(stateless, functions[name]).some(
+          (s) => s.Effect === 'Allow' && actionsOf([s]).some(isWriteAction) && s.Condition === undefined,
+        ),
+      );
+      expect(unconfinedWriters.sort()).toEqual([
+        'bulk-set-flag',
+        'job-worker',
+        'org-created',
+        'provision-org',
+        'set-org-flag',
+      ]);
+      const functionRoles = new Set(
+        Object.values(functions).map(
+          (id) => refId(stateless.findResources('AWS::Lambda::Function')[id]?.Properties.Role) ?? '',
+        ),
+      );
+      const policiesOfFunctions = new Set(
+        Object.entries(stateless.findResources('AWS::IAM::Policy'))
+          .filter(([, policy]) =>
+            asArray<unknown>(policy.Properties.Roles).some((r) => functionRoles.has(refId(r) ?? '')),
+          )
+          .map(([id]) => `AWS::IAM::Policy ${id}`),
+      );
+      for (const template of [stateful, stateless]) {
+        for (const { source, statement } of allStatements(template)) {
+          if (template === stateless && policiesOfFunctions.has(source)) continue;
+          const writes = statement.Effect === 'Allow' ? actionsOf([statement]).filter(isWriteAction) : [];
+          expect({ source, writes }).toEqual({ source, writes: [] });
+        }
+      }
+    });
+
+    it('functions that only read hold only their reads, their logs and X-Ray: no write action of any service', () => {
+      const readers = HANDLER_NAMES.filter((name) => HANDLERS[name].tableAccess === 'read');
+      expect(readers.length).toBeGreaterThan(0);
+      const allowed = new Set([...TABLE_ACTIONS.read, 'logs:CreateLogStream', 'logs:PutLogEvents', ...XRAY_ACTIONS]);
+      for (const name of readers) {
+        expect({ name, grants: declaration(name).grants ?? [] }).toEqual({ name, grants: [] });
+        const actions = actionsOf(functionStatements(stateless, functions[name]));
+        expect({ name, other: actions.filter((action) => !allowed.has(action)) }).toEqual({ name, other: [] });
+      }
+    });
+
     it('functions with read or no table access hold no write action, and none-access functions no DynamoDB action', () => {
       for (const name of HANDLER_NAMES) {
         const access = HANDLERS[name].tableAccess;
