@@ -361,7 +361,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it("besides the service's functions, the stacks run only aws-cdk-lib's admin UI deployment handler and bucket auto-delete provider", () => {
+    it("besides the service's functions, the stacks run only aws-cdk-lib's admin UI deployment handler, bucket auto-delete provider and the custom resource that sets the API's CORS", () => {
       const serviceIds = new Set(Object.values(functions));
       // aws-cdk-lib names these two by fixed prefixes of their logical ids.
       const kind = (id: string) =>
@@ -369,11 +369,14 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
           ? 'bucket-deployment'
           : id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider')
             ? 'auto-delete-provider'
-            : id;
+            : id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')
+              ? 'aws-custom-resource'
+              : id;
       const others = Object.keys(stateless.findResources('AWS::Lambda::Function'))
         .filter((id) => !serviceIds.has(id))
         .map(kind);
-      const expected = config.adminUi === false ? [] : ['auto-delete-provider', 'bucket-deployment'];
+      const expected =
+        config.adminUi === false ? [] : ['auto-delete-provider', 'aws-custom-resource', 'bucket-deployment'];
       expect(others.sort()).toEqual(expected);
       expect(Object.keys(stateful.findResources('AWS::Lambda::Function'))).toEqual([]);
     });
@@ -407,13 +410,13 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     });
 
     // The auto-delete provider is a CloudFormation resource provider of aws-cdk-lib, configured by it alone; it runs only when the admin UI's buckets are created or deleted.
-    it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler too)", () => {
+    it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler and the API's CORS custom resource too)", () => {
       const logGroups = stateless.findResources('AWS::Logs::LogGroup');
       const used = new Set<string>();
       const logging = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(
         ([id]) => !id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider'),
       );
-      expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 1));
+      expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 2));
       for (const [id, fn] of logging) {
         const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
         expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({
@@ -635,15 +638,19 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it("CORS admits exactly the stage's corsAllowOrigins and the admin UI's origin", () => {
+    it("CORS admits exactly the stage's corsAllowOrigins, and the admin UI's origin through the custom resource that sets it at deploy", () => {
       const [, api] = onlyResource(stateless, 'AWS::ApiGatewayV2::Api');
-      const [distributionId] = config.adminUi === false ? [] : onlyResource(stateless, 'AWS::CloudFront::Distribution');
-      const ui = distributionId
-        ? [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }]
-        : [];
-      const expected = [...config.corsAllowOrigins, ...ui];
-      if (expected.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
-      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(expected);
+      if (config.corsAllowOrigins.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
+      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(config.corsAllowOrigins);
+      const custom = Object.values(stateless.findResources('Custom::ApiCors'));
+      if (config.adminUi === false) expect(custom).toEqual([]);
+      else {
+        const [distributionId] = onlyResource(stateless, 'AWS::CloudFront::Distribution');
+        expect(custom).toHaveLength(1);
+        const create = JSON.stringify(custom[0]?.Properties.Create);
+        expect(create).toContain(JSON.stringify({ 'Fn::GetAtt': [distributionId, 'DomainName'] }));
+        expect(create.match(/AllowOrigins/g)).toHaveLength(1);
+      }
     });
   });
 });
