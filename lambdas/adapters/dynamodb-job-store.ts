@@ -5,7 +5,7 @@ import { zeroCounts, type Job } from '../domain/jobs.js';
 import { conditionally, guard, paged, putIfAbsent } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
-const JOBS_PK = 'JOBS';
+export const JOBS_PK = 'JOBS';
 const jobKey = (jobId: string) => ({ pk: JOBS_PK, sk: jobId });
 
 /** Jobs on the flag table: one item per job, rewritten at each checkpoint. */

@@ -70,7 +70,8 @@ export interface ServiceFunctionProps {
  * One Lambda function of the service, with the defaults every function shares: Node.js 24 on
  * arm64, an ESM bundle minified with source maps, X-Ray tracing, its own log group with the
  * stage's retention, Powertools settings, and a role that holds exactly the table access its
- * handler declares (with `Query` on each declared index) and the declared timeout.
+ * handler declares (with `Query` on each declared index, both confined to the declared partitions
+ * if any) and the declared timeout.
  *
  * The extra grants a handler declares are wired by the stack with {@link allowStartingJobs},
  * {@link allowWritingExports}, {@link allowReadingStream} and {@link allowPublishingEvents}, each
@@ -131,9 +132,9 @@ export class ServiceFunction extends Construct {
     if (declaration.tableAccess !== 'none') {
       if (!props.table)
         throw new Error(`${props.handler} declares ${declaration.tableAccess} table access but was given no table`);
-      this.bindTable(props.table, declaration.tableAccess, declaration.tableIndexes ?? []);
-    } else if ((declaration.tableIndexes ?? []).length > 0) {
-      throw new Error(`${props.handler} declares table indexes but no table access`);
+      this.bindTable(props.table, declaration);
+    } else if ((declaration.tableIndexes ?? []).length > 0 || declaration.tablePartitions) {
+      throw new Error(`${props.handler} declares table indexes or partitions but no table access`);
     }
 
     this.node.addValidation({
@@ -221,11 +222,23 @@ export class ServiceFunction extends Construct {
 
   /**
    * Grants exactly the declared access to the table, `dynamodb:Query` (and nothing else) on each
-   * declared index, and tells the function the table's name.
+   * declared index, both only on the declared partitions when it names some, and tells the
+   * function the table's name.
    */
-  private bindTable(table: ITable, access: TableAccess, indexes: readonly string[]): void {
+  private bindTable(table: ITable, declaration: HandlerDeclaration): void {
+    const indexes = declaration.tableIndexes ?? [];
+    const partitions = declaration.tablePartitions;
+    if (partitions?.length === 0) throw new Error(`${this.handlerName} declares an empty list of table partitions`);
+    const conditions = partitions && {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...partitions] },
+    };
     this.role.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...TABLE_ACTIONS[declaration.tableAccess]],
+        resources: [table.tableArn],
+        conditions,
+      }),
     );
     if (indexes.length > 0) {
       this.role.addToPolicy(
@@ -233,6 +246,7 @@ export class ServiceFunction extends Construct {
           effect: Effect.ALLOW,
           actions: ['dynamodb:Query'],
           resources: indexes.map((index) => `${table.tableArn}/index/${index}`),
+          conditions,
         }),
       );
     }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { JOBS_PK } from '../../lambdas/adapters/dynamodb-job-store.js';
 import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
 
@@ -12,6 +13,12 @@ export type ExtraGrant = 'start-jobs' | 'write-exports' | 'read-stream' | 'publi
 export interface HandlerDeclaration {
   readonly entry: string;
   readonly tableAccess: TableAccess;
+  /**
+   * The partitions (`pk` values) the function's table access is confined to: IAM allows its table
+   * actions only on items whose partition key is one of these (`dynamodb:LeadingKeys`). Every
+   * partition when absent.
+   */
+  readonly tablePartitions?: readonly string[];
   /** Indexes of the flag table the function queries; it may Query them and do nothing else there. */
   readonly tableIndexes?: readonly string[];
   readonly grants?: readonly ExtraGrant[];
@@ -19,6 +26,9 @@ export interface HandlerDeclaration {
   readonly timeoutSeconds?: number;
   readonly description: string;
 }
+
+/** The one partition of job items: the functions that only start, resume, record or read jobs are confined to it. */
+const JOBS_ONLY = [JOBS_PK] as const;
 
 /** Every function of the service, by name. The CDK stack deploys one function per entry. */
 export const HANDLERS = {
@@ -91,14 +101,26 @@ export const HANDLERS = {
   'start-job': {
     entry: 'lambdas/handlers/start-job.ts',
     tableAccess: 'read-write',
+    tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Start a job over all orgs',
   },
-  'list-jobs': { entry: 'lambdas/handlers/list-jobs.ts', tableAccess: 'read', description: 'List jobs' },
-  'get-job': { entry: 'lambdas/handlers/get-job.ts', tableAccess: 'read', description: 'One job with its progress' },
+  'list-jobs': {
+    entry: 'lambdas/handlers/list-jobs.ts',
+    tableAccess: 'read',
+    tablePartitions: JOBS_ONLY,
+    description: 'List jobs',
+  },
+  'get-job': {
+    entry: 'lambdas/handlers/get-job.ts',
+    tableAccess: 'read',
+    tablePartitions: JOBS_ONLY,
+    description: 'One job with its progress',
+  },
   'resume-job': {
     entry: 'lambdas/handlers/resume-job.ts',
     tableAccess: 'read-write',
+    tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Resume a failed job',
   },
@@ -113,6 +135,7 @@ export const HANDLERS = {
   'deploy-sync': {
     entry: 'lambdas/handlers/deploy-sync.ts',
     tableAccess: 'read-write',
+    tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Start a sync after each deploy',
   },

@@ -6,6 +6,7 @@ import {
   CfnOutput,
   DockerImage,
   Duration,
+  Lazy,
   RemovalPolicy,
   Stack,
   Validations,
@@ -90,15 +91,18 @@ export function contentSecurityPolicy(connectSources: readonly string[]): string
 /** Props of the {@link AdminUi}. */
 export interface AdminUiProps {
   readonly config: StageConfig;
-  /** Sources the page may call besides its own origin (CSP `connect-src`): the API's origin, the identity provider's origins. */
+  /**
+   * Sources the page may call besides its own origin and the API its settings name (CSP
+   * `connect-src`): the identity provider's origins.
+   */
   readonly connectSources: readonly string[];
 }
 
 /**
  * The admin UI in AWS: its build in a private bucket under `admin/`, served by CloudFront through
  * origin access control, HTTPS only, with the security headers on every answer and access logs.
- * Created before the API (whose CORS admits its origin); {@link publish} then writes the page,
- * its assets and its runtime settings, which name the API.
+ * {@link publish} writes the page, its assets and its runtime settings, which name the API; the
+ * CSP's `connect-src` names that same API.
  */
 export class AdminUi extends Construct {
   readonly bucket: Bucket;
@@ -110,6 +114,8 @@ export class AdminUi extends Construct {
   /** `https://<distribution domain>/admin/`: the UI, its sign-in redirect and sign-out return URL. */
   readonly url: string;
   private readonly config: StageConfig;
+  /** The API the published settings name, for the CSP. */
+  private apiUrl?: string;
 
   constructor(scope: Construct, id: string, props: AdminUiProps) {
     super(scope, id);
@@ -149,7 +155,12 @@ export class AdminUi extends Construct {
     this.responseHeadersPolicy = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: `org-feature-flags admin UI (${config.stage}): CSP, HSTS, nosniff, no referrer, no framing`,
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.connectSources), override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: Lazy.string({
+            produce: () => contentSecurityPolicy([...(this.apiUrl ? [this.apiUrl] : []), ...props.connectSources]),
+          }),
+          override: true,
+        },
         strictTransportSecurity: { accessControlMaxAge: HSTS_MAX_AGE, includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
@@ -213,6 +224,8 @@ export class AdminUi extends Construct {
    * `ui/build.ts --mode aws` (no Docker), which fails the synth when the bundle is over budget.
    */
   publish(settings: UiSettings): void {
+    if (this.apiUrl) throw new Error('The admin UI is published once');
+    this.apiUrl = settings.api_url;
     // One asset (one build) for both deployments below.
     const build = new Asset(this, 'Build', {
       path: path.join(PROJECT_ROOT, 'ui'),

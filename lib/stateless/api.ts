@@ -1,6 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnApi,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -9,8 +10,15 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  AwsCustomResource,
+  AwsCustomResourcePolicy,
+  PhysicalResourceId,
+  type AwsSdkCall,
+} from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
 import type { JwtTrust } from '../stateful/dev-user-pool.js';
@@ -25,7 +33,7 @@ export interface FlagApiProps {
   readonly jwt: JwtTrust;
   /** The function of each declared handler that serves a route. */
   readonly functions: Readonly<Partial<Record<HandlerName, IFunction>>>;
-  /** Origins CORS admits: the stage's `corsAllowOrigins` and the admin UI's; empty for no CORS. */
+  /** Origins the API's own CORS configuration admits (the stage's `corsAllowOrigins`); empty for no CORS. See {@link FlagApi.admitOrigin}. */
   readonly corsAllowOrigins: readonly string[];
 }
 
@@ -36,10 +44,14 @@ export interface FlagApiProps {
  */
 export class FlagApi extends Construct {
   readonly api: HttpApi;
+  private readonly config: StageConfig;
+  private readonly corsAllowOrigins: readonly string[];
 
   constructor(scope: Construct, id: string, props: FlagApiProps) {
     super(scope, id);
     const { config } = props;
+    this.config = config;
+    this.corsAllowOrigins = props.corsAllowOrigins;
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: config.logRetentionDays as RetentionDays,
       removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -108,4 +120,84 @@ export class FlagApi extends Construct {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the flag API' });
   }
+
+  /**
+   * Admits one more origin in the API's CORS, set at deploy by a custom resource rather than in the
+   * API's template: the admin UI's distribution names the API in its CSP, so the API cannot also
+   * name the distribution (a cycle CloudFormation refuses). Once both exist, `UpdateApi` sets the
+   * API's name, description and CORS as the template has them, with `origin` added; its call
+   * carries every property the template sets on the API, so that whenever CloudFormation updates
+   * the API it runs again afterwards. Its removal puts the template's CORS back. Nothing to do
+   * when the API admits every origin (`*`).
+   */
+  admitOrigin(origin: string): AwsCustomResource | undefined {
+    if (this.corsAllowOrigins.includes('*')) return undefined;
+    const cfnApi = this.api.node.defaultChild as CfnApi;
+    const apiArn = `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/apis/${this.api.apiId}`;
+    const update = (origins: readonly string[]): AwsSdkCall => ({
+      service: 'ApiGatewayV2',
+      action: 'UpdateApi',
+      parameters: {
+        ApiId: this.api.apiId,
+        Name: cfnApi.name,
+        Description: cfnApi.description,
+        CorsConfiguration: corsConfiguration(origins),
+      },
+    });
+    // On removal the API may be going too (the stack is deleted): nothing left to restore then.
+    const restore: AwsSdkCall = {
+      ...(this.corsAllowOrigins.length > 0
+        ? update(this.corsAllowOrigins)
+        : { service: 'ApiGatewayV2', action: 'DeleteCorsConfiguration', parameters: { ApiId: this.api.apiId } }),
+      ignoreErrorCodesMatching: 'NotFoundException',
+    };
+
+    // The custom resource's function: its own log group, and a role with no managed policy.
+    const logGroup = new LogGroup(this, 'CorsLogs', {
+      retention: this.config.logRetentionDays as RetentionDays,
+      removalPolicy: this.config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, 'CorsRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Sets the API's CORS at deploy (${this.config.stage})`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    return new AwsCustomResource(this, 'Cors', {
+      resourceType: 'Custom::ApiCors',
+      onCreate: {
+        ...update([...this.corsAllowOrigins, origin]),
+        physicalResourceId: PhysicalResourceId.of(this.api.apiId),
+      },
+      onUpdate: {
+        ...update([...this.corsAllowOrigins, origin]),
+        physicalResourceId: PhysicalResourceId.of(this.api.apiId),
+      },
+      onDelete: restore,
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ['apigateway:PATCH'], resources: [apiArn] }),
+        ...(this.corsAllowOrigins.length > 0
+          ? []
+          : [new PolicyStatement({ actions: ['apigateway:DELETE'], resources: [`${apiArn}/cors`] })]),
+      ]),
+      role,
+      logGroup,
+      installLatestAwsSdk: false,
+    });
+  }
+}
+
+/** The API's CORS configuration for `origins`, as API Gateway's `UpdateApi` takes it: the same as the template's but for the origins. */
+function corsConfiguration(origins: readonly string[]) {
+  return {
+    AllowOrigins: [...origins],
+    AllowMethods: [...CORS.allowMethods],
+    AllowHeaders: [...CORS.allowHeaders],
+    ExposeHeaders: [...CORS.exposeHeaders],
+    MaxAge: CORS.maxAgeSeconds,
+  };
 }

@@ -1,4 +1,4 @@
-import { Aws, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -78,16 +78,15 @@ export class StatelessStack extends Stack {
     // Referenced by ARN: the queue's policy, in the stateful stack, already admits the bus's rules.
     const deadLetterQueue = Queue.fromQueueArn(this, 'DeadLetterQueue', props.deadLetterQueue.queueArn);
 
-    // The UI comes first: the API's CORS admits its origin, and on a dev pool its client joins the
-    // authorizer's audience. Its CSP names the API by a pattern of the region's API Gateway
-    // endpoints, not by the API's own host: that would make the distribution depend on the API,
-    // which depends on the distribution (CORS), a cycle CloudFormation refuses.
+    // The UI comes first: on a dev pool its client joins the authorizer's audience. Its CSP names
+    // the API its settings name (publish, below), so the distribution depends on the API; the API's
+    // CORS therefore admits the UI's origin at deploy (admitOrigin), not in the API's template.
     let jwt = props.jwt;
     let auth: UiSettings['auth'] | undefined;
     if (config.adminUi !== false) {
-      const connectSources = [`https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`];
-      if (props.devUserPool) connectSources.push(props.devUserPool.issuerOrigin, props.devUserPool.domainBaseUrl);
-      else connectSources.push(new URL(props.jwt.issuer).origin, ...(config.adminUi?.connectOrigins ?? []));
+      const connectSources = props.devUserPool
+        ? [props.devUserPool.issuerOrigin, props.devUserPool.domainBaseUrl]
+        : [new URL(props.jwt.issuer).origin, ...(config.adminUi?.connectOrigins ?? [])];
       const adminUi = new AdminUi(this, 'AdminUi', { config, connectSources: [...new Set(connectSources)] });
       this.adminUi = adminUi;
       if (props.devUserPool) {
@@ -121,9 +120,12 @@ export class StatelessStack extends Stack {
       config,
       jwt,
       functions: lambdas,
-      corsAllowOrigins: [...config.corsAllowOrigins, ...(this.adminUi ? [this.adminUi.origin] : [])],
+      corsAllowOrigins: config.corsAllowOrigins,
     });
-    if (this.adminUi && auth) this.adminUi.publish({ api_url: this.api.api.apiEndpoint, auth });
+    if (this.adminUi && auth) {
+      this.adminUi.publish({ api_url: this.api.api.apiEndpoint, auth });
+      this.api.admitOrigin(this.adminUi.origin);
+    }
     new OrgEvents(this, 'OrgEvents', {
       eventBus: props.eventBus,
       rules: eventRules({ orgEventSource: config.orgEventSource }),

@@ -233,38 +233,56 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     expect(securityHeaderProblems(headers)).toEqual([]);
   });
 
-  it('lets the page call the API and the identity provider, and no other host (CSP connect-src)', () => {
+  /** The CSP's directives, with the template's references rendered as placeholders, or, with `concrete`, as values of the kind AWS fills in. */
+  const cspDirectives = (concrete: boolean) => {
     const [, policy] = onlyResource(template, 'AWS::CloudFront::ResponseHeadersPolicy');
     const csp = text(
       resolveImports(
         synth.statefulTemplate,
         policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy,
       ),
+      concrete,
     );
-    const directives = new Map(
+    return new Map(
       csp
         .split(';')
         .map((part) => part.trim().split(/\s+/))
         .map(([name, ...sources]) => [name as string, sources]),
     );
+  };
+
+  it("names in connect-src exactly its own origin, this stage's API and its identity provider, with no wildcard", () => {
+    const [apiId] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
+    const identityProvider = poolStages.includes(stage)
+      ? [
+          'https://cognito-idp.eu-west-1.amazonaws.com',
+          `https://{${onlyResource(synth.statefulTemplate, 'AWS::Cognito::UserPoolDomain')[0]}}.auth.eu-west-1.amazoncognito.com`,
+        ]
+      : [
+          new URL(synth.config.jwt?.issuer ?? '').origin,
+          ...(synth.config.adminUi ? (synth.config.adminUi.connectOrigins ?? []) : []),
+        ];
+    const connect = cspDirectives(false).get('connect-src') ?? [];
+    expect(connect).toEqual(["'self'", `{${apiId}.ApiEndpoint}`, ...identityProvider]);
+    expect(connect.filter((source) => source.includes('*'))).toEqual([]);
+  });
+
+  it('lets the page call the API and the identity provider, and no other host (CSP connect-src)', () => {
+    const directives = cspDirectives(true);
     const page = new URL('https://d111111abcdef8.cloudfront.net/admin/');
     const allows = (url: string) => cspAllows(directives, 'connect-src', new URL(url), page);
     expect(allows('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/orgs')).toBe(true);
     expect(allows('https://attacker.example.com/collect')).toBe(false);
+    // Another API of the same account and region, and one of another region.
+    expect(allows('https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/orgs')).toBe(false);
     expect(allows('https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/orgs')).toBe(false);
     if (poolStages.includes(stage)) {
       expect(allows('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/openid-configuration')).toBe(
         true,
       );
-      // The pool's domain: its token endpoint (the code exchange and renewals).
-      const [poolDomainId] = onlyResource(synth.statefulTemplate, 'AWS::Cognito::UserPoolDomain');
-      expect(directives.get('connect-src')).toContainEqual(
-        `https://{${poolDomainId}}.auth.eu-west-1.amazoncognito.com`,
-      );
     } else {
       expect(allows(`${new URL(synth.config.jwt?.issuer ?? '').origin}/.well-known/openid-configuration`)).toBe(true);
     }
-    expect(directives.get('connect-src')).toHaveLength(poolStages.includes(stage) ? 4 : 3);
   });
 
   it('redirects / and /admin to /admin/ and serves /admin/ as /admin/index.html (the viewer-request function, run)', () => {
@@ -433,16 +451,83 @@ describe.each(STAGE_NAMES)('the admin UI of stage %s', (stage) => {
     expect(parsed.data?.api_url).toBe('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
   });
 
-  it("lets the UI's origin call the API (CORS), besides the stage's corsAllowOrigins, with the headers the UI and OFREP clients use", () => {
-    const [, api] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
+  it("lets the UI's origin call the API (CORS), besides the stage's corsAllowOrigins: set at deploy, since the distribution depends on the API", () => {
+    const [apiId, api] = onlyResource(template, 'AWS::ApiGatewayV2::Api');
     const cors = api.Properties.CorsConfiguration;
-    expect(cors.AllowOrigins.map((value: unknown) => text(value))).toEqual([
-      ...synth.config.corsAllowOrigins,
-      `https://${domain}`,
-    ]);
+    // The API's own template names only the stage's origins: naming the distribution there would close a cycle.
+    expect(cors.AllowOrigins).toEqual(synth.config.corsAllowOrigins);
     expect(cors.AllowHeaders).toEqual(CORS.allowHeaders);
     expect(CORS.allowHeaders).toEqual(['authorization', 'content-type', 'if-match', 'if-none-match']);
     expect(cors.ExposeHeaders).toEqual(['etag']);
+    // The distribution depends on the API (its CSP names it), so the API must not depend on the distribution:
+    // CloudFormation refuses a cycle (and so does Template.fromJSON, which read this template).
+    expect(JSON.stringify(api)).not.toContain(distributionId);
+
+    const [, custom] = onlyResource(template, 'Custom::ApiCors');
+    const call = (name: 'Create' | 'Update' | 'Delete') =>
+      JSON.parse(text(custom.Properties[name])) as { parameters: Record<string, unknown> } & Record<string, unknown>;
+    const parameters = { ApiId: `{${apiId}}`, Name: api.Properties.Name, Description: api.Properties.Description };
+    expect(call('Create')).toEqual({
+      service: 'ApiGatewayV2',
+      action: 'UpdateApi',
+      parameters: {
+        ...parameters,
+        CorsConfiguration: { ...cors, AllowOrigins: [...synth.config.corsAllowOrigins, `https://${domain}`] },
+      },
+      physicalResourceId: { id: `{${apiId}}` },
+    });
+    expect(call('Update')).toEqual(call('Create'));
+    expect(custom.Properties.InstallLatestAwsSdk).toBe(false);
+    // It sets every property the template sets on the API but the protocol (fixed) and the tags (another call),
+    // so that whenever CloudFormation updates the API, the custom resource's call changes too and runs after it.
+    expect(
+      Object.keys(api.Properties)
+        .filter((name) => !['ProtocolType', 'Tags'].includes(name))
+        .sort(),
+    ).toEqual(
+      Object.keys(call('Update').parameters)
+        .filter((name) => name !== 'ApiId')
+        .sort(),
+    );
+    // Its removal puts the template's CORS back.
+    expect(call('Delete')).toEqual(
+      synth.config.corsAllowOrigins.length > 0
+        ? {
+            service: 'ApiGatewayV2',
+            action: 'UpdateApi',
+            parameters: { ...parameters, CorsConfiguration: cors },
+            ignoreErrorCodesMatching: 'NotFoundException',
+          }
+        : {
+            service: 'ApiGatewayV2',
+            action: 'DeleteCorsConfiguration',
+            parameters: { ApiId: `{${apiId}}` },
+            ignoreErrorCodesMatching: 'NotFoundException',
+          },
+    );
+
+    // Its function may change this API and nothing else, besides writing its own log group.
+    const handlerId = refId(custom.Properties.ServiceToken) as string;
+    const handler = template.findResources('AWS::Lambda::Function')[handlerId];
+    const roleId = refId(handler?.Properties.Role) as string;
+    expect(template.findResources('AWS::IAM::Role')[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = refId(handler?.Properties.LoggingConfig?.LogGroup) as string;
+    expect(template.findResources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(
+      synth.config.logRetentionDays,
+    );
+    const grants = roleStatements(template, roleId)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => asArray(s.Action).map((action) => `${action} ${text(s.Resource)}`))
+      .sort();
+    const apiArn = `arn:aws:apigateway:eu-west-1::/apis/{${apiId}}`;
+    expect(grants).toEqual(
+      [
+        `apigateway:PATCH ${apiArn}`,
+        ...(synth.config.corsAllowOrigins.length > 0 ? [] : [`apigateway:DELETE ${apiArn}/cors`]),
+        `logs:CreateLogStream {${logGroupId}.Arn}`,
+        `logs:PutLogEvents {${logGroupId}.Arn}`,
+      ].sort(),
+    );
   });
 
   it('outputs the UI URL, https://<distribution domain>/admin/', () => {
@@ -508,6 +593,7 @@ describe('a stage with adminUi: false', () => {
       'AWS::S3::Bucket',
       'Custom::CDKBucketDeployment',
       'AWS::CloudFront::ResponseHeadersPolicy',
+      'Custom::ApiCors',
     ]) {
       expect({ type, found: Object.keys(template.findResources(type)) }).toEqual({ type, found: [] });
     }

@@ -23,6 +23,8 @@ import { orgBusRules } from './parity-diff.js';
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
 const declaration = (name: HandlerName): HandlerDeclaration => HANDLERS[name];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** The partition key of every job item (the job store's layout: `pk = JOBS`, `sk = <job id>`). */
+const JOBS_PARTITION = 'JOBS';
 /**
  * The only actions a statement may grant on Resource '*', apart from every function's X-Ray
  * writes, and only to the job state machine's role: none of them has resource-level permissions.
@@ -62,7 +64,9 @@ const deploySyncQueueId = (template: Template) => {
 };
 const isWriteAction = (action: string) =>
   action === '*' ||
-  /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(action);
+  /^dynamodb:(\*|.*\*.*|Put|Update|Delete|BatchWrite|ConditionCheck|PartiQLInsert|PartiQLUpdate|PartiQLDelete)/i.test(
+    action,
+  );
 
 describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   let config: StageConfig;
@@ -80,6 +84,78 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   afterAll(removeSynthOutput);
 
   describe('IAM', () => {
+    it('the functions that only start, resume, record or read jobs are confined to the jobs partition: each of their table statements carries dynamodb:LeadingKeys', () => {
+      const confined = HANDLER_NAMES.filter((name) => declaration(name).tablePartitions !== undefined);
+      expect(confined.sort()).toEqual(['deploy-sync', 'get-job', 'list-jobs', 'resume-job', 'start-job']);
+      for (const name of confined) {
+        const statements = functionStatements(stateless, functions[name]).filter(
+          (s) => s.Effect === 'Allow' && dynamoActions([s]).length > 0,
+        );
+        expect(statements.length).toBeGreaterThan(0);
+        for (const statement of statements) {
+          const condition = statement.Condition ?? {};
+          expect({
+            name,
+            actions: asArray(statement.Action),
+            operators: Object.keys(condition),
+            keys: Object.keys(condition['ForAllValues:StringEquals'] ?? {}),
+            partitions: asArray(condition['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']),
+          }).toEqual({
+            name,
+            actions: asArray(statement.Action),
+            operators: ['ForAllValues:StringEquals'],
+            keys: ['dynamodb:LeadingKeys'],
+            partitions: [JOBS_PARTITION],
+          });
+        }
+      }
+    });
+
+    it('only the functions that write org rows hold a DynamoDB write action without a partition condition, and no other role of the stacks holds one', () => {
+      const unconfinedWriters = HANDLER_NAMES.filter((name) =>
+        functionStatements(stateless, functions[name]).some(
+          (s) => s.Effect === 'Allow' && actionsOf([s]).some(isWriteAction) && s.Condition === undefined,
+        ),
+      );
+      expect(unconfinedWriters.sort()).toEqual([
+        'bulk-set-flag',
+        'job-worker',
+        'org-created',
+        'provision-org',
+        'set-org-flag',
+      ]);
+      const functionRoles = new Set(
+        Object.values(functions).map(
+          (id) => refId(stateless.findResources('AWS::Lambda::Function')[id]?.Properties.Role) ?? '',
+        ),
+      );
+      const policiesOfFunctions = new Set(
+        Object.entries(stateless.findResources('AWS::IAM::Policy'))
+          .filter(([, policy]) =>
+            asArray<unknown>(policy.Properties.Roles).some((r) => functionRoles.has(refId(r) ?? '')),
+          )
+          .map(([id]) => `AWS::IAM::Policy ${id}`),
+      );
+      for (const template of [stateful, stateless]) {
+        for (const { source, statement } of allStatements(template)) {
+          if (template === stateless && policiesOfFunctions.has(source)) continue;
+          const writes = statement.Effect === 'Allow' ? actionsOf([statement]).filter(isWriteAction) : [];
+          expect({ source, writes }).toEqual({ source, writes: [] });
+        }
+      }
+    });
+
+    it('functions that only read hold only their reads, their logs and X-Ray: no write action of any service', () => {
+      const readers = HANDLER_NAMES.filter((name) => HANDLERS[name].tableAccess === 'read');
+      expect(readers.length).toBeGreaterThan(0);
+      const allowed = new Set([...TABLE_ACTIONS.read, 'logs:CreateLogStream', 'logs:PutLogEvents', ...XRAY_ACTIONS]);
+      for (const name of readers) {
+        expect({ name, grants: declaration(name).grants ?? [] }).toEqual({ name, grants: [] });
+        const actions = actionsOf(functionStatements(stateless, functions[name]));
+        expect({ name, other: actions.filter((action) => !allowed.has(action)) }).toEqual({ name, other: [] });
+      }
+    });
+
     it('functions with read or no table access hold no write action, and none-access functions no DynamoDB action', () => {
       for (const name of HANDLER_NAMES) {
         const access = HANDLERS[name].tableAccess;
@@ -285,7 +361,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it("besides the service's functions, the stacks run only aws-cdk-lib's admin UI deployment handler and bucket auto-delete provider", () => {
+    it("besides the service's functions, the stacks run only aws-cdk-lib's admin UI deployment handler, bucket auto-delete provider and the custom resource that sets the API's CORS", () => {
       const serviceIds = new Set(Object.values(functions));
       // aws-cdk-lib names these two by fixed prefixes of their logical ids.
       const kind = (id: string) =>
@@ -293,11 +369,14 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
           ? 'bucket-deployment'
           : id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider')
             ? 'auto-delete-provider'
-            : id;
+            : id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')
+              ? 'aws-custom-resource'
+              : id;
       const others = Object.keys(stateless.findResources('AWS::Lambda::Function'))
         .filter((id) => !serviceIds.has(id))
         .map(kind);
-      const expected = config.adminUi === false ? [] : ['auto-delete-provider', 'bucket-deployment'];
+      const expected =
+        config.adminUi === false ? [] : ['auto-delete-provider', 'aws-custom-resource', 'bucket-deployment'];
       expect(others.sort()).toEqual(expected);
       expect(Object.keys(stateful.findResources('AWS::Lambda::Function'))).toEqual([]);
     });
@@ -331,13 +410,13 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     });
 
     // The auto-delete provider is a CloudFormation resource provider of aws-cdk-lib, configured by it alone; it runs only when the admin UI's buckets are created or deleted.
-    it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler too)", () => {
+    it("log to their own log group, kept for the stage's logRetentionDays (the admin UI deployment handler and the API's CORS custom resource too)", () => {
       const logGroups = stateless.findResources('AWS::Logs::LogGroup');
       const used = new Set<string>();
       const logging = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(
         ([id]) => !id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProvider'),
       );
-      expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 1));
+      expect(logging.length).toBe(HANDLER_NAMES.length + (config.adminUi === false ? 0 : 2));
       for (const [id, fn] of logging) {
         const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
         expect({ id, logGroupId, retention: logGroups[logGroupId]?.Properties.RetentionInDays }).toEqual({
@@ -559,15 +638,19 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it("CORS admits exactly the stage's corsAllowOrigins and the admin UI's origin", () => {
+    it("CORS admits exactly the stage's corsAllowOrigins, and the admin UI's origin through the custom resource that sets it at deploy", () => {
       const [, api] = onlyResource(stateless, 'AWS::ApiGatewayV2::Api');
-      const [distributionId] = config.adminUi === false ? [] : onlyResource(stateless, 'AWS::CloudFront::Distribution');
-      const ui = distributionId
-        ? [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }]
-        : [];
-      const expected = [...config.corsAllowOrigins, ...ui];
-      if (expected.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
-      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(expected);
+      if (config.corsAllowOrigins.length === 0) expect(api.Properties.CorsConfiguration).toBeUndefined();
+      else expect(api.Properties.CorsConfiguration?.AllowOrigins).toEqual(config.corsAllowOrigins);
+      const custom = Object.values(stateless.findResources('Custom::ApiCors'));
+      if (config.adminUi === false) expect(custom).toEqual([]);
+      else {
+        const [distributionId] = onlyResource(stateless, 'AWS::CloudFront::Distribution');
+        expect(custom).toHaveLength(1);
+        const create = JSON.stringify(custom[0]?.Properties.Create);
+        expect(create).toContain(JSON.stringify({ 'Fn::GetAtt': [distributionId, 'DomainName'] }));
+        expect(create.match(/AllowOrigins/g)).toHaveLength(1);
+      }
     });
   });
 });

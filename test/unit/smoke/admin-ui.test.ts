@@ -44,7 +44,7 @@ describe('cspAllows', () => {
 
 describe('securityHeaderProblems', () => {
   const good = {
-    'content-security-policy': contentSecurityPolicy(['https://*.execute-api.eu-west-1.amazonaws.com']),
+    'content-security-policy': contentSecurityPolicy(['https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com']),
     'strict-transport-security': 'max-age=63072000; includeSubDomains',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
