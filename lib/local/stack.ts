@@ -8,7 +8,7 @@ import { appExportSink } from '../../lambdas/shared/export-sink.js';
 import { appJobLauncher } from '../../lambdas/shared/job-launcher.js';
 import { recoverInterruptedJobs, startJob } from '../../lambdas/use-cases/jobs.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
-import { ROUTES } from '../service/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { eventRules } from '../service/rules.js';
 import { ADMIN_PATH, prepareAdminUi } from './admin-ui.js';
 import { loadOrCreateKeys } from './auth.js';

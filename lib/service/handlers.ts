@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { RouteHandlerName } from '../../lambdas/http/routes.js';
 import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
 
@@ -20,7 +21,7 @@ export interface HandlerDeclaration {
   readonly description: string;
 }
 
-/** Every function of the service, by name. The CDK stack deploys one function per entry. */
+/** Every function of the service, by name; every route's handler among them. The CDK stack deploys one function per entry. */
 export const HANDLERS = {
   health: { entry: 'lambdas/handlers/health.ts', tableAccess: 'none', description: 'Readiness check' },
   'list-flags': { entry: 'lambdas/handlers/list-flags.ts', tableAccess: 'none', description: 'The flag registry' },
@@ -123,7 +124,7 @@ export const HANDLERS = {
     timeoutSeconds: 30,
     description: 'Publish FeatureFlagChanged for each committed change',
   },
-} as const satisfies Record<string, HandlerDeclaration>;
+} as const satisfies Record<RouteHandlerName, HandlerDeclaration> & Record<string, HandlerDeclaration>;
 
 export type HandlerName = keyof typeof HANDLERS;
 

@@ -1,18 +1,17 @@
 import * as z from 'zod/mini';
-import { SCOPES } from '../../lambdas/domain/caller.js';
-import * as responses from '../../lambdas/domain/responses.js';
-import { jobOptionsSchemas, jobTypePathSchema } from '../../lambdas/domain/job-schemas.js';
+import { SCOPES } from '../domain/caller.js';
+import * as responses from '../domain/responses.js';
+import { jobOptionsSchemas, jobTypePathSchema } from '../domain/job-schemas.js';
 import {
   byFlagQuerySchema,
   flagHistoryQuerySchema,
   listJobsQuerySchema,
   listOrgsQuerySchema,
   orgHistoryQuerySchema,
-} from '../../lambdas/domain/query-schemas.js';
-import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../../lambdas/domain/schemas.js';
-import { evaluationRequestSchema } from '../../lambdas/domain/ofrep-schemas.js';
-import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../../lambdas/domain/write-schemas.js';
-import type { HandlerName } from './handlers.js';
+} from '../domain/query-schemas.js';
+import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../domain/schemas.js';
+import { evaluationRequestSchema } from '../domain/ofrep-schemas.js';
+import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../domain/write-schemas.js';
 
 /** What a route reads from the request, as the zod schemas its handler parses it with. */
 export interface RouteRequest {
@@ -48,11 +47,35 @@ export type RouteErrors = Readonly<
   >
 >;
 
+/**
+ * The functions that serve the routes, by the name `lib/service/handlers.ts` deploys each under; a
+ * route's operation id in the API description is its handler's name.
+ */
+export type RouteHandlerName =
+  | 'health'
+  | 'openapi'
+  | 'list-flags'
+  | 'get-org-flags'
+  | 'set-org-flag'
+  | 'list-flag-orgs'
+  | 'get-org-flag'
+  | 'get-org-history'
+  | 'get-flag-history'
+  | 'bulk-set-flag'
+  | 'ofrep-evaluate-flag'
+  | 'ofrep-evaluate-flags'
+  | 'list-orgs'
+  | 'provision-org'
+  | 'list-jobs'
+  | 'start-job'
+  | 'get-job'
+  | 'resume-job';
+
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
 export interface RouteDeclaration {
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  readonly handler: HandlerName;
+  readonly handler: RouteHandlerName;
   /** Any one of these scopes admits the caller; an empty list means the route is open. */
   readonly scopes: readonly string[];
   readonly summary: string;
@@ -84,7 +107,7 @@ const ANY_ROLE = [SCOPES.admin, SCOPES.service, SCOPES.org];
 const ADMIN = [SCOPES.admin];
 const STAFF = [SCOPES.admin, SCOPES.service];
 
-/** Every route of the API, declared once for the CDK stack and the local server. */
+/** Every route of the API, declared once for the CDK stack, the local server and the API description. */
 export const ROUTES: readonly RouteDeclaration[] = [
   {
     method: 'GET',
