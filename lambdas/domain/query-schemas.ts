@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { flagKeySchema } from './schemas.js';
 
 /** `limit` (1-200, 50 unless given) and `cursor` of a paginated GET; one instance for every query. */

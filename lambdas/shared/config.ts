@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import './zod-locale.js';
+import '../../registry/zod-locale.js';
 
 const envSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1, 'TABLE_NAME must name the flag table')),
