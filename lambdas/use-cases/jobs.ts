@@ -37,7 +37,7 @@ const jobNotFound = (jobId: string) => new NotFoundError('job_not_found', `No jo
 export type JobControlDeps = Pick<JobDeps, 'registry' | 'jobs' | 'launcher'>;
 
 /** How many of the newest jobs are looked at for one already running. */
-const RUNNING_LOOKBACK = 25;
+export const RUNNING_LOOKBACK = 25;
 
 /**
  * Starts a job over all orgs: stores it, then starts the engine. A job of the same type that is
@@ -122,7 +122,7 @@ export async function resumeJob(
  * Starts a new run of a job from its checkpoint, named `<job id>-r<n>`, once the job is marked
  * running again (on condition that it has not changed); undefined when it had changed.
  */
-async function relaunch(deps: JobControlDeps, job: Job, now: Date): Promise<Job | undefined> {
+export async function relaunch(deps: JobControlDeps, job: Job, now: Date): Promise<Job | undefined> {
   const { failure: _failure, ...rest } = job;
   const next: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: now.toISOString() };
   if (!(await deps.jobs.save(next, job))) return undefined;
@@ -353,34 +353,4 @@ export async function importExport(
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * After a restart of the local stack, whose engine runs in its own process: takes up each job that
- * was still running where its checkpoint left it, or, if the registry changed since the job began,
- * marks it failed (a new job is needed). Never used in AWS, where Step Functions keeps runs alive.
- */
-export async function recoverInterruptedJobs(
-  deps: JobDeps,
-  context: { now: Date },
-): Promise<{ restarted: Job[]; abandoned: Job[] }> {
-  const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
-  const restarted: Job[] = [];
-  const abandoned: Job[] = [];
-  for (const job of recent.filter((candidate) => candidate.status === 'running')) {
-    if (job.registryVersion !== deps.registry.version) {
-      abandoned.push(
-        await failJob(
-          deps,
-          job.id,
-          'Interrupted by a restart, after which the registry had changed; start a new job.',
-          context.now,
-        ),
-      );
-      continue;
-    }
-    const next = await relaunch(deps, job, context.now);
-    if (next) restarted.push(next);
-  }
-  return { restarted, abandoned };
 }
