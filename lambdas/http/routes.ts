@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { SCOPES } from '../domain/caller.js';
 import * as responses from '../domain/responses.js';
 import { jobOptionsSchemas, jobTypePathSchema } from '../domain/job-schemas.js';
+import { JOB_TYPES, type JobType } from '../domain/jobs.js';
 import {
   byFlagQuerySchema,
   flagHistoryQuerySchema,
@@ -95,11 +96,14 @@ const UNAVAILABLE = 'dependency_unavailable: DynamoDB is throttling or unreachab
 const PAGE = 'invalid_request: a bad parameter; invalid_cursor: a cursor this query did not return';
 const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-Match`" };
 const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
+type JobOptionsSchema = (typeof jobOptionsSchemas)[JobType];
 const jobOptionsBody = z
-  .union([jobOptionsSchemas.sync, jobOptionsSchemas['orphan-cleanup'], jobOptionsSchemas.report])
+  .union(
+    JOB_TYPES.map((type): JobOptionsSchema => jobOptionsSchemas[type]) as [JobOptionsSchema, ...JobOptionsSchema[]],
+  )
   .check(
     z.describe(
-      'The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).',
+      `The options of the job type in the path (${JOB_TYPES.map((type) => `${type}: ${Object.keys(jobOptionsSchemas[type].shape).join(', ')}`).join('; ')}).`,
     ),
   );
 
@@ -345,7 +349,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     path: '/jobs/{type}',
     handler: 'start-job',
     scopes: ADMIN,
-    summary: 'Start a job over all orgs (sync, orphan-cleanup, report); it runs asynchronously',
+    summary: `Start a job over all orgs (${JOB_TYPES.join(', ')}); it runs asynchronously`,
     request: { path: jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
     responses: [{ status: 202, description: 'The job, started', body: responses.jobSchema, headers: JOB_HEADERS }],
     errors: {

@@ -12,7 +12,7 @@ import {
   type JobCounts,
   type JobError,
   type JobOptions,
-  type JobResult,
+  type JobResultOf,
   type JobType,
 } from '../domain/jobs.js';
 import { DEFAULT_STALE_DAYS, addOrgToReport, emptyReportState, finishReport } from '../domain/report.js';
@@ -162,7 +162,7 @@ export async function runJobPage(deps: JobDeps, jobId: string, now: Date): Promi
   const orgsTotal = job.orgsTotal ?? (await deps.fleet.countOrgs());
   const page = await deps.fleet.listOrgs(ORGS_PER_PAGE, job.cursor);
   const pageNumber = job.pagesDone + 1;
-  const work = await PAGE_WORK[job.type](deps, job, page.orgs, pageNumber, now);
+  const work = await JOB_WORK[job.type].page(deps, job, page.orgs, pageNumber, now);
 
   const { cursor: _previous, ...rest } = job;
   const progressed: Job = {
@@ -188,36 +188,13 @@ function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
   return {
     status: failedOrgs > 0 ? 'failed' : 'succeeded',
     finishedAt: now.toISOString(),
-    result: resultOf(deps, job, now),
+    result: JOB_WORK[job.type].result(deps, job, now),
     // The report is in the result now; the tallies it was built from need not be kept.
     reportState: undefined,
     ...(failedOrgs > 0
       ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` }
       : {}),
   };
-}
-
-function resultOf(deps: JobDeps, job: Job, now: Date): JobResult {
-  switch (job.type) {
-    case 'sync':
-      return { type: 'sync', registry_version: deps.registry.version };
-    case 'orphan-cleanup':
-      return {
-        type: 'orphan-cleanup',
-        dry_run: job.options.dry_run !== false,
-        orphans_by_key: job.orphansByKey ?? {},
-        export_location: job.counts.rows_exported > 0 ? deps.exports.location(job.id) : null,
-      };
-    case 'report':
-      return {
-        type: 'report',
-        report: finishReport(job.reportState ?? emptyReportState(), deps.registry, {
-          now,
-          staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
-          includesOrgs: true,
-        }),
-      };
-  }
 }
 
 /** What a page of a job type did: totals, errors, and state carried to the next page. */
@@ -335,10 +312,37 @@ const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
   return { ...read.work, carry: { reportState: state } };
 };
 
-const PAGE_WORK: Readonly<Record<JobType, PageWorker>> = {
-  sync: syncPage,
-  'orphan-cleanup': orphanPage,
-  report: reportPage,
+/** What each job type does: each page of orgs, and once the last page is done, its result. */
+const JOB_WORK: {
+  readonly [T in JobType]: {
+    readonly page: PageWorker;
+    readonly result: (deps: JobDeps, job: Job, now: Date) => JobResultOf<T>;
+  };
+} = {
+  sync: {
+    page: syncPage,
+    result: (deps) => ({ type: 'sync', registry_version: deps.registry.version }),
+  },
+  'orphan-cleanup': {
+    page: orphanPage,
+    result: (deps, job) => ({
+      type: 'orphan-cleanup',
+      dry_run: job.options.dry_run !== false,
+      orphans_by_key: job.orphansByKey ?? {},
+      export_location: job.counts.rows_exported > 0 ? deps.exports.location(job.id) : null,
+    }),
+  },
+  report: {
+    page: reportPage,
+    result: (deps, job, now) => ({
+      type: 'report',
+      report: finishReport(job.reportState ?? emptyReportState(), deps.registry, {
+        now,
+        staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
+        includesOrgs: true,
+      }),
+    }),
+  },
 };
 
 /** Writes the items of an orphan export back, each only where no item with its key exists. */
