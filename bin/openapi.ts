@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openApiDocument, serializeOpenApiDocument } from '../lambdas/http/openapi.js';
 import { PROJECT_ROOT } from '../lib/project.js';
-import { ROUTES } from '../lib/service/routes.js';
+import { ROUTES } from '../lambdas/http/routes.js';
 
 const FILE = join(PROJECT_ROOT, 'docs', 'openapi.json');
 const { check } = parseArgs({ options: { check: { type: 'boolean', default: false } }, strict: true }).values;

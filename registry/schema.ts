@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../lambdas/shared/zod-locale.js';
+import './zod-locale.js';
 
 export const FLAG_KEY_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import type { ExportSink, StoredItem } from '../domain/job-store.js';
 import { deadlineSignal } from '../shared/deadline.js';
 
-const jsonLines = (items: readonly StoredItem[]) => items.map((item) => `${JSON.stringify(item)}\n`).join('');
+/** Items as JSON Lines, the format of every export. */
+export const jsonLines = (items: readonly StoredItem[]) => items.map((item) => `${JSON.stringify(item)}\n`).join('');
 
 /** Attempts of one upload: a 5xx or 429 answer is retried with back-off, as the SDK clients do. */
 const UPLOAD_ATTEMPTS = 3;
@@ -85,21 +84,5 @@ export class S3ExportSink implements ExportSink {
       region: this.region,
       retries: UPLOAD_ATTEMPTS - 1,
     });
-  }
-}
-
-/** Exports to one JSON Lines file per job in a local directory, appended page by page. */
-export class FileExportSink implements ExportSink {
-  constructor(private readonly dir: string) {}
-
-  async write(jobId: string, _page: number, items: readonly StoredItem[]): Promise<string> {
-    const file = this.location(jobId);
-    await mkdir(this.dir, { recursive: true });
-    await appendFile(file, jsonLines(items), { flush: true });
-    return file;
-  }
-
-  location(jobId: string): string {
-    return path.join(this.dir, `orphans-${jobId}.jsonl`);
   }
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { FLAG_SOURCES } from '../domain/flags.js';
 import type { ExportedRowReader } from '../domain/job-store.js';
 import { orgIdSchema } from '../domain/schemas.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { orgIdSchema } from './schemas.js';
 
 /** `detail` of an `OrgCreated` event: only `org_id` is required; other fields are kept as they come. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { JOB_ID_PATTERN, JOB_TYPES, type JobType } from './jobs.js';
 import { DEFAULT_STALE_DAYS } from './report.js';
 

@@ -43,17 +43,23 @@ export interface JobError {
   readonly at: string;
 }
 
-/** What a finished job produced, by type. */
-export type JobResult =
-  | { readonly type: 'sync'; readonly registry_version: string }
-  | {
-      readonly type: 'orphan-cleanup';
-      readonly dry_run: boolean;
-      readonly orphans_by_key: Readonly<Record<string, number>>;
-      /** Where the deleted rows were exported, when any were deleted. */
-      readonly export_location: string | null;
-    }
-  | { readonly type: 'report'; readonly report: StaleReport };
+/** What a finished job produced, for each job type (a type without its entry fails the type check). */
+interface JobResultFields {
+  readonly sync: { readonly registry_version: string };
+  readonly 'orphan-cleanup': {
+    readonly dry_run: boolean;
+    readonly orphans_by_key: Readonly<Record<string, number>>;
+    /** Where the deleted rows were exported, when any were deleted. */
+    readonly export_location: string | null;
+  };
+  readonly report: { readonly report: StaleReport };
+}
+
+/** The result of a finished job of type `T`, tagged with its type. */
+export type JobResultOf<T extends JobType> = { readonly type: T } & JobResultFields[T];
+
+/** What a finished job produced: one of {@link JobResultOf} each type. */
+export type JobResult = { [T in JobType]: JobResultOf<T> }[JobType];
 
 /** A job over all orgs, as stored: its options, where it stands (the checkpoint) and its totals. */
 export interface Job {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { orgIdSchema } from './schemas.js';
 
 /** The evaluation context: the org id as `targetingKey`; any other attribute is accepted and not used. */

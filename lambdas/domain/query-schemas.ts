@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { JOB_ID_PATTERN } from './jobs.js';
 import { flagKeySchema, orgIdSchema } from './schemas.js';
 

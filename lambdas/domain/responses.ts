@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { flagDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
-import { JOB_TYPES } from './jobs.js';
 import { FLAG_SOURCES } from './flags.js';
+import { JOB_TYPES, type JobType } from './jobs.js';
 
 /**
  * The response bodies of the HTTP API, as zod schemas: the API description (`GET /openapi.json`)
@@ -321,16 +321,23 @@ const staleReportSchema = component(
   }),
 );
 
-const jobResultSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('sync'), registry_version: z.string() }),
-  z.strictObject({
+/** Each job type's result (a type without its entry fails the type check). */
+const jobResultSchemas = {
+  sync: z.strictObject({ type: z.literal('sync'), registry_version: z.string() }),
+  'orphan-cleanup': z.strictObject({
     type: z.literal('orphan-cleanup'),
     dry_run: z.boolean(),
     orphans_by_key: z.record(z.string(), count),
     export_location: z.nullable(z.string()),
   }),
-  z.strictObject({ type: z.literal('report'), report: staleReportSchema }),
-]);
+  report: z.strictObject({ type: z.literal('report'), report: staleReportSchema }),
+} as const satisfies { readonly [T in JobType]: z.ZodMiniObject<{ type: z.ZodMiniLiteral<T> } & z.core.$ZodShape> };
+
+type JobResultSchema = (typeof jobResultSchemas)[JobType];
+const jobResultSchema = z.discriminatedUnion(
+  'type',
+  JOB_TYPES.map((type): JobResultSchema => jobResultSchemas[type]) as [JobResultSchema, ...JobResultSchema[]],
+);
 
 export const jobSchema = component(
   'Job',

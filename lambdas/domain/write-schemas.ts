@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 import { MAX_BULK_ORGS } from './limits.js';
 import { orgIdSchema } from './schemas.js';
 

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { withDeadline } from '../shared/deadline.js';
 import { logger, tracer } from '../shared/powertools.js';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 
 /**
  * Wraps an EventBridge consumer in the one chain every consumer uses: tracing, Lambda context in the logs,

@@ -1,4 +1,4 @@
-import { ROUTES } from '../../lib/service/routes.js';
+import { ROUTES } from '../http/routes.js';
 import { httpHandler } from '../http/handler.js';
 import { openApiDocument } from '../http/openapi.js';
 import { json } from '../http/responses.js';

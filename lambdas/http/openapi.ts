@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
-import type { RouteDeclaration, RouteErrors } from '../../lib/service/routes.js';
+import type { RouteDeclaration, RouteErrors } from './routes.js';
 import { SCOPES } from '../domain/caller.js';
 import {
   errorSchema,

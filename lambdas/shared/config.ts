@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import './zod-locale.js';
+import '../../registry/zod-locale.js';
 
 const envSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1, 'TABLE_NAME must name the flag table')),
@@ -7,7 +7,6 @@ const envSchema = z.object({
   JOB_STATE_MACHINE_ARN: z.optional(z.string().check(z.startsWith('arn:', 'JOB_STATE_MACHINE_ARN must be an ARN'))),
   STEP_FUNCTIONS_ENDPOINT: z.optional(z.url()),
   EXPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
-  EXPORT_DIR: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Settings every function reads from its environment. */
@@ -18,9 +17,8 @@ export interface Config {
   readonly jobStateMachineArn: string | undefined;
   /** Points the Step Functions client at the local stack's engine. */
   readonly stepFunctionsEndpoint: string | undefined;
-  /** Where orphan cleanup exports rows before deleting them: a bucket in AWS, a directory locally. */
+  /** The bucket orphan cleanup exports rows to before deleting them. */
   readonly exportBucket: string | undefined;
-  readonly exportDir: string | undefined;
 }
 
 let cached: Config | undefined;
@@ -63,7 +61,6 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
     jobStateMachineArn: parsed.data.JOB_STATE_MACHINE_ARN,
     stepFunctionsEndpoint: parsed.data.STEP_FUNCTIONS_ENDPOINT,
     exportBucket: parsed.data.EXPORT_BUCKET,
-    exportDir: parsed.data.EXPORT_DIR,
   };
   if (env === process.env) cached = result;
   return result;

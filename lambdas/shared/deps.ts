@@ -56,9 +56,10 @@ let exportsOf: (() => ExportSink) | undefined;
 
 /**
  * The job use cases' dependencies, built once per process. The launcher and export sink are the
- * `parts` a caller passes (the local stack, which runs every function in one process, passes
- * both), each built on first use, so a function that never starts a job or exports needs neither
- * setting; using one that no caller passed throws.
+ * `parts` a caller passes, each built on first use, so a function that never starts a job or
+ * exports needs neither setting; using one that no caller passed throws. The first part of each
+ * kind given is kept: the local stack, which runs every function in one process, gives its own
+ * (the directory export sink) before it loads any handler.
  */
 export function appJobDeps(parts: JobParts = {}): JobDeps {
   launcherOf ??= parts.launcher;

@@ -1,20 +1,20 @@
-import { FileExportSink, S3ExportSink } from '../adapters/export-sinks.js';
+import { S3ExportSink } from '../adapters/export-sinks.js';
 import type { ExportSink } from '../domain/job-store.js';
 import { config } from './config.js';
 
 let sink: ExportSink | undefined;
 
 /**
- * Where orphan cleanup exports rows: the bucket in AWS, a directory locally; built on first use.
- * Only the job worker (it declares the `write-exports` grant) and the local stack import this
- * module and pass it to `appJobDeps`, so no other function bundles the S3 client.
+ * Where orphan cleanup exports rows: the bucket, built on first use. Only the job worker (it
+ * declares the `write-exports` grant) imports this module and passes it to `appJobDeps`, so no
+ * other function bundles the upload. The local stack exports to a directory instead
+ * (lib/local/file-export-sink.ts), which it gives `appJobDeps` before any handler is loaded.
  */
 export function appExportSink(): ExportSink {
   if (!sink) {
-    const settings = config();
-    if (settings.exportBucket) sink = new S3ExportSink(settings.exportBucket);
-    else if (settings.exportDir) sink = new FileExportSink(settings.exportDir);
-    else throw new Error('Invalid configuration: neither EXPORT_BUCKET nor EXPORT_DIR is set');
+    const { exportBucket } = config();
+    if (!exportBucket) throw new Error('Invalid configuration: EXPORT_BUCKET is not set');
+    sink = new S3ExportSink(exportBucket);
   }
   return sink;
 }

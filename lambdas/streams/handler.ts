@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { logger, tracer } from '../shared/powertools.js';
-import '../shared/zod-locale.js';
+import '../../registry/zod-locale.js';
 
 /** An item image in DynamoDB's attribute format, converted to plain values. */
 const image = z.pipe(

@@ -19,7 +19,7 @@ import {
   type JobCounts,
   type JobError,
   type JobOptions,
-  type JobResult,
+  type JobResultOf,
   type JobType,
 } from '../domain/jobs.js';
 import { DEFAULT_STALE_DAYS, addOrgToReport, emptyReportState, finishReport } from '../domain/report.js';
@@ -44,7 +44,7 @@ const jobNotFound = (jobId: string) => new NotFoundError('job_not_found', `No jo
 export type JobControlDeps = Pick<JobDeps, 'registry' | 'jobs' | 'launcher'>;
 
 /** How many of the newest jobs are looked at for one already running. */
-const RUNNING_LOOKBACK = 25;
+export const RUNNING_LOOKBACK = 25;
 
 /**
  * Starts a job over all orgs: stores it, then starts the engine. A job of the same type that is
@@ -129,7 +129,7 @@ export async function resumeJob(
  * Starts a new run of a job from its checkpoint, named `<job id>-r<n>`, once the job is marked
  * running again (on condition that it has not changed); undefined when it had changed.
  */
-async function relaunch(deps: JobControlDeps, job: Job, now: Date): Promise<Job | undefined> {
+export async function relaunch(deps: JobControlDeps, job: Job, now: Date): Promise<Job | undefined> {
   const { failure: _failure, ...rest } = job;
   const next: Job = { ...rest, status: 'running', resumes: job.resumes + 1, updatedAt: now.toISOString() };
   if (!(await deps.jobs.save(next, job))) return undefined;
@@ -169,7 +169,7 @@ export async function runJobPage(deps: JobDeps, jobId: string, now: Date): Promi
   const orgsTotal = job.orgsTotal ?? (await deps.fleet.countOrgs());
   const page = await deps.fleet.listOrgs(ORGS_PER_PAGE, job.cursor);
   const pageNumber = job.pagesDone + 1;
-  const work = await PAGE_WORK[job.type](deps, job, page.orgs, pageNumber, now);
+  const work = await JOB_WORK[job.type].page(deps, job, page.orgs, pageNumber, now);
 
   const { cursor: _previous, ...rest } = job;
   const progressed: Job = {
@@ -195,36 +195,13 @@ function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
   return {
     status: failedOrgs > 0 ? 'failed' : 'succeeded',
     finishedAt: now.toISOString(),
-    result: resultOf(deps, job, now),
+    result: JOB_WORK[job.type].result(deps, job, now),
     // The report is in the result now; the tallies it was built from need not be kept.
     reportState: undefined,
     ...(failedOrgs > 0
       ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` }
       : {}),
   };
-}
-
-function resultOf(deps: JobDeps, job: Job, now: Date): JobResult {
-  switch (job.type) {
-    case 'sync':
-      return { type: 'sync', registry_version: deps.registry.version };
-    case 'orphan-cleanup':
-      return {
-        type: 'orphan-cleanup',
-        dry_run: job.options.dry_run !== false,
-        orphans_by_key: job.orphansByKey ?? {},
-        export_location: job.counts.rows_exported > 0 ? deps.exports.location(job.id) : null,
-      };
-    case 'report':
-      return {
-        type: 'report',
-        report: finishReport(job.reportState ?? emptyReportState(), deps.registry, {
-          now,
-          staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
-          includesOrgs: true,
-        }),
-      };
-  }
 }
 
 /** What a page of a job type did: totals, errors, and state carried to the next page. */
@@ -342,10 +319,37 @@ const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
   return { ...read.work, carry: { reportState: state } };
 };
 
-const PAGE_WORK: Readonly<Record<JobType, PageWorker>> = {
-  sync: syncPage,
-  'orphan-cleanup': orphanPage,
-  report: reportPage,
+/** What each job type does: each page of orgs, and once the last page is done, its result. */
+const JOB_WORK: {
+  readonly [T in JobType]: {
+    readonly page: PageWorker;
+    readonly result: (deps: JobDeps, job: Job, now: Date) => JobResultOf<T>;
+  };
+} = {
+  sync: {
+    page: syncPage,
+    result: (deps) => ({ type: 'sync', registry_version: deps.registry.version }),
+  },
+  'orphan-cleanup': {
+    page: orphanPage,
+    result: (deps, job) => ({
+      type: 'orphan-cleanup',
+      dry_run: job.options.dry_run !== false,
+      orphans_by_key: job.orphansByKey ?? {},
+      export_location: job.counts.rows_exported > 0 ? deps.exports.location(job.id) : null,
+    }),
+  },
+  report: {
+    page: reportPage,
+    result: (deps, job, now) => ({
+      type: 'report',
+      report: finishReport(job.reportState ?? emptyReportState(), deps.registry, {
+        now,
+        staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
+        includesOrgs: true,
+      }),
+    }),
+  },
 };
 
 /** One line of an orphan export file. */
@@ -435,34 +439,4 @@ export async function importOrphanExport(
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * After a restart of the local stack, whose engine runs in its own process: takes up each job that
- * was still running where its checkpoint left it, or, if the registry changed since the job began,
- * marks it failed (a new job is needed). Never used in AWS, where Step Functions keeps runs alive.
- */
-export async function recoverInterruptedJobs(
-  deps: JobDeps,
-  context: { now: Date },
-): Promise<{ restarted: Job[]; abandoned: Job[] }> {
-  const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
-  const restarted: Job[] = [];
-  const abandoned: Job[] = [];
-  for (const job of recent.filter((candidate) => candidate.status === 'running')) {
-    if (job.registryVersion !== deps.registry.version) {
-      abandoned.push(
-        await failJob(
-          deps,
-          job.id,
-          'Interrupted by a restart, after which the registry had changed; start a new job.',
-          context.now,
-        ),
-      );
-      continue;
-    }
-    const next = await relaunch(deps, job, context.now);
-    if (next) restarted.push(next);
-  }
-  return { restarted, abandoned };
 }

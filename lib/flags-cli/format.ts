@@ -1,4 +1,4 @@
-import type { JobView } from '../../lambdas/domain/jobs.js';
+import type { JobResultOf, JobType, JobView } from '../../lambdas/domain/jobs.js';
 import type { StaleReport } from '../../lambdas/domain/report.js';
 
 const number = new Intl.NumberFormat('en-US');
@@ -26,20 +26,33 @@ export function formatJobSummary(job: JobView): string[] {
   if (job.failure) lines.push(`  ${job.failure}`);
   for (const error of job.errors)
     lines.push(`  error${error.org_id ? ` (org ${error.org_id})` : ''}: ${error.message}`);
-  const result = job.result;
-  if (result?.type === 'orphan-cleanup') {
+  if (job.result) lines.push(...resultLines(job.result));
+  return lines;
+}
+
+/** What each job type's result adds to its summary (a type without its entry fails the type check). */
+const RESULT_LINES: { readonly [T in JobType]: (result: JobResultOf<T>) => string[] } = {
+  sync: () => [],
+  'orphan-cleanup': (result) => {
     const keys = Object.entries(result.orphans_by_key);
-    lines.push(
+    return [
       keys.length === 0
         ? '  No orphan rows.'
         : `  Orphan rows by key: ${keys.map(([key, count]) => `${key} ${number.format(count)}`).join(', ')}.`,
-    );
-    if (result.dry_run && keys.length > 0)
-      lines.push('  Dry run: nothing was deleted. Run again with --apply to export and delete them.');
-    if (result.export_location)
-      lines.push(`  Deleted rows were exported to ${result.export_location} (restore with --import).`);
-  }
-  return lines;
+      ...(result.dry_run && keys.length > 0
+        ? ['  Dry run: nothing was deleted. Run again with --apply to export and delete them.']
+        : []),
+      ...(result.export_location
+        ? [`  Deleted rows were exported to ${result.export_location} (restore with --import).`]
+        : []),
+    ];
+  },
+  // flags:report prints the report itself (formatReport).
+  report: () => [],
+};
+
+function resultLines<T extends JobType>(result: JobResultOf<T>): string[] {
+  return RESULT_LINES[result.type](result);
 }
 
 /** The stale-flag report, for people. */

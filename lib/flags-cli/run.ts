@@ -42,7 +42,9 @@ export async function runFlagsCommand(command: FlagsCommand, env: NodeJS.Process
         });
         return finishReportCommand(report, command.connection, strict, out);
       }
+      // The report is the output: in full, or as JSON instead of the job.
       return runJob(command.connection, 'report', { stale_days: command.staleDays }, env, out, (job) => {
+        if (!command.connection.json) printSummary(job, out);
         const result = job.result;
         if (job.status !== 'succeeded' || result?.type !== 'report') return 1;
         return finishReportCommand(result.report, command.connection, strict, out);
@@ -85,9 +87,14 @@ async function tokenFor(connection: Connection, env: NodeJS.ProcessEnv): Promise
   return signToken(await loadOrCreateKeys(localDataDir(env)), { role: 'admin', subject: 'flags-cli' });
 }
 
+function printSummary(job: JobView, out: Output): void {
+  for (const line of formatJobSummary(job)) out.line(line);
+}
+
 /**
  * Starts a job (or, when one of the same type is already running, follows that one), then polls
- * it until it ends, showing progress.
+ * it until it ends, showing progress; `finish` prints what it ended with and gives the exit
+ * status (by default the job itself, as JSON with `--json`, and 0 when it succeeded).
  */
 async function runJob(
   connection: Connection,
@@ -95,7 +102,11 @@ async function runJob(
   options: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   out: Output,
-  finish: (job: JobView) => number = (job) => (job.status === 'succeeded' ? 0 : 1),
+  finish: (job: JobView) => number = (job) => {
+    if (connection.json) out.line(JSON.stringify(job, null, 2));
+    else printSummary(job, out);
+    return job.status === 'succeeded' ? 0 : 1;
+  },
 ): Promise<number> {
   const http = createSmokeHttp(connection.url, REQUEST_TIMEOUT_MS);
   const token = await tokenFor(connection, env);
@@ -124,8 +135,6 @@ async function runJob(
     );
   }
   out.progress('');
-  if (connection.json && type !== 'report') out.line(JSON.stringify(job, null, 2));
-  else for (const line of formatJobSummary(job)) out.line(line);
   return finish(job);
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
-import { routeKey, type RouteDeclaration } from '../service/routes.js';
+import { routeKey, type RouteDeclaration } from '../../lambdas/http/routes.js';
 
 /** A declared route with its path template compiled for matching. */
 export interface CompiledRoute {

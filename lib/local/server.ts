@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { timeoutSecondsOf, type HandlerName } from '../service/handlers.js';
 import { corsHeaders } from '../service/cors.js';
-import type { RouteDeclaration } from '../service/routes.js';
+import type { RouteDeclaration } from '../../lambdas/http/routes.js';
 import type { LocalAdminUi } from './admin-ui.js';
 import { authorize, type LocalKeys } from './auth.js';
 import type { LocalEventBus } from './event-bus.js';

@@ -4,16 +4,17 @@ import { z } from 'zod';
 import { ConflictError } from '../../lambdas/domain/errors.js';
 import { DEFAULT_ORG_EVENT_SOURCE } from '../../lambdas/domain/events.js';
 import { appJobDeps } from '../../lambdas/shared/deps.js';
-import { appExportSink } from '../../lambdas/shared/export-sink.js';
 import { appJobLauncher } from '../../lambdas/shared/job-launcher.js';
-import { recoverInterruptedJobs, startJob } from '../../lambdas/use-cases/jobs.js';
+import { startJob, type JobDeps } from '../../lambdas/use-cases/jobs.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../service/handlers.js';
-import { ROUTES } from '../service/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { eventRules } from '../service/rules.js';
 import { ADMIN_PATH, prepareAdminUi } from './admin-ui.js';
 import { loadOrCreateKeys } from './auth.js';
 import { startChangeStream, type LocalChangeStream, type StreamTarget } from './change-stream.js';
 import { EVENT_LOG_FILE, EventLog } from './event-log.js';
+import { FileExportSink } from './file-export-sink.js';
+import { recoverInterruptedJobs } from './job-recovery.js';
 import { claimDataDir } from './stale-engine.js';
 import { CHANGE_EVENTS_STREAM } from '../service/streams.js';
 import { ensureDynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
@@ -136,13 +137,16 @@ export async function startLocalStack(
     process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
     process.env.JOB_STATE_MACHINE_ARN = LOCAL_JOB_STATE_MACHINE_ARN;
     process.env.STEP_FUNCTIONS_ENDPOINT = `http://127.0.0.1:${port}`;
-    process.env.EXPORT_DIR = exportDir;
     process.env.EVENT_BUS_NAME = LOCAL_EVENT_BUS_NAME;
     process.env.EVENTBRIDGE_ENDPOINT = `http://127.0.0.1:${port}`;
     process.env.AWS_REGION ??= 'local';
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
+    // Every function runs in this process: the job functions start runs on the local engine and
+    // export to the data directory. Given before any handler is loaded, these parts are the ones kept.
+    const exports = new FileExportSink(exportDir);
+    const jobDeps = appJobDeps({ launcher: appJobLauncher, exports: () => exports });
     const handlers = await loadHandlers();
     const deadLetterFile = path.join(settings.dataDir, 'dead-letters.jsonl');
     const eventLogFile = path.join(settings.dataDir, EVENT_LOG_FILE);
@@ -198,7 +202,7 @@ export async function startLocalStack(
       exportDir,
       eventLogFile,
       changes,
-      startupJobs: startupJobs(log),
+      startupJobs: startupJobs(jobDeps, log),
       stop: async () => {
         await changes.stop();
         await jobs.stop();
@@ -220,8 +224,7 @@ export async function startLocalStack(
  * checkpoints, and a sync gives every org a row for each flag added since (unless a sync of this
  * registry was just taken up). Runs in the background; problems are logged, never fatal.
  */
-async function startupJobs(log: (line: string) => void): Promise<void> {
-  const deps = appJobDeps({ launcher: appJobLauncher, exports: appExportSink });
+async function startupJobs(deps: JobDeps, log: (line: string) => void): Promise<void> {
   try {
     const { restarted, abandoned } = await recoverInterruptedJobs(deps, { now: new Date() });
     for (const job of restarted) log(`[jobs] ${job.id}: interrupted by the last stop; continuing from its checkpoint`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { JOBS_PK } from '../../lambdas/adapters/dynamodb-job-store.js';
+import type { RouteHandlerName } from '../../lambdas/http/routes.js';
 import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
 
@@ -30,7 +31,7 @@ export interface HandlerDeclaration {
 /** The one partition of job items: the functions that only start, resume, record or read jobs are confined to it. */
 const JOBS_ONLY = [JOBS_PK] as const;
 
-/** Every function of the service, by name. The CDK stack deploys one function per entry. */
+/** Every function of the service, by name; every route's handler among them. The CDK stack deploys one function per entry. */
 export const HANDLERS = {
   health: { entry: 'lambdas/handlers/health.ts', tableAccess: 'none', description: 'Readiness check' },
   'list-flags': { entry: 'lambdas/handlers/list-flags.ts', tableAccess: 'none', description: 'The flag registry' },
@@ -146,7 +147,7 @@ export const HANDLERS = {
     timeoutSeconds: 30,
     description: 'Publish FeatureFlagChanged for each committed change',
   },
-} as const satisfies Record<string, HandlerDeclaration>;
+} as const satisfies Record<RouteHandlerName, HandlerDeclaration> & Record<string, HandlerDeclaration>;
 
 export type HandlerName = keyof typeof HANDLERS;
 

@@ -1,5 +1,5 @@
 import { DEFAULT_ORG_EVENT_SOURCE, ORG_CREATED } from '../../lambdas/domain/events.js';
-import type { EventPattern } from '../local/event-pattern.js';
+import type { EventPattern } from './event-pattern.js';
 import type { HandlerName } from './handlers.js';
 
 /** One EventBridge rule on the org event bus, with its target's retry policy. */

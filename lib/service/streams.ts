@@ -1,5 +1,5 @@
 import { HISTORY_PK_PREFIX } from '../../lambdas/domain/change-events.js';
-import type { EventPattern } from '../local/event-pattern.js';
+import type { EventPattern } from './event-pattern.js';
 import type { HandlerName } from './handlers.js';
 
 /**

@@ -24,7 +24,7 @@ import type { StageConfig } from '../config/stage-config.js';
 import type { JwtTrust } from '../stateful/dev-user-pool.js';
 import type { HandlerName } from '../service/handlers.js';
 import { CORS } from '../service/cors.js';
-import { ROUTES, routeKey } from '../service/routes.js';
+import { ROUTES, routeKey } from '../../lambdas/http/routes.js';
 
 /** Props of the {@link FlagApi}. */
 export interface FlagApiProps {

@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { EventPattern } from '../local/event-pattern.js';
+import type { EventPattern } from '../service/event-pattern.js';
 import type { HandlerName } from '../service/handlers.js';
 import type { EventRuleDeclaration } from '../service/rules.js';
 

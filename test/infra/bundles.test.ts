@@ -65,12 +65,24 @@ async function runBundle(name: HandlerName, event: unknown, extraEnv: NodeJS.Pro
   return run(process.execPath, ['--input-type=module', '-e', script], { env });
 }
 
-/** The source files a bundle was built from, as its source map lists them (paths relative to the bundle). */
-async function bundleSources(name: HandlerName): Promise<string[]> {
+/** A bundle's source map: the source files it was built from (paths relative to the bundle) and the original names of the identifiers minifying renamed. */
+async function bundleMap(name: HandlerName): Promise<{ sources: string[]; names: string[] }> {
   const file = bundles.get(name);
   if (!file) throw new Error(`no bundle for ${name}`);
-  return (JSON.parse(await readFile(`${file}.map`, 'utf8')) as { sources: string[] }).sources;
+  return JSON.parse(await readFile(`${file}.map`, 'utf8')) as { sources: string[]; names: string[] };
 }
+
+/** The source files a bundle was built from, as its source map lists them (paths relative to the bundle). */
+async function bundleSources(name: HandlerName): Promise<string[]> {
+  return (await bundleMap(name)).sources;
+}
+
+/** The project's own code under lib/ (the CDK app and the local stack): never part of a function. */
+const isLibSource = (source: string) => !source.includes('node_modules/') && /(^|\/)lib\//.test(source);
+
+/** What exists only for the local stack: the file export sink, the recovery of jobs a restart interrupted, and the setting of the export directory. */
+const LOCAL_ONLY_NAMES = ['FileExportSink', 'recoverInterruptedJobs'];
+const LOCAL_ONLY_SETTINGS = ['EXPORT_DIR'];
 
 /** The DynamoDB client, the document client and the project's DynamoDB adapters. */
 const DYNAMODB_CODE = [
@@ -153,6 +165,21 @@ describe('the function bundles cdk deploys', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('hold no code of lib/ and nothing that exists only for the local stack', async () => {
+    const found = [];
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      const { sources, names } = await bundleMap(name);
+      const code = await readFile(bundles.get(name) ?? '', 'utf8');
+      const held = [
+        ...sources.filter(isLibSource),
+        ...LOCAL_ONLY_NAMES.filter((local) => names.includes(local)),
+        ...LOCAL_ONLY_SETTINGS.filter((setting) => code.includes(setting)),
+      ];
+      if (held.length > 0) found.push({ name, held });
+    }
+    expect(found).toEqual([]);
   });
 
   it('are what the bench bundles: the same options give the same code', async () => {

@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { HANDLERS } from '../../lib/service/handlers.js';
 import type { JobMachineDeclaration } from '../../lib/service/jobs.js';
-import { routeKey, type RouteDeclaration } from '../../lib/service/routes.js';
+import { routeKey, type RouteDeclaration } from '../../lambdas/http/routes.js';
 import type { EventRuleDeclaration } from '../../lib/service/rules.js';
 import type { StreamConsumerDeclaration } from '../../lib/service/streams.js';
 import { createTableInput, type TableDeclaration } from '../../lib/service/table.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SCOPES } from '../../lambdas/domain/caller.js';
 import { JOB_MACHINE, type JobMachineDeclaration } from '../../lib/service/jobs.js';
-import { ROUTES, type RouteDeclaration } from '../../lib/service/routes.js';
+import { ROUTES, type RouteDeclaration } from '../../lambdas/http/routes.js';
 import { eventRules, type EventRuleDeclaration } from '../../lib/service/rules.js';
 import { CHANGE_EVENTS_STREAM } from '../../lib/service/streams.js';
 import { FLAG_TABLE, type TableDeclaration } from '../../lib/service/table.js';

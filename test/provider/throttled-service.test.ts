@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
 import { LocalEventBus } from '../../lib/local/event-bus.js';
 import { startLocalServer, type HttpTarget } from '../../lib/local/server.js';
-import { ROUTES } from '../../lib/service/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { OrgFeatureFlagsProvider } from '../../provider/src/provider.js';
 import { httpEvent, lambdaContext, uniqueOrgId } from '../support/events.js';
 import { answer, startFakeDynamoDb, type FakeDynamoDb } from '../support/fake-dynamodb.js';

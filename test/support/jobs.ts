@@ -6,7 +6,7 @@ import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@a
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client.js';
 import { DynamoDbFlagStore, flagItem, orgItem } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../../lambdas/adapters/dynamodb-job-store.js';
-import { FileExportSink } from '../../lambdas/adapters/export-sinks.js';
+import { FileExportSink } from '../../lib/local/file-export-sink.js';
 import type { JobLauncher } from '../../lambdas/domain/job-store.js';
 import type { Job, JobOptions, JobType } from '../../lambdas/domain/jobs.js';
 import { provisionedRows } from '../../lambdas/domain/flags.js';

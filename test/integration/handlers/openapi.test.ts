@@ -14,7 +14,7 @@ import { handler as openapi } from '../../../lambdas/handlers/openapi.js';
 import { handler as provisionOrg } from '../../../lambdas/handlers/provision-org.js';
 import { handler as setOrgFlag } from '../../../lambdas/handlers/set-org-flag.js';
 import type { OpenApiDocument } from '../../../lambdas/http/openapi.js';
-import { ROUTES, routeKey } from '../../../lib/service/routes.js';
+import { ROUTES, routeKey } from '../../../lambdas/http/routes.js';
 import { dynamoDbCallCounter, uniqueOrgId, type HttpEventOptions } from '../../support/events.js';
 import { publicFlag } from '../../support/flags.js';
 import { invoke, type HttpLambda, type HttpResult } from '../../support/http.js';

@@ -6,7 +6,7 @@ import { loadOrCreateKeys, signToken, type LocalKeys } from '../../../lib/local/
 import { LocalEventBus } from '../../../lib/local/event-bus.js';
 import { startLocalServer, type HttpTarget } from '../../../lib/local/server.js';
 import type { HandlerName } from '../../../lib/service/handlers.js';
-import { ROUTES } from '../../../lib/service/routes.js';
+import { ROUTES } from '../../../lambdas/http/routes.js';
 import { appDeps } from '../../../lambdas/shared/deps.js';
 import { provisionOrg } from '../../../lambdas/use-cases/flags.js';
 import { uniqueOrgId } from '../../support/events.js';

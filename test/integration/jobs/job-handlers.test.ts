@@ -47,7 +47,6 @@ beforeAll(async () => {
     TABLE_NAME: tableName,
     JOB_STATE_MACHINE_ARN: LOCAL_JOB_STATE_MACHINE_ARN,
     STEP_FUNCTIONS_ENDPOINT: `http://127.0.0.1:${port}`,
-    EXPORT_DIR: path.join(dataDir, 'exports'),
   });
   client = (await freshTable(tableName)).client;
   jobs = new DynamoDbJobStore(client, tableName);

@@ -13,7 +13,7 @@ import {
 import { authorize, loadOrCreateKeys, type LocalKeys } from '../../../lib/local/auth.js';
 import { LocalEventBus } from '../../../lib/local/event-bus.js';
 import { startLocalServer, type HttpTarget } from '../../../lib/local/server.js';
-import { ROUTES } from '../../../lib/service/routes.js';
+import { ROUTES } from '../../../lambdas/http/routes.js';
 import { uiSettingsSchema } from '../../../ui/src/settings.js';
 
 /*

@@ -7,7 +7,7 @@ import { MAX_BODY_BYTES } from '../../../lambdas/http/request.js';
 import { loadOrCreateKeys, signToken } from '../../../lib/local/auth.js';
 import { LocalEventBus } from '../../../lib/local/event-bus.js';
 import { startLocalServer, type HttpTarget } from '../../../lib/local/server.js';
-import { ROUTES } from '../../../lib/service/routes.js';
+import { ROUTES } from '../../../lambdas/http/routes.js';
 
 /** Well over the gateway's 10 MB limit, so that much of the body is still unread when the limit is reached. */
 const OVERSIZE = 12 * 1024 * 1024;

@@ -12,7 +12,7 @@ import { EventLog } from '../../../lib/local/event-log.js';
 import { LocalJobEngine } from '../../../lib/local/job-engine.js';
 import { startLocalServer, type HttpTarget } from '../../../lib/local/server.js';
 import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../../../lib/service/jobs.js';
-import { ROUTES } from '../../../lib/service/routes.js';
+import { ROUTES } from '../../../lambdas/http/routes.js';
 
 /*
  * The local stack answers only requests addressed to it by a loopback name and its own port, on

@@ -4,7 +4,7 @@ import packageJson from '../../../package.json' with { type: 'json' };
 import { SCOPES } from '../../../lambdas/domain/caller.js';
 import { openApiDocument, serializeOpenApiDocument, type OpenApiDocument } from '../../../lambdas/http/openapi.js';
 import { HANDLERS } from '../../../lib/service/handlers.js';
-import { ROUTES, routeKey, type RouteDeclaration } from '../../../lib/service/routes.js';
+import { ROUTES, routeKey, type RouteDeclaration } from '../../../lambdas/http/routes.js';
 import { DocumentedSchemas, committedOpenApiText } from '../../support/openapi.js';
 
 interface Parameter {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { matchesEventPattern, validateEventPattern, type EventPattern } from '../../../lib/local/event-pattern.js';
+import { matchesEventPattern, validateEventPattern } from '../../../lib/local/event-pattern.js';
+import type { EventPattern } from '../../../lib/service/event-pattern.js';
 
 const event = {
   version: '0',

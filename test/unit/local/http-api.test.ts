@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildHttpApiEvent, compileRoutes, matchRoute } from '../../../lib/local/http-api.js';
-import { ROUTES } from '../../../lib/service/routes.js';
+import { ROUTES } from '../../../lambdas/http/routes.js';
 
 const routes = compileRoutes(ROUTES);
 

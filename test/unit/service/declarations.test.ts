@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { SCOPES } from '../../../lambdas/domain/caller.js';
 import { validateEventPattern } from '../../../lib/local/event-pattern.js';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../../lib/service/handlers.js';
-import { ROUTES, routeKey } from '../../../lib/service/routes.js';
+import { ROUTES, routeKey } from '../../../lambdas/http/routes.js';
 import { eventRules } from '../../../lib/service/rules.js';
 import { FLAG_TABLE, createTableInput } from '../../../lib/service/table.js';
 

@@ -11,34 +11,6 @@ const PAGE_SIZE = 10;
 /** A running job is asked for at least this often, whatever the app's poll interval. */
 const RUNNING_POLL_SECONDS = 1;
 
-export const JOB_NAMES: Record<JobType, string> = {
-  sync: 'Registry sync',
-  'orphan-cleanup': 'Orphan cleanup',
-  report: 'Report',
-};
-
-/** What each job does, as the start form explains it. Sync and cleanup start as dry runs. */
-const STARTS: readonly { type: JobType; label: string; explains: string }[] = [
-  {
-    type: 'sync',
-    label: 'Sync: dry run',
-    explains:
-      'Counts the rows each org lacks for the registry in force. Writes nothing; apply it from the finished dry run.',
-  },
-  {
-    type: 'orphan-cleanup',
-    label: 'Orphan cleanup: dry run',
-    explains:
-      'Counts the rows of keys the registry no longer has. Deletes nothing; apply it (export, then delete) from the finished dry run.',
-  },
-  {
-    type: 'report',
-    label: 'Report',
-    explains:
-      'Which flags are past their cleanup date, on or off everywhere, or held back by a few orgs; and the orphans. Changes nothing.',
-  },
-];
-
 const NEEDS_ADMIN = (
   <p class="message message-info">
     <strong>Jobs need an admin token.</strong> A service token can read flags, orgs and history, but not start or watch
@@ -130,33 +102,35 @@ function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollS
       <section aria-labelledby="start-job" class="job-starts">
         <h2 id="start-job">Start a job</h2>
         <ul class="job-start-list">
-          {STARTS.map((entry) => (
-            <li key={entry.type}>
-              <button
-                type="button"
-                class="button button-primary"
-                disabled={starting !== null}
-                onClick={() =>
-                  void start(
-                    entry.type,
-                    entry.type === 'report' ? {} : entry.type === 'sync' ? { dry_run: true, force } : { dry_run: true },
-                  )
-                }
-                aria-describedby={`start-${entry.type}`}
-              >
-                {starting === entry.type ? 'Starting…' : entry.label}
-              </button>
-              <p id={`start-${entry.type}`} class="hint">
-                {entry.explains}
-              </p>
-              {entry.type === 'sync' ? (
-                <label class="check">
-                  <input type="checkbox" checked={force} onChange={(event) => setForce(event.currentTarget.checked)} />{' '}
-                  Every org, also those at this registry version
-                </label>
-              ) : null}
-            </li>
-          ))}
+          {JOB_TYPES.map((type) => {
+            const entry = JOB_KINDS[type].start;
+            return (
+              <li key={type}>
+                <button
+                  type="button"
+                  class="button button-primary"
+                  disabled={starting !== null}
+                  onClick={() => void start(type, entry.options({ force }))}
+                  aria-describedby={`start-${type}`}
+                >
+                  {starting === type ? 'Starting…' : entry.label}
+                </button>
+                <p id={`start-${type}`} class="hint">
+                  {entry.explains}
+                </p>
+                {entry.force ? (
+                  <label class="check">
+                    <input
+                      type="checkbox"
+                      checked={force}
+                      onChange={(event) => setForce(event.currentTarget.checked)}
+                    />{' '}
+                    {entry.force}
+                  </label>
+                ) : null}
+              </li>
+            );
+          })}
         </ul>
         <StartError error={error} />
       </section>
@@ -209,7 +183,7 @@ function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollS
 /** "Registry sync (dry run)", "Report"... */
 export function jobTitle(job: Job): string {
   const notes = [job.options.dry_run ? 'dry run' : null, job.options.force ? 'every org' : null].filter(Boolean);
-  return `${JOB_NAMES[job.type]}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+  return `${JOB_KINDS[job.type].name}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
 
 function Status({ job }: { job: Job }) {
@@ -304,6 +278,7 @@ function JobView({
   };
 
   const heading = job ? jobTitle(job) : 'Job';
+  const apply = job ? JOB_KINDS[job.type].apply : null;
   return (
     <>
       <div class="screen-heading">
@@ -365,20 +340,17 @@ function JobView({
           <Result job={job} />
           <Apply job={job} starting={starting !== null} onApply={() => setConfirming(true)} />
           <StartError error={startError} />
-          {confirming ? (
+          {confirming && apply ? (
             <ConfirmDialog
-              title={applyTitle(job)}
-              confirmLabel={applyLabel(job)}
+              title={apply.title}
+              confirmLabel={apply.confirm}
               onCancel={() => setConfirming(false)}
               onConfirm={() => {
                 setConfirming(false);
-                void start(
-                  job.type,
-                  job.type === 'sync' ? { dry_run: false, force: job.options.force ?? false } : { dry_run: false },
-                );
+                void start(job.type, apply.options(job));
               }}
             >
-              <p>{applyExplains(job)}</p>
+              <p>{apply.explains(job)}</p>
             </ConfirmDialog>
           ) : null}
         </>
@@ -427,19 +399,12 @@ const COUNT_LABELS: Record<keyof Job['counts'], string> = {
   rows_deleted: 'Rows deleted',
 };
 
-/** The counts that mean something for this kind of job. */
-const COUNTS_OF: Record<JobType, readonly (keyof Job['counts'])[]> = {
-  sync: ['orgs_seen', 'orgs_changed', 'orgs_skipped', 'orgs_failed', 'rows_missing', 'rows_written'],
-  'orphan-cleanup': ['orgs_seen', 'orgs_failed', 'orphan_rows', 'rows_exported', 'rows_deleted'],
-  report: ['orgs_seen', 'orgs_failed', 'orphan_rows'],
-};
-
 function Counts({ job }: { job: Job }) {
   return (
     <section aria-labelledby="job-counts">
       <h2 id="job-counts">Counts</h2>
       <dl class="org-facts job-counts">
-        {COUNTS_OF[job.type].map((name) => (
+        {JOB_KINDS[job.type].counts.map((name) => (
           <Fact key={name} label={COUNT_LABELS[name]}>
             <span data-count={name}>{job.counts[name].toLocaleString('en-US')}</span>
           </Fact>
@@ -452,44 +417,12 @@ function Counts({ job }: { job: Job }) {
 function Result({ job }: { job: Job }) {
   const result = job.result;
   if (!result) return null;
+  // Each job type's entry renders the result of its own type.
+  const render = JOB_KINDS[result.type].result as (job: Job, result: JobResult) => ComponentChildren;
   return (
     <section aria-labelledby="job-result">
       <h2 id="job-result">Result</h2>
-      {result.type === 'sync' ? (
-        <p>
-          {job.options.dry_run
-            ? `Missing: ${plural(job.counts.rows_missing, 'row')} in ${plural(job.counts.orgs_changed, 'org')}; nothing was written.`
-            : `Every org now has a row for every flag of registry ${result.registry_version.slice(0, 12)}.`}
-        </p>
-      ) : result.type === 'orphan-cleanup' ? (
-        <>
-          <p>
-            {Object.keys(result.orphans_by_key).length === 0
-              ? 'No orphan rows.'
-              : result.dry_run
-                ? 'Orphan rows by key (nothing was deleted):'
-                : 'Orphan rows by key, exported and deleted:'}
-          </p>
-          <KeyCounts counts={result.orphans_by_key} label="Orphan rows by key" />
-          {result.export_location ? (
-            <p>
-              Exported to <code>{result.export_location}</code>
-            </p>
-          ) : null}
-        </>
-      ) : (
-        <>
-          <p>
-            {result.report.past_due.length} past due, {result.report.ready_to_remove.length} ready to remove,{' '}
-            {result.report.off_everywhere.length} off everywhere, {result.report.held_back.length} held back,{' '}
-            {Object.keys(result.report.orphans_by_key).length} orphan keys, over{' '}
-            {result.report.orgs.toLocaleString('en-US')} orgs.
-          </p>
-          <p>
-            <a href={flagsHref()}>See the findings beside each flag</a>
-          </p>
-        </>
-      )}
+      {render(job, result)}
     </section>
   );
 }
@@ -520,39 +453,145 @@ export function KeyCounts({ counts, label }: { counts: Readonly<Record<string, n
   );
 }
 
-/** Something to apply: a succeeded dry run of a job that writes. */
+/** Something to apply: a succeeded dry run of a job that writes, which found something to do. */
 function applicable(job: Job): boolean {
-  if (job.status !== 'succeeded' || !job.options.dry_run || job.type === 'report') return false;
-  return job.type === 'sync' ? job.counts.rows_missing > 0 : job.counts.orphan_rows > 0;
-}
-
-function applyTitle(job: Job): string {
-  return job.type === 'sync' ? `Write the missing rows?` : `Export and delete the orphan rows?`;
-}
-
-function applyLabel(job: Job): string {
-  return job.type === 'sync' ? 'Run the sync' : 'Run the cleanup';
-}
-
-function applyExplains(job: Job): string {
-  return job.type === 'sync'
-    ? `The dry run found ${plural(job.counts.rows_missing, 'missing row')}. The sync writes each org's missing rows with the registry default, and never overwrites a row that exists. It runs over every org again, so the numbers may have changed since.`
-    : `The dry run found ${plural(job.counts.orphan_rows, 'orphan row')}. The cleanup exports them first, then deletes them; the export restores them. It runs over every org again, so the numbers may have changed since.`;
+  const apply = JOB_KINDS[job.type].apply;
+  return job.status === 'succeeded' && job.options.dry_run === true && apply !== null && apply.found(job) > 0;
 }
 
 function Apply({ job, starting, onApply }: { job: Job; starting: boolean; onApply: () => void }) {
-  if (!applicable(job)) return null;
+  const apply = JOB_KINDS[job.type].apply;
+  if (!apply || !applicable(job)) return null;
   return (
     <section aria-labelledby="job-apply">
       <h2 id="job-apply">Apply</h2>
-      <p>
-        {job.type === 'sync'
-          ? `Write the missing rows: ${plural(job.counts.rows_missing, 'row')}.`
-          : `Export, then delete, the orphan rows: ${plural(job.counts.orphan_rows, 'row')}.`}
-      </p>
+      <p>{apply.summary(job)}</p>
       <button type="button" class="button button-primary" disabled={starting} onClick={onApply}>
-        {job.type === 'sync' ? 'Run the sync…' : 'Run the cleanup…'}
+        {apply.confirm}…
       </button>
     </section>
   );
 }
+
+type JobResult = NonNullable<Job['result']>;
+type JobResultOf<T extends JobType> = Extract<JobResult, { type: T }>;
+
+/** How the Jobs screens show one job type. */
+interface JobKind<T extends JobType> {
+  /** Its name in titles and lists. */
+  readonly name: string;
+  /** Its button on the Jobs screen: what it starts (sync and cleanup start as dry runs) and what that does. */
+  readonly start: {
+    readonly label: string;
+    readonly explains: string;
+    /** The label of a checkbox for `force`, for a type that takes it. */
+    readonly force?: string;
+    readonly options: (form: { readonly force: boolean }) => JobOptions[T];
+  };
+  /** The counts that mean something for it. */
+  readonly counts: readonly (keyof Job['counts'])[];
+  readonly result: (job: Job, result: JobResultOf<T>) => ComponentChildren;
+  /** Applying a succeeded dry run; null for a type that changes nothing. */
+  readonly apply: {
+    /** How much the dry run found to do; there is nothing to apply when it is 0. */
+    readonly found: (job: Job) => number;
+    readonly summary: (job: Job) => string;
+    readonly title: string;
+    readonly confirm: string;
+    readonly explains: (job: Job) => string;
+    readonly options: (job: Job) => JobOptions[T];
+  } | null;
+}
+
+/** Every job type's screens, in the order the Jobs screen offers them (a type without its entry fails the type check). */
+const JOB_KINDS: { readonly [T in JobType]: JobKind<T> } = {
+  sync: {
+    name: 'Registry sync',
+    start: {
+      label: 'Sync: dry run',
+      explains:
+        'Counts the rows each org lacks for the registry in force. Writes nothing; apply it from the finished dry run.',
+      force: 'Every org, also those at this registry version',
+      options: ({ force }) => ({ dry_run: true, force }),
+    },
+    counts: ['orgs_seen', 'orgs_changed', 'orgs_skipped', 'orgs_failed', 'rows_missing', 'rows_written'],
+    result: (job, result) => (
+      <p>
+        {job.options.dry_run
+          ? `Missing: ${plural(job.counts.rows_missing, 'row')} in ${plural(job.counts.orgs_changed, 'org')}; nothing was written.`
+          : `Every org now has a row for every flag of registry ${result.registry_version.slice(0, 12)}.`}
+      </p>
+    ),
+    apply: {
+      found: (job) => job.counts.rows_missing,
+      summary: (job) => `Write the missing rows: ${plural(job.counts.rows_missing, 'row')}.`,
+      title: 'Write the missing rows?',
+      confirm: 'Run the sync',
+      explains: (job) =>
+        `The dry run found ${plural(job.counts.rows_missing, 'missing row')}. The sync writes each org's missing rows with the registry default, and never overwrites a row that exists. It runs over every org again, so the numbers may have changed since.`,
+      options: (job) => ({ dry_run: false, force: job.options.force ?? false }),
+    },
+  },
+  'orphan-cleanup': {
+    name: 'Orphan cleanup',
+    start: {
+      label: 'Orphan cleanup: dry run',
+      explains:
+        'Counts the rows of keys the registry no longer has. Deletes nothing; apply it (export, then delete) from the finished dry run.',
+      options: () => ({ dry_run: true }),
+    },
+    counts: ['orgs_seen', 'orgs_failed', 'orphan_rows', 'rows_exported', 'rows_deleted'],
+    result: (_job, result) => (
+      <>
+        <p>
+          {Object.keys(result.orphans_by_key).length === 0
+            ? 'No orphan rows.'
+            : result.dry_run
+              ? 'Orphan rows by key (nothing was deleted):'
+              : 'Orphan rows by key, exported and deleted:'}
+        </p>
+        <KeyCounts counts={result.orphans_by_key} label="Orphan rows by key" />
+        {result.export_location ? (
+          <p>
+            Exported to <code>{result.export_location}</code>
+          </p>
+        ) : null}
+      </>
+    ),
+    apply: {
+      found: (job) => job.counts.orphan_rows,
+      summary: (job) => `Export, then delete, the orphan rows: ${plural(job.counts.orphan_rows, 'row')}.`,
+      title: 'Export and delete the orphan rows?',
+      confirm: 'Run the cleanup',
+      explains: (job) =>
+        `The dry run found ${plural(job.counts.orphan_rows, 'orphan row')}. The cleanup exports them first, then deletes them; the export restores them. It runs over every org again, so the numbers may have changed since.`,
+      options: () => ({ dry_run: false }),
+    },
+  },
+  report: {
+    name: 'Report',
+    start: {
+      label: 'Report',
+      explains:
+        'Which flags are past their cleanup date, on or off everywhere, or held back by a few orgs; and the orphans. Changes nothing.',
+      options: () => ({}),
+    },
+    counts: ['orgs_seen', 'orgs_failed', 'orphan_rows'],
+    result: (_job, { report }) => (
+      <>
+        <p>
+          {report.past_due.length} past due, {report.ready_to_remove.length} ready to remove,{' '}
+          {report.off_everywhere.length} off everywhere, {report.held_back.length} held back,{' '}
+          {Object.keys(report.orphans_by_key).length} orphan keys, over {report.orgs.toLocaleString('en-US')} orgs.
+        </p>
+        <p>
+          <a href={flagsHref()}>See the findings beside each flag</a>
+        </p>
+      </>
+    ),
+    apply: null,
+  },
+};
+
+/** The job types, in {@link JOB_KINDS}' order (which has every type). */
+const JOB_TYPES = Object.keys(JOB_KINDS) as JobType[];

@@ -1,18 +1,18 @@
 import * as z from 'zod/mini';
-import { SCOPES } from '../../lambdas/domain/caller.js';
-import * as responses from '../../lambdas/domain/responses.js';
-import { jobOptionsSchemas, jobTypePathSchema } from '../../lambdas/domain/job-schemas.js';
+import { SCOPES } from '../domain/caller.js';
+import * as responses from '../domain/responses.js';
+import { jobOptionsSchemas, jobTypePathSchema } from '../domain/job-schemas.js';
+import { JOB_TYPES, type JobType } from '../domain/jobs.js';
 import {
   byFlagQuerySchema,
   flagHistoryQuerySchema,
   listJobsQuerySchema,
   listOrgsQuerySchema,
   orgHistoryQuerySchema,
-} from '../../lambdas/domain/query-schemas.js';
-import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../../lambdas/domain/schemas.js';
-import { evaluationRequestSchema } from '../../lambdas/domain/ofrep-schemas.js';
-import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../../lambdas/domain/write-schemas.js';
-import type { HandlerName } from './handlers.js';
+} from '../domain/query-schemas.js';
+import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../domain/schemas.js';
+import { evaluationRequestSchema } from '../domain/ofrep-schemas.js';
+import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../domain/write-schemas.js';
 
 /** What a route reads from the request, as the zod schemas its handler parses it with. */
 export interface RouteRequest {
@@ -48,11 +48,35 @@ export type RouteErrors = Readonly<
   >
 >;
 
+/**
+ * The functions that serve the routes, by the name `lib/service/handlers.ts` deploys each under; a
+ * route's operation id in the API description is its handler's name.
+ */
+export type RouteHandlerName =
+  | 'health'
+  | 'openapi'
+  | 'list-flags'
+  | 'get-org-flags'
+  | 'set-org-flag'
+  | 'list-flag-orgs'
+  | 'get-org-flag'
+  | 'get-org-history'
+  | 'get-flag-history'
+  | 'bulk-set-flag'
+  | 'ofrep-evaluate-flag'
+  | 'ofrep-evaluate-flags'
+  | 'list-orgs'
+  | 'provision-org'
+  | 'list-jobs'
+  | 'start-job'
+  | 'get-job'
+  | 'resume-job';
+
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
 export interface RouteDeclaration {
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  readonly handler: HandlerName;
+  readonly handler: RouteHandlerName;
   /** Any one of these scopes admits the caller; an empty list means the route is open. */
   readonly scopes: readonly string[];
   readonly summary: string;
@@ -72,11 +96,14 @@ const UNAVAILABLE = 'dependency_unavailable: DynamoDB is throttling or unreachab
 const PAGE = 'invalid_request: a bad parameter; invalid_cursor: a cursor this query did not return';
 const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-Match`" };
 const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
+type JobOptionsSchema = (typeof jobOptionsSchemas)[JobType];
 const jobOptionsBody = z
-  .union([jobOptionsSchemas.sync, jobOptionsSchemas['orphan-cleanup'], jobOptionsSchemas.report])
+  .union(
+    JOB_TYPES.map((type): JobOptionsSchema => jobOptionsSchemas[type]) as [JobOptionsSchema, ...JobOptionsSchema[]],
+  )
   .check(
     z.describe(
-      'The options of the job type in the path (sync: dry_run, force; orphan-cleanup: dry_run; report: stale_days).',
+      `The options of the job type in the path (${JOB_TYPES.map((type) => `${type}: ${Object.keys(jobOptionsSchemas[type].shape).join(', ')}`).join('; ')}).`,
     ),
   );
 
@@ -84,7 +111,7 @@ const ANY_ROLE = [SCOPES.admin, SCOPES.service, SCOPES.org];
 const ADMIN = [SCOPES.admin];
 const STAFF = [SCOPES.admin, SCOPES.service];
 
-/** Every route of the API, declared once for the CDK stack and the local server. */
+/** Every route of the API, declared once for the CDK stack, the local server and the API description. */
 export const ROUTES: readonly RouteDeclaration[] = [
   {
     method: 'GET',
@@ -322,7 +349,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     path: '/jobs/{type}',
     handler: 'start-job',
     scopes: ADMIN,
-    summary: 'Start a job over all orgs (sync, orphan-cleanup, report); it runs asynchronously',
+    summary: `Start a job over all orgs (${JOB_TYPES.join(', ')}); it runs asynchronously`,
     request: { path: jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
     responses: [{ status: 202, description: 'The job, started', body: responses.jobSchema, headers: JOB_HEADERS }],
     errors: {
