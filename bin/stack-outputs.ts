@@ -43,7 +43,7 @@ if (values.help) {
   process.exit(0);
 }
 const args = argsSchema.safeParse({ file: values.file, stack: values.stack, key: values.key });
-if (!args.success) fail(2, args.error.issues.map((issue) => issue.message).join('; '));
+if (!args.success) fail(2, z.prettifyError(args.error));
 const { file, stack, key } = args.data;
 
 let parsed: unknown;

@@ -27,10 +27,7 @@ try {
     strict: true,
   });
   const parsed = argsSchema.safeParse(values);
-  if (!parsed.success)
-    throw new Error(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; '),
-    );
+  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
   const { role, org, sub, expires } = parsed.data;
   const keys = await loadOrCreateKeys(localSettings().dataDir, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(

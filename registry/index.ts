@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { FLAGS } from './flags.js';
 import { LEDGER } from './ledger.js';
 import { retiredInLedger, type LedgerEntry } from './ledger-check.js';
@@ -36,8 +37,7 @@ export function checkRegistry(
   flags.forEach((entry, index) => {
     const parsed = flagDefinitionSchema.safeParse(entry);
     if (!parsed.success) {
-      const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`);
-      errors.push(`${describe(entry, index)}: ${[...new Set(reasons)].join('; ')}`);
+      errors.push(`${describe(entry, index)}:\n${z.prettifyError(parsed.error)}`);
       return;
     }
     const flag = parsed.data;
@@ -50,9 +50,7 @@ export function checkRegistry(
   retired.forEach((entry, index) => {
     const parsed = retiredFlagSchema.safeParse(entry);
     if (!parsed.success) {
-      errors.push(
-        `retired #${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+      errors.push(`retired #${index + 1}:\n${z.prettifyError(parsed.error)}`);
       return;
     }
     if (retiredKeys.has(parsed.data.key)) errors.push(`retired key '${parsed.data.key}': listed twice`);
@@ -80,7 +78,8 @@ export function buildRegistry(
 ): Registry {
   const report = checkRegistry(flags, retired, today, ledger);
   if (report.errors.length > 0) {
-    throw new Error(`Invalid feature flag registry:\n- ${report.errors.join('\n- ')}`);
+    const list = report.errors.map((error) => `- ${error.replaceAll('\n', '\n  ')}`);
+    throw new Error(`Invalid feature flag registry:\n${list.join('\n')}`);
   }
   return registryOf(flags as readonly FlagDefinition[], retired as readonly RetiredFlag[], today);
 }

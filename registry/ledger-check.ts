@@ -43,9 +43,8 @@ export function checkLedger(
   ledger.forEach((raw, index) => {
     const parsed = ledgerEntrySchema.safeParse(raw);
     if (!parsed.success) {
-      const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`);
       errors.push(
-        `${LEDGER_FILE} entry #${index + 1}: ${[...new Set(reasons)].join('; ')}; the file is generated: restore it from git and ${RUN_COMMAND}`,
+        `${LEDGER_FILE} entry #${index + 1} is invalid (the file is generated: restore it from git and ${RUN_COMMAND}):\n${z.prettifyError(parsed.error)}`,
       );
       return;
     }

@@ -87,10 +87,9 @@ export function changeOf(record: ChangeRecord): ChangeInput {
   if (!isHistoryInsert(record)) return { kind: 'skip' };
   const parsed = historyItemSchema.safeParse(record.dynamodb.NewImage ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`).join('; ');
     return {
       kind: 'malformed',
-      reason: `history entry ${String(record.dynamodb.Keys.pk)} ${String(record.dynamodb.Keys.sk)} is malformed: ${issues}`,
+      reason: `history entry ${String(record.dynamodb.Keys.pk)} ${String(record.dynamodb.Keys.sk)} is malformed:\n${z.prettifyError(parsed.error)}`,
     };
   }
   const item = parsed.data;

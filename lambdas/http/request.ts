@@ -39,13 +39,7 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown)
     field: issue.path.join('.') || null,
     message: issue.message,
   }));
-  throw new BadRequestError(
-    'invalid_request',
-    issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '),
-    {
-      issues,
-    },
-  );
+  throw new BadRequestError('invalid_request', z.prettifyError(result.error), { issues });
 }
 
 /** The request's JSON body: 415 if not JSON, 413 if too large, 400 if it does not parse. */

@@ -39,9 +39,7 @@ export interface EventsConfig {
 export function eventsConfig(env: NodeJS.ProcessEnv = process.env): EventsConfig {
   const parsed = eventsEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(
-      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   return { eventBusName: parsed.data.EVENT_BUS_NAME, eventBridgeEndpoint: parsed.data.EVENTBRIDGE_ENDPOINT };
 }
@@ -51,9 +49,7 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
   if (cached && env === process.env) return cached;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(
-      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const result = {
     tableName: parsed.data.TABLE_NAME,

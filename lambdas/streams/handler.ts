@@ -47,10 +47,7 @@ export type StreamRecordInput =
 export function parseStreamRecord(raw: unknown): StreamRecordInput {
   const parsed = z.safeParse(streamRecordSchema, raw);
   if (parsed.success) return { ok: true, record: parsed.data };
-  return {
-    ok: false,
-    reason: `malformed stream record: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; ')}`,
-  };
+  return { ok: false, reason: `malformed stream record:\n${z.prettifyError(parsed.error)}` };
 }
 
 /**

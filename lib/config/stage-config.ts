@@ -118,8 +118,7 @@ const stageNameSchema = z
  */
 export function stageConfig(stage: unknown, stages: unknown): StageConfig {
   const name = stageNameSchema.safeParse(stage);
-  if (!name.success)
-    throw new Error(`Invalid or missing stage: pass -c stage=NAME (${name.error.issues[0]?.message}).`);
+  if (!name.success) throw new Error(`Invalid or missing stage: pass -c stage=NAME.\n${z.prettifyError(name.error)}`);
   const known = z.record(z.string(), z.unknown()).safeParse(stages);
   if (!known.success) throw new Error("cdk.json has no 'stages' context object.");
   if (!(name.data in known.data)) {
@@ -127,8 +126,7 @@ export function stageConfig(stage: unknown, stages: unknown): StageConfig {
   }
   const parsed = stageConfigSchema.safeParse(known.data[name.data]);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'stage'}: ${issue.message}`);
-    throw new Error(`Invalid config for stage '${name.data}':\n- ${problems.join('\n- ')}`);
+    throw new Error(`Invalid config for stage '${name.data}':\n${z.prettifyError(parsed.error)}`);
   }
   return { ...parsed.data, stage: name.data };
 }

@@ -153,7 +153,7 @@ export function parseFlagsArgs(
     json: values.json === true,
     wait: values['no-wait'] !== true,
   });
-  if (!connection.success) return fail(connection.error.issues.map((issue) => issue.message).join('; '));
+  if (!connection.success) return fail(z.prettifyError(connection.error));
 
   switch (name) {
     case 'sync':
@@ -170,7 +170,7 @@ export function parseFlagsArgs(
       return { kind: 'run', command: { kind: 'orphans', connection: connection.data, apply: values.apply === true } };
     case 'report': {
       const staleDays = staleDaysSchema.safeParse(values['stale-days'] ?? DEFAULT_STALE_DAYS);
-      if (!staleDays.success) return fail(staleDays.error.issues.map((issue) => issue.message).join('; '));
+      if (!staleDays.success) return fail(z.prettifyError(staleDays.error));
       return {
         kind: 'run',
         command: {

@@ -72,9 +72,7 @@ export interface LocalStackSettings {
 export function localSettings(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): LocalStackSettings {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(
-      `Invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`Invalid settings:\n${z.prettifyError(parsed.error)}`);
   }
   const s = parsed.data;
   return {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { uiSettingsSchema } from '../../ui/src/settings.js';
 import { describeNetworkError, normalizeBaseUrl } from './http.js';
 
@@ -100,9 +101,7 @@ export async function runAdminUiChecks(check: RunCheck, options: AdminUiSmokeOpt
     }
     const parsed = uiSettingsSchema.safeParse(json);
     if (!parsed.success) {
-      throw new Error(
-        `config.json is not valid settings (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')})`,
-      );
+      throw new Error(`config.json is not valid settings (${z.prettifyError(parsed.error)})`);
     }
     const settings = parsed.data;
     if (settings.api_url !== apiUrl) throw new Error(`config.json names the API ${settings.api_url}, not ${apiUrl}`);

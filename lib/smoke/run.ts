@@ -305,8 +305,7 @@ function expectFlag(flag: MergedFlag, key: string, enabled: boolean, changed: bo
 function parse<T>(schema: z.ZodType<T>, response: SmokeResponse): T {
   const parsed = schema.safeParse(response.json);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-  throw new CheckFailure(`unexpected body (${issues})${preview(response)}`);
+  throw new CheckFailure(`unexpected body (${z.prettifyError(parsed.error)})${preview(response)}`);
 }
 
 /** The start of a response body, for a failure's reason. */

@@ -13,8 +13,8 @@ import {
   type Provider,
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
+import { LRUCache } from 'lru-cache';
 import { setMaxListeners } from 'node:events';
-import { LruCache } from './cache.js';
 import {
   fetchOrgFlags,
   type OfrepClientOptions,
@@ -95,7 +95,8 @@ export class OrgFeatureFlagsProvider implements Provider {
 
   private readonly client: OfrepClientOptions;
   private readonly ttlMs: number;
-  private readonly entries: LruCache<Entry>;
+  /** An evaluation (`get`) or new flags (`set`) make an org the most recently used; the other reads `peek`. */
+  private readonly entries: LRUCache<string, Entry>;
   /** The request under way for an org, at most one per org. */
   private readonly inflight = new Map<string, Promise<Loaded>>();
   /** An invalidation waiting for the org's request under way to end (that request may predate the change). */
@@ -116,7 +117,10 @@ export class OrgFeatureFlagsProvider implements Provider {
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     if (!Number.isFinite(this.ttlMs) || this.ttlMs < 0)
       throw new RangeError(`ttlMs must be a non-negative number, got ${this.ttlMs}`);
-    this.entries = new LruCache(options.maxOrgs ?? DEFAULT_MAX_ORGS);
+    const maxOrgs = options.maxOrgs ?? DEFAULT_MAX_ORGS;
+    if (!Number.isInteger(maxOrgs) || maxOrgs < 1)
+      throw new RangeError(`maxOrgs must be a positive integer, got ${maxOrgs}`);
+    this.entries = new LRUCache({ max: maxOrgs });
     this.client = {
       baseUrl: options.baseUrl,
       token: options.token,

@@ -203,7 +203,7 @@ describe('the admin UI checks', () => {
       expect(results.get('ui-page')).toBe(true);
       expect(results.get('ui-assets')).toMatch(/^GET \/admin\/assets\/main-BBBBBBBB\.js answered 404/);
       expect(results.get('ui-settings')).toMatch(
-        /^config\.json is not valid settings \(.*api_url: api_url must not end with a slash.*auth\.client_id: client_id is required/,
+        /^config\.json is not valid settings \(.*✖ api_url must not end with a slash\n {2}→ at api_url\n.*✖ client_id is required\n {2}→ at auth\.client_id\)$/s,
       );
       expect((await uiChecks(`${other.url}/admin/`, API)).get('ui-settings')).toBe(
         "the page's CSP does not let it reach the identity provider https://idp.elsewhere.example",

@@ -41,22 +41,24 @@ describe('stageConfig', () => {
 
   it('rejects an issuer that is not https', () => {
     expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'http://auth.example.com/' } })).toThrow(
-      /- jwt\.issuer: jwt\.issuer must be an https URL/,
+      /✖ jwt\.issuer must be an https URL.*\n {2}→ at jwt\.issuer$/m,
     );
-    expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'not a url' } })).toThrow(/- jwt\.issuer:/);
+    expect(configWith({ ...base, jwt: { ...base.jwt, issuer: 'not a url' } })).toThrow(/→ at jwt\.issuer$/m);
   });
 
   it('rejects an empty audience list', () => {
     expect(configWith({ ...base, jwt: { ...base.jwt, audience: [] } })).toThrow(
-      /- jwt\.audience: jwt\.audience needs at least one value/,
+      /✖ jwt\.audience needs at least one value.*\n {2}→ at jwt\.audience$/m,
     );
   });
 
   it('needs exactly one of jwt and devUserPool', () => {
     const { jwt, adminUi, ...withoutJwt } = base;
     expect(jwt).toBeDefined();
-    expect(configWith({ ...withoutJwt, adminUi })).toThrow(/- jwt: jwt is required/);
-    expect(configWith({ ...base, devUserPool: true })).toThrow(/- jwt: set either jwt or devUserPool: true, not both/);
+    expect(configWith({ ...withoutJwt, adminUi })).toThrow(/✖ jwt is required.*\n {2}→ at jwt$/m);
+    expect(configWith({ ...base, devUserPool: true })).toThrow(
+      /✖ set either jwt or devUserPool: true, not both.*\n {2}→ at jwt$/m,
+    );
     expect(stageConfig(BASE_STAGE, withBase({ ...withoutJwt, devUserPool: true }))).toMatchObject({
       devUserPool: true,
     });
@@ -73,13 +75,13 @@ describe('stageConfig', () => {
       });
       expect(stageConfig(BASE_STAGE, withBase({ ...base, adminUi: false })).adminUi).toBe(false);
       const { adminUi: _, ...withoutUi } = base;
-      expect(configWith(withoutUi)).toThrow(/- adminUi: adminUi is required with jwt/);
-      expect(configWith({ ...base, adminUi: true })).toThrow(/- adminUi:/);
+      expect(configWith(withoutUi)).toThrow(/✖ adminUi is required with jwt.*\n {2}→ at adminUi$/m);
+      expect(configWith({ ...base, adminUi: true })).toThrow(/→ at adminUi$/m);
       expect(configWith({ ...base, adminUi: { clientId: '' } })).toThrow(
-        /- adminUi\.clientId: adminUi\.clientId is required/,
+        /✖ adminUi\.clientId is required.*\n {2}→ at adminUi\.clientId$/m,
       );
       expect(configWith({ ...base, adminUi: { clientId: 'ui', redirectUrl: 'https://x' } })).toThrow(
-        /- adminUi: .*redirectUrl/,
+        /✖ .*redirectUrl.*\n {2}→ at adminUi$/m,
       );
     });
 
@@ -103,36 +105,36 @@ describe('stageConfig', () => {
         connectOrigins: ['https://oauth2.example.com'],
       });
       expect(configWith({ ...base, adminUi: { clientId: 'ui', scope: 'email feature-flags/admin' } })).toThrow(
-        /- adminUi\.scope: adminUi\.scope must include 'openid'/,
+        /✖ adminUi\.scope must include 'openid'.*\n {2}→ at adminUi\.scope$/m,
       );
       expect(
         configWith({ ...base, adminUi: { clientId: 'ui', logoutUrl: 'http://login.example.com/logout' } }),
-      ).toThrow(/- adminUi\.logoutUrl: adminUi\.logoutUrl must be an https URL/);
+      ).toThrow(/✖ adminUi\.logoutUrl must be an https URL.*\n {2}→ at adminUi\.logoutUrl$/m);
       expect(
         configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['https://oauth2.example.com/token'] } }),
-      ).toThrow(/- adminUi\.connectOrigins\.0: must be an origin only/);
+      ).toThrow(/✖ must be an origin only.*\n {2}→ at adminUi\.connectOrigins\[0\]$/m);
       expect(
         configWith({ ...base, adminUi: { clientId: 'ui', connectOrigins: ['http://oauth2.example.com'] } }),
-      ).toThrow(/- adminUi\.connectOrigins\.0: must be an https origin/);
+      ).toThrow(/✖ must be an https origin.*\n {2}→ at adminUi\.connectOrigins\[0\]$/m);
     });
 
     it('with devUserPool, is absent (the pool gets the UI a client) or false; a client of its own is refused', () => {
       expect(stageConfig(BASE_STAGE, withBase(poolStage)).adminUi).toBeUndefined();
       expect(stageConfig(BASE_STAGE, withBase({ ...poolStage, adminUi: false })).adminUi).toBe(false);
       expect(configWith({ ...poolStage, adminUi: { clientId: 'ui' } })).toThrow(
-        /- adminUi: with devUserPool the pool has the admin UI its client/,
+        /✖ with devUserPool the pool has the admin UI its client.*\n {2}→ at adminUi$/m,
       );
     });
   });
 
   it('rejects unknown keys, at the top and inside jwt (strict)', () => {
-    expect(configWith({ ...base, tableName: 'flags' })).toThrow(/Invalid config for stage '.*':\n- stage: .*tableName/);
-    expect(configWith({ ...base, jwt: { ...base.jwt, audiences: ['x'] } })).toThrow(/- jwt: .*audiences/);
+    expect(configWith({ ...base, tableName: 'flags' })).toThrow(/Invalid config for stage '.*':\n✖ .*tableName/);
+    expect(configWith({ ...base, jwt: { ...base.jwt, audiences: ['x'] } })).toThrow(/✖ .*audiences.*\n {2}→ at jwt$/m);
   });
 
   it('rejects a log retention CloudWatch does not offer', () => {
-    expect(configWith({ ...base, logRetentionDays: 10 })).toThrow(/- logRetentionDays:/);
-    expect(configWith({ ...base, logRetentionDays: '14' })).toThrow(/- logRetentionDays:/);
+    expect(configWith({ ...base, logRetentionDays: 10 })).toThrow(/→ at logRetentionDays$/m);
+    expect(configWith({ ...base, logRetentionDays: '14' })).toThrow(/→ at logRetentionDays$/m);
   });
 
   it('names every problem at once', () => {
@@ -144,8 +146,8 @@ describe('stageConfig', () => {
       }
       throw new Error('expected stageConfig to throw');
     })();
-    expect(error.message).toMatch(/- logLevel:/);
-    expect(error.message).toMatch(/- logRetentionDays:/);
-    expect(error.message).toMatch(/- throttle\.rateLimit:/);
+    expect(error.message).toMatch(/→ at logLevel$/m);
+    expect(error.message).toMatch(/→ at logRetentionDays$/m);
+    expect(error.message).toMatch(/→ at throttle\.rateLimit$/m);
   });
 });

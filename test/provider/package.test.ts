@@ -84,6 +84,27 @@ describe('the built provider package', () => {
     expect(packages).toContain('@openfeature/server-sdk');
   });
 
+  it('declares every package its built files import, so that installing it brings them', async () => {
+    const manifest = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'provider', 'package.json'), 'utf8')) as {
+      exports: Record<string, { import: string }>;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    const imported = new Set<string>();
+    for (const { import: file } of Object.values(manifest.exports)) {
+      for (const specifier of await importGraph(path.join(PROJECT_ROOT, 'provider', file))) {
+        if (specifier.startsWith('/') || specifier.startsWith('node:')) continue;
+        const parts = specifier.split('/');
+        imported.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+      }
+    }
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
+    expect([...imported].filter((name) => !declared.has(name))).toEqual([]);
+  });
+
   it('fetches many orgs at once without a warning about listeners on its abort signal', async () => {
     const script = `
       import { OrgFeatureFlagsProvider } from '@org-feature-flags/openfeature-provider';

@@ -298,6 +298,20 @@ describe('memory bound', () => {
     expect(service.requestsFor('org-0')).toHaveLength(2);
     expect(target.stats().orgsCached).toBe(3);
   });
+
+  it('counts only evaluations as use: an invalidation answered 304 leaves the org where it was', async () => {
+    for (let index = 0; index < 3; index += 1) service.setOrg(`org-${index}`, { chat: { value: true } });
+    const target = provider({ maxOrgs: 2 });
+    await evaluate(target, 'org-0');
+    await evaluate(target, 'org-1');
+    await target.invalidate('org-0');
+    expect(target.stats()).toMatchObject({ requests: 3, notModified: 1, orgsCached: 2 });
+    await evaluate(target, 'org-2');
+    await evaluate(target, 'org-1');
+    expect(service.requestsFor('org-1')).toHaveLength(1);
+    await evaluate(target, 'org-0');
+    expect(service.requestsFor('org-0')).toHaveLength(3);
+  });
 });
 
 describe('invalidate', () => {
@@ -355,10 +369,11 @@ describe('onClose', () => {
 });
 
 describe('options', () => {
-  it('refuses a base URL that is not a URL and a negative TTL', () => {
+  it('refuses a base URL that is not a URL, a negative TTL and a bound that is not a positive integer', () => {
     expect(() => new OrgFeatureFlagsProvider({ baseUrl: 'nope', token: TOKEN })).toThrow();
     expect(() => new OrgFeatureFlagsProvider({ baseUrl: 'http://x', token: TOKEN, ttlMs: -1 })).toThrow(RangeError);
     expect(() => new OrgFeatureFlagsProvider({ baseUrl: 'http://x', token: TOKEN, maxOrgs: 0 })).toThrow(RangeError);
+    expect(() => new OrgFeatureFlagsProvider({ baseUrl: 'http://x', token: TOKEN, maxOrgs: 1.5 })).toThrow(RangeError);
   });
 
   it('uses the logger the SDK passes when none is given', async () => {

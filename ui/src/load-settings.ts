@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { uiSettingsSchema, type UiSettings } from './settings.js';
 
 /** Reads `config.json` beside the page; throws with every bad field named. */
@@ -6,8 +7,7 @@ export async function loadSettings(url = 'config.json'): Promise<UiSettings> {
   if (!response.ok) throw new Error(`The settings (${url}) could not be loaded: HTTP ${response.status}.`);
   const parsed = uiSettingsSchema.safeParse(await response.json());
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new Error(`The settings (${url}) are invalid: ${problems.join('; ')}.`);
+    throw new Error(`The settings (${url}) are invalid:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

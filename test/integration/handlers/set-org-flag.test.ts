@@ -307,11 +307,14 @@ describe('set-org-flag handler (POST /org-feature-flags)', () => {
     expect(calls.total()).toBe(0);
   });
 
-  test('the 400 for wrong types names the bad field', async () => {
+  test('the 400 for wrong types names the bad field, in the message and in its issues', async () => {
     const result = await post({ org_id: uniqueOrgId(), key: flag.key, enabled: 'yes' });
 
     expectErrorBody(result, 400, 'invalid_request');
-    expect(errorOf(result).message).toContain('enabled');
+    expect(errorOf(result)).toMatchObject({
+      message: '✖ enabled must be a boolean\n  → at enabled',
+      issues: [{ field: 'enabled', message: 'enabled must be a boolean' }],
+    });
   });
 
   test.each<[string, unknown]>([

@@ -110,7 +110,7 @@ describe('FeatureFlagChanged from a stream record', () => {
     const change = changeOfRaw(record);
     expect(change.kind).toBe('malformed');
     expect(change.kind === 'malformed' && change.reason).toMatch(
-      /^history entry HIST#acme 2026-11-23T10:15:00\.123Z#chat#1795300500123 is malformed: .*org_id: .*enabled: /,
+      /^history entry HIST#acme 2026-11-23T10:15:00\.123Z#chat#1795300500123 is malformed:\n✖ .*\n {2}→ at org_id\n✖ .*\n {2}→ at enabled$/,
     );
   });
 
@@ -134,7 +134,10 @@ describe('FeatureFlagChanged from a stream record', () => {
 
   it('a record that is not a stream record is reported as malformed, with the reason', () => {
     const parsed = parseStreamRecord({ eventName: 'INSERT', dynamodb: {} });
-    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/^malformed stream record: .*dynamodb\.Keys/) });
+    expect(parsed).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^malformed stream record:\n✖ .*\n {2}→ at dynamodb\.Keys$/m),
+    });
   });
 
   it("an image that is not in DynamoDB's attribute format is reported as malformed, naming the image", () => {
@@ -143,7 +146,7 @@ describe('FeatureFlagChanged from a stream record', () => {
     expect(parseStreamRecord(record)).toEqual({
       ok: false,
       reason: expect.stringMatching(
-        /^malformed stream record: dynamodb\.NewImage: not an item in DynamoDB's attribute format/,
+        /^malformed stream record:\n✖ not an item in DynamoDB's attribute format .*\n {2}→ at dynamodb\.NewImage$/,
       ),
     });
   });

@@ -263,7 +263,7 @@ describe('buildRegistry', () => {
     expect(build).toThrow(/new-inbox.*duplicate/i);
     expect(build).toThrow(/Bad_Key/);
     expect(build).toThrow(/old-editor.*retired/);
-    expect(build).toThrow(/retired #2.*reason/);
+    expect(build).toThrow(/retired #2:\n {2}✖ .*\n {4}→ at reason$/m);
   });
 
   it('does not throw for past-due cleanup dates and keeps them as warnings', () => {

@@ -13,7 +13,11 @@ const { buildStage, removeSynthOutput, STAGE_NAMES } = await import('../../suppo
 
 const REGISTRY_ERRORS = [
   'Invalid feature flag registry:',
-  "- flag 'Not_Kebab': key: must be lowercase kebab-case (a-z, 0-9, single dashes); owner: owner is required",
+  "- flag 'Not_Kebab':",
+  '  ✖ must be lowercase kebab-case (a-z, 0-9, single dashes)',
+  '    → at key',
+  '  ✖ owner is required',
+  '    → at owner',
   `- flag '${first?.key}': duplicate key`,
 ].join('\n');
 
