@@ -33,6 +33,11 @@ describe('npm run bench', () => {
 
     expect(stdout).toContain('\nResults (latency');
     expect(stdout).toMatch(/GET \/org-feature-flags\/\{org_id\}\s+\d/);
+    expect(stdout).toMatch(/its handler alone, in process\s+\d/);
+    expect(stdout).toMatch(/its JWT check alone, in process\s+\d/);
+    expect(stdout).toMatch(
+      /CPU per GET [\d.]+ ms: the bare Query with its load [\d.]+ ms \(\d+%\), the handler's own work -?[\d.]+ ms \(-?\d+%\), the local gateway's -?[\d.]+ ms \(-?\d+%; its JWT check [\d.]+ ms, \d+%\)/,
+    );
     expect(stdout).toContain('\nSync (local stack');
     expect(stderr).toContain('measure 1 s: GET /org-feature-flags/{org_id}');
     const lines = `${stdout}\n${stderr}`.split('\n');

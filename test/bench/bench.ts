@@ -3,6 +3,7 @@ import './environment.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,10 +11,13 @@ import { z } from 'zod';
 import { documentClient } from '../../lambdas/adapters/dynamodb-client.js';
 import { loadOrCreateKeys, signToken } from '../../lib/local/auth.js';
 import { localDynamoDbClientConfig } from '../../lib/local/dynamodb-local.js';
+import type { HttpTarget } from '../../lib/local/server.js';
 import { localSettings, startLocalStack, type LocalStack } from '../../lib/local/stack.js';
+import { handlerEntryPath } from '../../lib/service/handlers.js';
 import { createHttpClient, type HttpClient } from './http-client.js';
 import { countCalls, runLoad, warmUp, type LoadOptions, type LoadResult, type Scenario } from './load.js';
 import {
+  cpuShareLines,
   errorBanner,
   machineLines,
   memoryLines,
@@ -23,7 +27,15 @@ import {
   type MemoryReading,
 } from './report.js';
 import { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
-import { bareOrgQuery, FlagSlots, httpGetOrgFlags, httpToggleFlag, storeToggle } from './scenarios.js';
+import {
+  authorizerAlone,
+  bareOrgQuery,
+  FlagSlots,
+  httpGetOrgFlags,
+  httpToggleFlag,
+  inProcessGetOrgFlags,
+  storeToggle,
+} from './scenarios.js';
 import { benchSync, syncLines } from './sync.js';
 import { benchOperations, operationsLines } from './operations.js';
 import { benchColdStart, coldStartLines } from './cold-start.js';
@@ -113,7 +125,8 @@ function printSection(title: string, lines: readonly string[]): void {
 
 async function benchmark(stack: LocalStack, options: BenchOptions, memory: MemoryReading[]): Promise<void> {
   const { tableName } = stack.settings;
-  const token = await signToken(await loadOrCreateKeys(stack.settings.dataDir), { role: 'admin', subject: ACTOR });
+  const keys = await loadOrCreateKeys(stack.settings.dataDir);
+  const token = await signToken(keys, { role: 'admin', subject: ACTOR });
   const apiUrl = new URL(stack.url);
   apiUrl.hostname = stack.settings.host;
   const http = createHttpClient(apiUrl.origin, token, options.connections);
@@ -140,8 +153,18 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
       ]);
       printSection('Running: a warm-up round over all scenarios, then each one measured (progress on stderr)', []);
 
+      // The module the local stack serves the route with (one module instance per URL).
+      const getHandler = (await import(pathToFileURL(handlerEntryPath('get-org-flags')).href)) as {
+        handler: HttpTarget;
+      };
       const scenarios: Scenario[] = [
         { name: 'GET /org-feature-flags/{org_id}', operation: httpGetOrgFlags(http, orgIds), counter: handlerCalls },
+        {
+          name: '  its handler alone, in process',
+          operation: await inProcessGetOrgFlags(getHandler.handler, keys, token, orgIds),
+          counter: handlerCalls,
+        },
+        { name: '  its JWT check alone, in process', operation: authorizerAlone(keys, token), counter: handlerCalls },
         { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
         { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
         {
@@ -156,8 +179,24 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
       for (const scenario of scenarios) results.push(await runLoad(scenario, options));
       memory.push({ label: 'after load', usage: process.memoryUsage() });
 
-      const [get, query, post, transact] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
-      report(results, [ratioLine(get, query), ratioLine(post, transact)], memory);
+      const [get, handlerAlone, jwtAlone, query, post, transact] = results as [
+        LoadResult,
+        LoadResult,
+        LoadResult,
+        LoadResult,
+        LoadResult,
+        LoadResult,
+      ];
+      report(
+        results,
+        [
+          ratioLine(get, query),
+          ratioLine(handlerAlone, query),
+          ratioLine(post, transact),
+          ...cpuShareLines(get, handlerAlone, jwtAlone, query),
+        ],
+        memory,
+      );
     }
 
     // Before the sync section, which seeds its own orgs: the by-flag page is measured at ~100 orgs first.

@@ -28,6 +28,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** CPU time of this process (user and system) per completed request: the load generator's share included. */
+  readonly cpuMsPerRequest: number;
   /** DynamoDB commands per completed request during the measured phase, by command name. */
   readonly callsPerRequest: Readonly<Record<string, number>>;
 }
@@ -37,6 +39,7 @@ interface Phase {
   errors: number;
   errorSamples: Set<string>;
   elapsedMs: number;
+  cpuMs: number;
 }
 
 const MAX_ERROR_SAMPLES = 3;
@@ -94,12 +97,14 @@ export async function runLoad({ name, operation, counter }: Scenario, options: L
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.at(-1) ?? Number.NaN,
+    cpuMsPerRequest: completed === 0 ? Number.NaN : phase.cpuMs / completed,
     callsPerRequest: perRequest(difference(counter.snapshot(), before), completed),
   };
 }
 
 async function drive(operation: Operation, connections: number, durationMs: number): Promise<Phase> {
-  const phase: Phase = { latencies: [], errors: 0, errorSamples: new Set(), elapsedMs: 0 };
+  const phase: Phase = { latencies: [], errors: 0, errorSamples: new Set(), elapsedMs: 0, cpuMs: 0 };
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const deadline = started + durationMs;
   const worker = async (id: number): Promise<void> => {
@@ -117,6 +122,8 @@ async function drive(operation: Operation, connections: number, durationMs: numb
   };
   await Promise.all(Array.from({ length: connections }, (_, id) => worker(id)));
   phase.elapsedMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  phase.cpuMs = (used.user + used.system) / 1000;
   return phase;
 }
 

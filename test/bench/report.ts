@@ -24,7 +24,17 @@ export function settingLines(settings: Readonly<Record<string, string | number>>
 
 /** The results table: throughput, latency, errors and DynamoDB calls per request. */
 export function resultTable(results: readonly LoadResult[]): string[] {
-  const header = ['scenario', 'ok', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'DynamoDB calls/request'];
+  const header = [
+    'scenario',
+    'ok',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'CPU ms/req',
+    'errors',
+    'DynamoDB calls/request',
+  ];
   const rows = results.map((r) => [
     r.name,
     String(r.ok),
@@ -32,6 +42,7 @@ export function resultTable(results: readonly LoadResult[]): string[] {
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     r.maxMs.toFixed(2),
+    r.cpuMsPerRequest.toFixed(3),
     String(r.errors),
     callsText(r.callsPerRequest),
   ]);
@@ -44,6 +55,24 @@ export function ratioLine(subject: LoadResult, baseline: LoadResult): string {
     `${subject.name} vs ${baseline.name}: req/s ${ratio(subject.requestsPerSecond, baseline.requestsPerSecond)}, ` +
     `p50 ${ratio(subject.p50Ms, baseline.p50Ms)}, p99 ${ratio(subject.p99Ms, baseline.p99Ms)}`
   );
+}
+
+/**
+ * Where the GET's CPU goes, per request, from the scenarios measured in this run: the bare Query
+ * (with the load generator's share), what the handler adds on top of it (Lambda's part in AWS), and
+ * what the local gateway adds on top of the handler: HTTP on both ends, the JWT check and the
+ * event (API Gateway's part in AWS), the JWT check's own share given apart.
+ */
+export function cpuShareLines(get: LoadResult, handler: LoadResult, jwt: LoadResult, query: LoadResult): string[] {
+  const ms = (value: number) => `${value.toFixed(3)} ms`;
+  const share = (value: number) => `${((value / get.cpuMsPerRequest) * 100).toFixed(0)}%`;
+  const handlerOwn = handler.cpuMsPerRequest - query.cpuMsPerRequest;
+  const gatewayOwn = get.cpuMsPerRequest - handler.cpuMsPerRequest;
+  return [
+    `CPU per GET ${ms(get.cpuMsPerRequest)}: the bare Query with its load ${ms(query.cpuMsPerRequest)} (${share(query.cpuMsPerRequest)}),` +
+      ` the handler's own work ${ms(handlerOwn)} (${share(handlerOwn)}),` +
+      ` the local gateway's ${ms(gatewayOwn)} (${share(gatewayOwn)}; its JWT check ${ms(jwt.cpuMsPerRequest)}, ${share(jwt.cpuMsPerRequest)})`,
+  ];
 }
 
 /** RSS and heap used at each reading. */

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDbFlagStore } from '../../lambdas/adapters/dynamodb-flag-store.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
+import { authorize, type LocalKeys } from '../../lib/local/auth.js';
+import { buildHttpApiEvent, lambdaContext } from '../../lib/local/http-api.js';
+import type { HttpTarget } from '../../lib/local/server.js';
+import { timeoutSecondsOf } from '../../lib/service/handlers.js';
 import { assertOk, type HttpClient } from './http-client.js';
 import type { Operation } from './load.js';
 
@@ -87,6 +92,63 @@ export function httpToggleFlag(http: HttpClient, slots: FlagSlots): Operation {
       throw new Error(`POST /org-feature-flags ${slot.orgId}/${slot.key}=${enabled} changed nothing`);
     slot.enabled = result.flag.user_enabled;
     slot.version = result.flag.version;
+  };
+}
+
+const GET_ORG_FLAGS = ROUTES.find((route) => route.handler === 'get-org-flags');
+
+/** The authorizer's verdict on the bench's token for `GET /org-feature-flags/{org_id}`: the claims it hands the handler. */
+async function verifiedJwt(keys: LocalKeys, token: string) {
+  if (!GET_ORG_FLAGS) throw new Error('No route is declared for get-org-flags');
+  const verdict = await authorize(keys, `Bearer ${token}`, GET_ORG_FLAGS.scopes);
+  if (!verdict.ok) throw new Error(`The bench's token is refused: ${verdict.reason}`);
+  return { claims: verdict.claims, scopes: verdict.scopes };
+}
+
+/**
+ * The GET handler alone: invoked in this process with the event the local gateway builds for each
+ * org (built once, before the measured requests), so no HTTP, authorizer or event building is
+ * measured; only what Lambda runs. `handler` is the module the local stack serves the route with.
+ */
+export async function inProcessGetOrgFlags(
+  handler: HttpTarget,
+  keys: LocalKeys,
+  token: string,
+  orgIds: readonly string[],
+): Promise<Operation> {
+  if (!GET_ORG_FLAGS) throw new Error('No route is declared for get-org-flags');
+  const route = GET_ORG_FLAGS;
+  const jwt = await verifiedJwt(keys, token);
+  const events = orgIds.map((orgId) =>
+    buildHttpApiEvent(
+      {
+        method: 'GET',
+        rawPath: `/org-feature-flags/${orgId}`,
+        rawQueryString: '',
+        headers: { host: 'localhost', authorization: `Bearer ${token}` },
+        body: Buffer.alloc(0),
+        sourceIp: '127.0.0.1',
+      },
+      route,
+      { org_id: orgId },
+      jwt,
+    ),
+  );
+  let next = 0;
+  return async () => {
+    const event = events[next++ % events.length];
+    const result = await handler(event, lambdaContext(route.handler, timeoutSecondsOf(route.handler) * 1000));
+    if (result?.statusCode !== 200) throw new Error(`get-org-flags in process: ${result?.statusCode}`);
+  };
+}
+
+/** The local gateway's JWT check alone, on the bench's token: what API Gateway's authorizer does in AWS. */
+export function authorizerAlone(keys: LocalKeys, token: string): Operation {
+  if (!GET_ORG_FLAGS) throw new Error('No route is declared for get-org-flags');
+  const scopes = GET_ORG_FLAGS.scopes;
+  return async () => {
+    const verdict = await authorize(keys, `Bearer ${token}`, scopes);
+    if (!verdict.ok) throw new Error(`The bench's token is refused: ${verdict.reason}`);
   };
 }
 
