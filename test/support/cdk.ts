@@ -82,15 +82,20 @@ export const SYNTH_DIR_VARIABLE = 'TEST_SYNTH_DIR';
 
 /**
  * A stage synthesized as `cdk synth -c stage=NAME` does (functions and admin UI bundled, cdk-nag
- * run), with both stacks' templates. Each stage (and each changed `stages`) is synthesized once per
+ * run), with both stacks' templates; with `bundling: false` as {@link buildStage} describes it, for
+ * tests that read only the templates. Each stage (and each changed `stages`) is synthesized once per
  * test run, by the first test file that asks for it, into the run's folder ({@link SYNTH_DIR_VARIABLE});
  * the other files, in any worker, read that cloud assembly. So every file sees the same assembly,
  * built from the project's code: a test of a stack built from changed code uses {@link buildStage}.
  * `app`, `stateful` and `stateless` are the same app built again in this process on first use,
  * without bundling: their names and construct ids are the assembly's.
  */
-export function synthStage(stage: string, stages: Record<string, StageSettings> = cdkJsonStages()): SynthesizedStage {
-  const assembly = sharedAssembly(stage, stages);
+export function synthStage(
+  stage: string,
+  stages: Record<string, StageSettings> = cdkJsonStages(),
+  options: { bundling?: boolean } = {},
+): SynthesizedStage {
+  const assembly = sharedAssembly(stage, stages, options.bundling !== false);
   const template = (suffix: string) => {
     const stacks = assembly.stacks.filter((stack) => stack.hierarchicalId.endsWith(suffix));
     if (stacks.length !== 1) throw new Error(`expected one stack named *${suffix} in ${assembly.directory}`);
@@ -122,11 +127,12 @@ const assemblies = new Map<string, CloudAssembly>();
  * stage's lock (a directory, made atomically), or, outside a test run's global setup, in this
  * process. A synth that throws is recorded, and every later call throws its message.
  */
-function sharedAssembly(stage: string, stages: Record<string, StageSettings>): CloudAssembly {
-  const synth = (outdir: string) => serviceApp({ context: { stage, stages }, outdir }).app.synth();
+function sharedAssembly(stage: string, stages: Record<string, StageSettings>, bundling: boolean): CloudAssembly {
+  const context = { stage, stages, ...(bundling ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+  const synth = (outdir: string) => serviceApp({ context, outdir }).app.synth();
   const root = process.env[SYNTH_DIR_VARIABLE];
   if (!root) return synth(newOutdir());
-  const key = createHash('sha256').update(JSON.stringify({ stage, stages })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify(context)).digest('hex').slice(0, 16);
   const known = assemblies.get(key);
   if (known) return known;
   const dir = path.join(root, `${stage}-${key}`);
