@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -20,4 +22,7 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
+  // Many files spend most of their time waiting on the processes they start (local stacks, DynamoDB
+  // Local, Chromium), so two run side by side even on two cores, where jest's default is one.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
 };

@@ -587,7 +587,7 @@ describe('a stage with adminUi: false', () => {
   it('has no distribution, bucket, deployment or UI output, and CORS admits only corsAllowOrigins', () => {
     const base = STAGE_NAMES.find((name) => !poolStages.includes(name)) as string;
     const changed = { ...cdkJsonStages(), [base]: { ...stages[base], adminUi: false } };
-    const { statelessTemplate: template, config } = synthStage(base, changed);
+    const { statelessTemplate: template, config } = synthStage(base, changed, { bundling: false });
     for (const type of [
       'AWS::CloudFront::Distribution',
       'AWS::S3::Bucket',

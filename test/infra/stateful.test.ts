@@ -55,7 +55,7 @@ describe('stateful resources and stack properties', () => {
     for (const name of STAGE_NAMES) synths[name] = synthStage(name);
     const stages = cdkJsonStages();
     stages.dev = { ...stages.dev, existingEventBusName: EXISTING_BUS };
-    existingBus = synthStage('dev', stages);
+    existingBus = synthStage('dev', stages, { bundling: false });
   }, 120_000);
   afterAll(removeSynthOutput);
 

@@ -31,8 +31,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Where the tests write the screenshots the README shows. */
-export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'docs', 'ui');
+/**
+ * Where the tests write their screenshots: `test-output/screenshots/` (ignored by git), or the
+ * folder `SCREENSHOT_DIR` names, relative to the project; `npm run docs:screenshots` names
+ * `docs/ui`, the screenshots the README shows.
+ */
+export const SCREENSHOT_DIR = path.resolve(PROJECT_ROOT, process.env.SCREENSHOT_DIR ?? 'test-output/screenshots');
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 375, height: 740 } as const;
@@ -137,7 +141,7 @@ export async function scrollsHorizontally(page: Page): Promise<boolean> {
 /** The time every screenshot shows, so that a screenshot changes only when its screen does. */
 const SCREENSHOT_TIME = '1 Dec 2026, 10:15:00';
 
-/** A screenshot for the docs (`docs/ui/<name>.png`), every time on it showing {@link SCREENSHOT_TIME}. */
+/** A screenshot (`<name>.png` in {@link SCREENSHOT_DIR}), every time on it showing {@link SCREENSHOT_TIME}. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   await page.evaluate((shown) => {

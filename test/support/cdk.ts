@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { serviceApp, type ServiceStacks } from '../../lib/app.js';
+import { stageConfig } from '../../lib/config/stage-config.js';
 import { HANDLERS, type HandlerName } from '../../lib/service/handlers.js';
 
 /** One stage's raw settings, as written under `context.stages.<name>` in cdk.json. */
@@ -53,12 +55,18 @@ export function removeSynthOutput(): void {
   for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A stage's app as `cdk synth -c stage=NAME` builds it, not yet synthesized. */
+/**
+ * A stage's app as `cdk synth -c stage=NAME` builds it, not yet synthesized. With `bundling: false`
+ * no asset is built (the CDK's `aws:cdk:bundling-stacks` set to none): the functions' code and the
+ * admin UI are not bundled and their assets' hashes differ, the rest of the templates is the same.
+ */
 export function buildStage(
   stage: string,
   stages: Record<string, StageSettings> = cdkJsonStages(),
+  options: { bundling?: boolean } = {},
 ): { app: App } & ServiceStacks {
-  return serviceApp({ context: { stage, stages }, outdir: newOutdir() });
+  const bundling = options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {};
+  return serviceApp({ context: { stage, stages, ...bundling }, outdir: newOutdir() });
 }
 
 /** A stage's app, synthesized once (cdk-nag included), with both stacks' templates. */
@@ -69,20 +77,122 @@ export interface SynthesizedStage extends ServiceStacks {
   readonly statelessTemplate: Template;
 }
 
-/** Builds and synthesizes a stage once; the templates are read from that one cloud assembly. */
-export function synthStage(stage: string, stages: Record<string, StageSettings> = cdkJsonStages()): SynthesizedStage {
-  const built = buildStage(stage, stages);
-  const assembly = built.app.synth();
-  return {
-    ...built,
-    assembly,
-    statefulTemplate: Template.fromJSON(
-      assembly.getStackByName(built.stateful.stackName).template as Record<string, unknown>,
-    ),
-    statelessTemplate: Template.fromJSON(
-      assembly.getStackByName(built.stateless.stackName).template as Record<string, unknown>,
-    ),
+/** The environment variable naming the folder where a test run keeps its synthesized stages (set by the global setup). */
+export const SYNTH_DIR_VARIABLE = 'TEST_SYNTH_DIR';
+
+/**
+ * A stage synthesized as `cdk synth -c stage=NAME` does (functions and admin UI bundled, cdk-nag
+ * run), with both stacks' templates; with `bundling: false` as {@link buildStage} describes it, for
+ * tests that read only the templates. Each stage (and each changed `stages`) is synthesized once per
+ * test run, by the first test file that asks for it, into the run's folder ({@link SYNTH_DIR_VARIABLE});
+ * the other files, in any worker, read that cloud assembly. So every file sees the same assembly,
+ * built from the project's code: a test of a stack built from changed code uses {@link buildStage}.
+ * `app`, `stateful` and `stateless` are the same app built again in this process on first use,
+ * without bundling: their names and construct ids are the assembly's.
+ */
+export function synthStage(
+  stage: string,
+  stages: Record<string, StageSettings> = cdkJsonStages(),
+  options: { bundling?: boolean } = {},
+): SynthesizedStage {
+  const assembly = sharedAssembly(stage, stages, options.bundling !== false);
+  const template = (suffix: string) => {
+    const stacks = assembly.stacks.filter((stack) => stack.hierarchicalId.endsWith(suffix));
+    if (stacks.length !== 1) throw new Error(`expected one stack named *${suffix} in ${assembly.directory}`);
+    return Template.fromJSON(stacks[0]!.template as Record<string, unknown>);
   };
+  let built: ({ app: App } & ServiceStacks) | undefined;
+  const tree = () => (built ??= buildStage(stage, stages, { bundling: false }));
+  return {
+    config: stageConfig(stage, stages),
+    assembly,
+    statefulTemplate: template('-Stateful'),
+    statelessTemplate: template('-Stateless'),
+    get app() {
+      return tree().app;
+    },
+    get stateful() {
+      return tree().stateful;
+    },
+    get stateless() {
+      return tree().stateless;
+    },
+  };
+}
+
+const assemblies = new Map<string, CloudAssembly>();
+
+/**
+ * The cloud assembly of a stage, synthesized by whichever worker asks first while it holds the
+ * stage's lock (a directory, made atomically), or, outside a test run's global setup, in this
+ * process. A synth that throws is recorded, and every later call throws its message.
+ */
+function sharedAssembly(stage: string, stages: Record<string, StageSettings>, bundling: boolean): CloudAssembly {
+  const context = { stage, stages, ...(bundling ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+  const synth = (outdir: string) => serviceApp({ context, outdir }).app.synth();
+  const root = process.env[SYNTH_DIR_VARIABLE];
+  if (!root) return synth(newOutdir());
+  const key = createHash('sha256').update(JSON.stringify(context)).digest('hex').slice(0, 16);
+  const known = assemblies.get(key);
+  if (known) return known;
+  const dir = path.join(root, `${stage}-${key}`);
+  const [done, failed, lock] = [`${dir}.done`, `${dir}.failed`, `${dir}.lock`];
+  for (;;) {
+    if (existsSync(done)) {
+      const assembly = new CloudAssembly(dir);
+      assemblies.set(key, assembly);
+      return assembly;
+    }
+    if (existsSync(failed)) throw new Error(readFileSync(failed, 'utf8'));
+    if (!takeLock(lock)) {
+      sleep(200);
+      continue;
+    }
+    try {
+      if (existsSync(done) || existsSync(failed)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        synth(dir);
+      } catch (error) {
+        writeFileSync(
+          failed,
+          `Synth of stage ${stage} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        throw error;
+      }
+      writeFileSync(done, '');
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Takes the lock directory, or removes it when the process that took it has gone; false while another process holds it. */
+function takeLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    writeFileSync(path.join(lock, 'pid'), String(process.pid));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  let holder: number;
+  try {
+    holder = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    return false;
+  }
+  try {
+    process.kill(holder, 0);
+  } catch {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  return false;
+}
+
+/** Blocks this thread for `ms` (synthesis is synchronous, and so are its callers). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The one resource of `type` in the template; throws when there are none or several. */

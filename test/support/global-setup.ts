@@ -1,10 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { require as tsxRequire } from 'tsx/cjs/api';
 import type * as DynamoDbLocal from '../../lib/local/dynamodb-local.js';
 
 const TABLE_NAME = 'org-feature-flags-test';
 
 /**
- * Starts DynamoDB Local for the test run. Jest loads this file through a CommonJS require hook
+ * Starts DynamoDB Local for the test run, and makes the folder where the test files share the
+ * stages they synthesize (`TEST_SYNTH_DIR`, see `synthStage` in cdk.ts). Jest loads this file through a CommonJS require hook
  * that does not map `.js` specifiers to `.ts` files, so the library is loaded with tsx's scoped
  * require (tsx's ESM `tsImport` cannot be used from CommonJS).
  */
@@ -29,4 +33,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = 'local';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.TEST_SYNTH_DIR = mkdtempSync(path.join(tmpdir(), 'org-feature-flags-synth-'));
 }
