@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { serviceApp } from '../../lib/app.js';
 import type { StageConfig } from '../../lib/config/stage-config.js';
 import type { HandlerName } from '../../lib/service/handlers.js';
-import { cdkJsonStages, functionIdsByHandler, newOutdir, refId, resolveImport } from './cdk.js';
+import { cdkJsonStages, functionIdsByHandler, refId, resolveImport, synthStage } from './cdk.js';
 
 /*
  * What a stage deploys, read from its synthesized cloud assembly: the functions with the code
@@ -14,7 +13,7 @@ import { cdkJsonStages, functionIdsByHandler, newOutdir, refId, resolveImport } 
  * and event rule invokes. The tests of test/deployed/ run these artifacts, not their sources.
  */
 
-/** A stage synthesized once: its assembly (removed by `removeSynthOutput` of test/support/cdk.ts) and templates. */
+/** A stage as it is synthesized for a deploy: its assembly and templates. */
 export interface DeployedStage {
   readonly config: StageConfig;
   readonly assembly: CloudAssembly;
@@ -24,24 +23,21 @@ export interface DeployedStage {
 }
 
 /**
- * Synthesizes a stage as `cdk synth -c stage=NAME` does, into a temporary directory. With
- * `bundling: false` the assets are not built (the CDK's `aws:cdk:bundling-stacks` set to none):
- * the templates are the same but for the assets' hashes, for tests that need no function code.
+ * A stage synthesized as `cdk synth -c stage=NAME` does, shared with the other test files of the
+ * run ({@link synthStage}). With `bundling: false` the assets are not built (the CDK's
+ * `aws:cdk:bundling-stacks` set to none): the templates are the same but for the assets' hashes,
+ * for tests that need no function code.
  */
 export function synthDeployedStage(stage: string, options: { bundling: boolean }): DeployedStage {
-  const built = serviceApp({
-    context: { stage, stages: cdkJsonStages(), ...(options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }) },
-    outdir: newOutdir(),
-  });
-  const assembly = built.app.synth();
-  const template = (name: string) =>
-    Template.fromJSON(assembly.getStackByName(name).template as Record<string, unknown>);
+  const synthesized = synthStage(stage, cdkJsonStages(), options);
+  const stateless = synthesized.assembly.stacks.find((stack) => stack.hierarchicalId.endsWith('-Stateless'));
+  if (!stateless) throw new Error(`no stateless stack in ${synthesized.assembly.directory}`);
   return {
-    config: built.config,
-    assembly,
-    stateful: template(built.stateful.stackName),
-    stateless: template(built.stateless.stackName),
-    statelessStackName: built.stateless.stackName,
+    config: synthesized.config,
+    assembly: synthesized.assembly,
+    stateful: synthesized.statefulTemplate,
+    stateless: synthesized.statelessTemplate,
+    statelessStackName: stateless.stackName,
   };
 }
 
