@@ -10,6 +10,7 @@ import {
   type PageProblems,
 } from './browser.js';
 import { startLocalStackProcess, tokenFor, type LocalStackProcess } from './local-stack-process.js';
+import { startTogether } from './start-together.js';
 
 /** What a browser test file works with: its own local stack and Chromium, pages watched for problems, the API. */
 export interface UiHarness {
@@ -50,7 +51,10 @@ export function useUiHarness(options: { root?: () => string } = {}): UiHarness {
 
   beforeAll(async () => {
     const root = options.root?.();
-    [stack, browser] = await Promise.all([startLocalStackProcess(root ? { root } : {}), launchBrowser()]);
+    [stack, browser] = await startTogether(
+      { start: () => startLocalStackProcess(root ? { root } : {}), stop: (started) => started.stop() },
+      { start: launchBrowser, stop: (started) => started.close() },
+    );
     admin = await tokenFor(stack, '--role', 'admin');
   }, 120_000);
 

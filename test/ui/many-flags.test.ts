@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser, newContext, signIn, watchProblems } from '../support/browser.js';
 import { copyProjectWithFlags, MANY_FLAGS, provisionWithRetry } from '../support/many-flags.js';
 import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import { startTogether } from '../support/start-together.js';
 
 /*
  * An org with 200 flags: a copy of the project whose registry has 200, served by its own local
@@ -17,7 +18,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   root = await copyProjectWithFlags();
-  [stack, browser] = await Promise.all([startLocalStackProcess({ root }), launchBrowser()]);
+  [stack, browser] = await startTogether(
+    { start: () => startLocalStackProcess({ root }), stop: (started) => started.stop() },
+    { start: launchBrowser, stop: (started) => started.close() },
+  );
 }, 120_000);
 
 afterAll(async () => {
