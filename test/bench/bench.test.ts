@@ -35,8 +35,9 @@ describe('npm run bench', () => {
     expect(stdout).toMatch(/GET \/org-feature-flags\/\{org_id\}\s+\d/);
     expect(stdout).toMatch(/its handler alone, in process\s+\d/);
     expect(stdout).toMatch(/its JWT check alone, in process\s+\d/);
+    expect(stdout).toMatch(/an open route, GET \/health\s+\d/);
     expect(stdout).toMatch(
-      /CPU per GET [\d.]+ ms: the bare Query with its load [\d.]+ ms \(\d+%\), the handler's own work -?[\d.]+ ms \(-?\d+%\), the local gateway's -?[\d.]+ ms \(-?\d+%; its JWT check [\d.]+ ms, \d+%\)/,
+      /CPU per GET [\d.]+ ms: the bare Query with its load [\d.]+ ms \(\d+%\), the handler's own work -?[\d.]+ ms \(-?\d+%\), the local gateway's -?[\d.]+ ms \(-?\d+%; its JWT check [\d.]+ ms, \d+%\); an open route's whole round trip [\d.]+ ms/,
     );
     expect(stdout).toContain('\nSync (local stack');
     expect(stderr).toContain('measure 1 s: GET /org-feature-flags/{org_id}');

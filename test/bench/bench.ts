@@ -32,6 +32,7 @@ import {
   bareOrgQuery,
   FlagSlots,
   httpGetOrgFlags,
+  httpHealth,
   httpToggleFlag,
   inProcessGetOrgFlags,
   storeToggle,
@@ -165,6 +166,7 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
           counter: handlerCalls,
         },
         { name: '  its JWT check alone, in process', operation: authorizerAlone(keys, token), counter: handlerCalls },
+        { name: '  an open route, GET /health', operation: httpHealth(http), counter: handlerCalls },
         { name: 'bare Query (baseline of GET)', operation: bareOrgQuery(bare, tableName, orgIds), counter: bareCalls },
         { name: 'POST /org-feature-flags', operation: httpToggleFlag(http, slots), counter: handlerCalls },
         {
@@ -179,7 +181,8 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
       for (const scenario of scenarios) results.push(await runLoad(scenario, options));
       memory.push({ label: 'after load', usage: process.memoryUsage() });
 
-      const [get, handlerAlone, jwtAlone, query, post, transact] = results as [
+      const [get, handlerAlone, jwtAlone, openRoute, query, post, transact] = results as [
+        LoadResult,
         LoadResult,
         LoadResult,
         LoadResult,
@@ -193,7 +196,7 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
           ratioLine(get, query),
           ratioLine(handlerAlone, query),
           ratioLine(post, transact),
-          ...cpuShareLines(get, handlerAlone, jwtAlone, query),
+          ...cpuShareLines(get, handlerAlone, jwtAlone, openRoute, query),
         ],
         memory,
       );

@@ -18,10 +18,16 @@ const result = (name: string, cpuMsPerRequest: number): LoadResult => ({
 
 describe('the HTTP section of the bench', () => {
   test("splits the GET's CPU per request into the bare Query, the handler's own work and the local gateway's", () => {
-    const lines = cpuShareLines(result('GET', 2), result('handler', 1.2), result('jwt', 0.1), result('query', 1));
+    const lines = cpuShareLines(
+      result('GET', 2),
+      result('handler', 1.2),
+      result('jwt', 0.1),
+      result('health', 0.5),
+      result('query', 1),
+    );
     expect(lines).toEqual([
       "CPU per GET 2.000 ms: the bare Query with its load 1.000 ms (50%), the handler's own work 0.200 ms (10%)," +
-        " the local gateway's 0.800 ms (40%; its JWT check 0.100 ms, 5%)",
+        " the local gateway's 0.800 ms (40%; its JWT check 0.100 ms, 5%); an open route's whole round trip 0.500 ms",
     ]);
   });
 

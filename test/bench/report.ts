@@ -60,10 +60,17 @@ export function ratioLine(subject: LoadResult, baseline: LoadResult): string {
 /**
  * Where the GET's CPU goes, per request, from the scenarios measured in this run: the bare Query
  * (with the load generator's share), what the handler adds on top of it (Lambda's part in AWS), and
- * what the local gateway adds on top of the handler: HTTP on both ends, the JWT check and the
- * event (API Gateway's part in AWS), the JWT check's own share given apart.
+ * what the local gateway adds on top of the handler (API Gateway's part in AWS): HTTP on both ends,
+ * the JWT check and the event. The JWT check's own share, and the whole round trip of an open route
+ * that touches no table (HTTP on both ends, the gateway, a handler with nothing to do), are given apart.
  */
-export function cpuShareLines(get: LoadResult, handler: LoadResult, jwt: LoadResult, query: LoadResult): string[] {
+export function cpuShareLines(
+  get: LoadResult,
+  handler: LoadResult,
+  jwt: LoadResult,
+  openRoute: LoadResult,
+  query: LoadResult,
+): string[] {
   const ms = (value: number) => `${value.toFixed(3)} ms`;
   const share = (value: number) => `${((value / get.cpuMsPerRequest) * 100).toFixed(0)}%`;
   const handlerOwn = handler.cpuMsPerRequest - query.cpuMsPerRequest;
@@ -71,7 +78,8 @@ export function cpuShareLines(get: LoadResult, handler: LoadResult, jwt: LoadRes
   return [
     `CPU per GET ${ms(get.cpuMsPerRequest)}: the bare Query with its load ${ms(query.cpuMsPerRequest)} (${share(query.cpuMsPerRequest)}),` +
       ` the handler's own work ${ms(handlerOwn)} (${share(handlerOwn)}),` +
-      ` the local gateway's ${ms(gatewayOwn)} (${share(gatewayOwn)}; its JWT check ${ms(jwt.cpuMsPerRequest)}, ${share(jwt.cpuMsPerRequest)})`,
+      ` the local gateway's ${ms(gatewayOwn)} (${share(gatewayOwn)}; its JWT check ${ms(jwt.cpuMsPerRequest)}, ${share(jwt.cpuMsPerRequest)});` +
+      ` an open route's whole round trip ${ms(openRoute.cpuMsPerRequest)}`,
   ];
 }
 

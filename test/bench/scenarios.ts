@@ -78,6 +78,16 @@ export function httpGetOrgFlags(http: HttpClient, orgIds: readonly string[]): Op
   };
 }
 
+/**
+ * `GET /health` over HTTP: an open route (no JWT check) whose handler touches no table, so what it
+ * costs is the round trip through the local gateway itself, HTTP on both ends included.
+ */
+export function httpHealth(http: HttpClient): Operation {
+  return async () => {
+    assertOk(await http.send('GET', '/health'), 'GET /health');
+  };
+}
+
 /** `POST /org-feature-flags` flipping the worker's next flag; a 2xx that changed nothing is an error. */
 export function httpToggleFlag(http: HttpClient, slots: FlagSlots): Operation {
   return async (worker) => {
