@@ -115,14 +115,15 @@ export function addCounts(a: JobCounts, b: Partial<JobCounts>): JobCounts {
   return sum;
 }
 
-/** A job id says when and what: `20261123T101500Z-sync-3f9a1c`. It sorts by start time. */
-export const JOB_ID_PATTERN = new RegExp(`^\\d{8}T\\d{6}Z-(${JOB_TYPES.join('|')})-[0-9a-f]{6}$`);
+/**
+ * A job id says when, to the millisecond, and what: `20261123T101500123Z-sync-3f9a1c`. It sorts by
+ * start time, so jobs started within one second list in order. Ids made before the milliseconds
+ * were added (`20261123T101500Z-sync-3f9a1c`) are still accepted.
+ */
+export const JOB_ID_PATTERN = new RegExp(`^\\d{8}T\\d{6}(\\d{3})?Z-(${JOB_TYPES.join('|')})-[0-9a-f]{6}$`);
 
 export function newJobId(type: JobType, now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${type}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -24,5 +24,5 @@ export const orgFlagPathSchema = z.object({ org_id: orgIdSchema, key: flagKeySch
 
 /** `{job_id}` of the job routes. */
 export const jobIdPathSchema = z.object({
-  job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'job_id is not a job id (e.g. 20261123T101500Z-sync-3f9a1c)')),
+  job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'job_id is not a job id (e.g. 20261123T101500123Z-sync-3f9a1c)')),
 });

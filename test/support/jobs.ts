@@ -3,7 +3,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client.js';
 import { DynamoDbFlagStore, flagItem, orgItem } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../../lambdas/adapters/dynamodb-job-store.js';
 import { FileExportSink } from '../../lib/local/file-export-sink.js';
@@ -15,7 +14,7 @@ import { ensureTable } from '../../lib/local/dynamodb-local.js';
 import { FLAGS } from '../../registry/flags.js';
 import { buildRegistry, type FlagDefinition, type Registry } from '../../registry/index.js';
 import { RETIRED } from '../../registry/retired.js';
-import { requiredEnv } from './table.js';
+import { patientDocumentClient, requiredEnv } from './table.js';
 
 /**
  * A table of its own for a test file: jobs go over every org of a table, so they must not see
@@ -25,7 +24,7 @@ export async function freshTable(
   tableName = `jobs-test-${randomUUID()}`,
 ): Promise<{ client: DynamoDBDocumentClient; tableName: string }> {
   await ensureTable(requiredEnv('DYNAMODB_ENDPOINT'), tableName);
-  return { client: createDocumentClient(), tableName };
+  return { client: patientDocumentClient(), tableName };
 }
 
 /** A flag added to the registry after the orgs were created. */

@@ -1,5 +1,20 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createDocumentClient } from '../../lambdas/adapters/dynamodb-client.js';
+
+/**
+ * The document client of the handlers, but waiting as long as a loaded machine needs. DynamoDB Local
+ * shares the machine with the whole suite (browsers, other workers): a call AWS answers in
+ * milliseconds can wait seconds there, past the 2 s a Lambda waits before retrying
+ * (`DYNAMODB_CALL_LIMITS`), and three such waits turn a test's write into a 503. Tests of anything
+ * other than those limits use this client; the limits themselves are tested against a fake that
+ * never answers (test/integration/handlers/slow-dynamodb.test.ts).
+ */
+export function patientDocumentClient(): DynamoDBDocumentClient {
+  return createDocumentClient({
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 60_000 }),
+  });
+}
 
 /** A stored item, as the document client returns it. */
 export type TableItem = Record<string, unknown>;
@@ -9,7 +24,7 @@ export type TableItem = Record<string, unknown>;
  * It uses its own client, so its calls never show in the counter on the handlers' shared client.
  */
 export class TestTable {
-  readonly client: DynamoDBDocumentClient = createDocumentClient();
+  readonly client: DynamoDBDocumentClient = patientDocumentClient();
   readonly tableName: string = requiredEnv('TABLE_NAME');
 
   /** Every item under one partition key, consistently read, across pages. */

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { createDocumentClient } from '../../../lambdas/adapters/dynamodb-client.js';
 import { DynamoDbFlagStore } from '../../../lambdas/adapters/dynamodb-flag-store.js';
 import type { Caller } from '../../../lambdas/domain/caller.js';
 import { getOrgFlags, provisionOrg } from '../../../lambdas/use-cases/flags.js';
@@ -7,9 +6,9 @@ import { FLAGS } from '../../../registry/flags.js';
 import { buildRegistry } from '../../../registry/index.js';
 import { RETIRED } from '../../../registry/retired.js';
 import { uniqueOrgId } from '../../support/events.js';
-import { requiredEnv } from '../../support/table.js';
+import { patientDocumentClient, requiredEnv } from '../../support/table.js';
 
-const client = createDocumentClient();
+const client = patientDocumentClient();
 afterAll(() => client.destroy());
 
 describe('changing a registry default: defaults initialize new orgs and never flip existing ones', () => {

@@ -241,16 +241,19 @@ describe('deploy-sync (CloudFormation Stack Status Change)', () => {
   );
 
   test('starts a sync after a deploy; while that sync runs, another deploy event starts none', async () => {
-    const before = (await jobs.list(100)).jobs.filter((job) => job.type === 'sync').length;
+    const before = new Set((await jobs.list(100)).jobs.map((job) => job.id));
 
     await deploySync(fixture, lambdaContext('deploy-sync'));
     await deploySync({ ...fixture, id: 'another-delivery' }, lambdaContext('deploy-sync'));
 
-    const syncs = (await jobs.list(100)).jobs.filter((job) => job.type === 'sync');
-    expect(syncs.length).toBe(before + 1);
-    expect(syncs[0]?.createdBy).toBe('deploy:OrgFeatureFlags-dev-Stateless');
+    const listed = (await jobs.list(100)).jobs;
+    const started = listed.filter((job) => !before.has(job.id));
+    expect(started.map(({ type, createdBy }) => ({ type, createdBy }))).toEqual([
+      { type: 'sync', createdBy: 'deploy:OrgFeatureFlags-dev-Stateless' },
+    ]);
+    expect(listed[0]?.id).toBe(started[0]?.id);
     await engine.idle();
-    expect((await jobs.get(syncs[0]?.id as string))?.status).toBe('succeeded');
+    expect((await jobs.get(started[0]?.id as string))?.status).toBe('succeeded');
   });
 
   test('a malformed event is rejected (thrown for retries and the dead-letter queue), starting nothing', async () => {
