@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbFlagStore, flagItem, orgItem } from '../../lambdas/adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../../lambdas/adapters/dynamodb-job-store.js';
+import { loadOrCreateKeys } from '../../lib/local/auth.js';
+import { LocalEventBus } from '../../lib/local/event-bus.js';
 import { FileExportSink } from '../../lib/local/file-export-sink.js';
+import { LocalJobEngine, type JobWorker } from '../../lib/local/job-engine.js';
+import { freePort } from '../../lib/local/ports.js';
+import { startLocalServer } from '../../lib/local/server.js';
+import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../../lib/service/jobs.js';
 import type { JobLauncher } from '../../lambdas/domain/job-store.js';
 import type { Job, JobOptions, JobType } from '../../lambdas/domain/jobs.js';
 import { provisionedRows } from '../../lambdas/domain/flags.js';
@@ -26,6 +32,24 @@ export async function freshTable(
   await ensureTable(requiredEnv('DYNAMODB_ENDPOINT'), tableName);
   return { client: patientDocumentClient(), tableName };
 }
+
+/** A flag row as the service writes it, of a key that left the registry (or never was in it). */
+export const orphanRow = (orgId: string, key: string) => ({
+  pk: `ORG#${orgId}`,
+  sk: `FLAG#${key}`,
+  type: 'flag',
+  org_id: orgId,
+  key,
+  enabled: true,
+  version: 1_700_000_000_000,
+  source: 'admin',
+  created_at: '2025-01-01T00:00:00.000Z',
+  updated_at: '2025-01-02T00:00:00.000Z',
+  updated_by: 'admin-user-1',
+  enabled_at: '2025-01-02T00:00:00.000Z',
+  gsi1pk: `FLAG#${key}`,
+  gsi1sk: orgId,
+});
 
 /** A flag added to the registry after the orgs were created. */
 export const ADDED_FLAG: FlagDefinition = {
@@ -145,4 +169,49 @@ export async function allOrgItems(
     items.push(...(page.Items ?? []));
   }
   return items.sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
+}
+
+/**
+ * The local Step Functions endpoint the job handlers start their runs on, for tests that invoke
+ * those handlers directly. Creating it picks a free port and points the handlers' configuration
+ * at it (`STEP_FUNCTIONS_ENDPOINT`, `JOB_STATE_MACHINE_ARN`), so create it before loading them;
+ * `start` then serves it with the local engine running `worker`.
+ */
+export async function jobEndpoint(): Promise<{
+  start: (worker: JobWorker, options?: { retryBaseDelayMs?: number }) => Promise<LocalJobEngine>;
+  stop: () => Promise<void>;
+}> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'off-job-endpoint-'));
+  const port = await freePort();
+  Object.assign(process.env, {
+    JOB_STATE_MACHINE_ARN: LOCAL_JOB_STATE_MACHINE_ARN,
+    STEP_FUNCTIONS_ENDPOINT: `http://127.0.0.1:${port}`,
+  });
+  let engine: LocalJobEngine | undefined;
+  let closeServer: (() => Promise<void>) | undefined;
+  return {
+    async start(worker, options = {}) {
+      engine = new LocalJobEngine({
+        stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN,
+        machine: JOB_MACHINE,
+        worker,
+        ...options,
+      });
+      const server = await startLocalServer({
+        port,
+        routes: [],
+        handlers: {},
+        keys: await loadOrCreateKeys(dataDir),
+        bus: new LocalEventBus({ rules: [], targets: {}, deadLetterFile: path.join(dataDir, 'dead-letters.jsonl') }),
+        jobs: engine,
+      });
+      closeServer = server.close;
+      return engine;
+    },
+    async stop() {
+      await engine?.stop();
+      await closeServer?.();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbJobStore } from '../../../lambdas/adapters/dynamodb-job-store.js';
@@ -10,16 +7,11 @@ import { newJob, type JobView } from '../../../lambdas/domain/jobs.js';
 import { encodeCursor } from '../../../lambdas/http/cursor.js';
 import { appJobDeps } from '../../../lambdas/shared/deps.js';
 import { runJobPage } from '../../../lambdas/use-cases/jobs.js';
-import { loadOrCreateKeys } from '../../../lib/local/auth.js';
-import { LocalEventBus } from '../../../lib/local/event-bus.js';
-import { LocalJobEngine, type JobWorker } from '../../../lib/local/job-engine.js';
-import { freePort } from '../../../lib/local/ports.js';
-import { startLocalServer } from '../../../lib/local/server.js';
-import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../../../lib/service/jobs.js';
+import type { JobWorker, LocalJobEngine } from '../../../lib/local/job-engine.js';
 import { loadRegistry } from '../../../registry/index.js';
 import { eventBridgeEvent, lambdaContext } from '../../support/events.js';
 import { expectErrorBody, invoke, type HttpLambda } from '../../support/http.js';
-import { freshTable, seedOrgs } from '../../support/jobs.js';
+import { freshTable, jobEndpoint, seedOrgs } from '../../support/jobs.js';
 
 /*
  * The job routes' handlers, invoked as API Gateway would, starting runs through the real Step
@@ -30,7 +22,7 @@ const registry = loadRegistry();
 let client: DynamoDBDocumentClient;
 let jobs: DynamoDbJobStore;
 let engine: LocalJobEngine;
-let closeServer: () => Promise<void>;
+let endpoint: Awaited<ReturnType<typeof jobEndpoint>>;
 let startJob: HttpLambda;
 let getJob: HttpLambda;
 let listJobs: HttpLambda;
@@ -41,13 +33,8 @@ let orgIds: string[];
 beforeAll(async () => {
   // The handlers' configuration is read once, on first use: set it before anything reads it.
   const tableName = `jobs-test-${randomUUID()}`;
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'off-jobs-'));
-  const port = await freePort();
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    JOB_STATE_MACHINE_ARN: LOCAL_JOB_STATE_MACHINE_ARN,
-    STEP_FUNCTIONS_ENDPOINT: `http://127.0.0.1:${port}`,
-  });
+  process.env.TABLE_NAME = tableName;
+  endpoint = await jobEndpoint();
   client = (await freshTable(tableName)).client;
   jobs = new DynamoDbJobStore(client, tableName);
   orgIds = await seedOrgs(client, tableName, registry, 130, 'handlers');
@@ -59,26 +46,11 @@ beforeAll(async () => {
   listJobs = await load('list-jobs');
   resumeJob = await load('resume-job');
   deploySync = await load('deploy-sync');
-  engine = new LocalJobEngine({
-    stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN,
-    machine: JOB_MACHINE,
-    worker: await load<JobWorker>('job-worker'),
-    retryBaseDelayMs: 10,
-  });
-  const server = await startLocalServer({
-    port,
-    routes: [],
-    handlers: {},
-    keys: await loadOrCreateKeys(dataDir),
-    bus: new LocalEventBus({ rules: [], targets: {}, deadLetterFile: path.join(dataDir, 'dead-letters.jsonl') }),
-    jobs: engine,
-  });
-  closeServer = server.close;
+  engine = await endpoint.start(await load<JobWorker>('job-worker'), { retryBaseDelayMs: 10 });
 }, 60_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await closeServer?.();
+  await endpoint?.stop();
   client?.destroy();
 });
 

@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../lambdas/adapters/dynamodb-client.js';
 import { DynamoDbJobStore } from '../../../lambdas/adapters/dynamodb-job-store.js';
 import { newJob, zeroCounts, type JobView } from '../../../lambdas/domain/jobs.js';
-import { loadOrCreateKeys } from '../../../lib/local/auth.js';
-import { LocalEventBus } from '../../../lib/local/event-bus.js';
-import { LocalJobEngine, type JobWorker } from '../../../lib/local/job-engine.js';
-import { freePort } from '../../../lib/local/ports.js';
-import { startLocalServer } from '../../../lib/local/server.js';
+import type { JobWorker, LocalJobEngine } from '../../../lib/local/job-engine.js';
 import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../../lib/service/handlers.js';
-import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../../../lib/service/jobs.js';
 import { loadRegistry } from '../../../registry/index.js';
 import { lambdaContext } from '../../support/events.js';
 import { invoke, type HttpLambda } from '../../support/http.js';
-import { freshTable } from '../../support/jobs.js';
+import { freshTable, jobEndpoint } from '../../support/jobs.js';
 
 /*
  * The functions that IAM confines to some partitions of the table (`tablePartitions` in
@@ -122,8 +114,7 @@ const callsBy = new Map<HandlerName, Call[]>();
 let seedClient: DynamoDBDocumentClient;
 let jobs: DynamoDbJobStore;
 let engine: LocalJobEngine;
-let closeServer: () => Promise<void>;
-let dataDir: string;
+let endpoint: Awaited<ReturnType<typeof jobEndpoint>>;
 const handlers: Partial<Record<HandlerName, unknown>> = {};
 
 /** Invokes a confined handler as Lambda does, recording its calls. */
@@ -141,13 +132,8 @@ const http = (name: HandlerName, options: Parameters<typeof invoke>[1]) =>
 beforeAll(async () => {
   // The handlers' configuration is read once, on first use: set it before anything reads it.
   const tableName = `job-partition-test-${randomUUID()}`;
-  dataDir = await mkdtemp(path.join(tmpdir(), 'off-job-partition-'));
-  const port = await freePort();
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    JOB_STATE_MACHINE_ARN: LOCAL_JOB_STATE_MACHINE_ARN,
-    STEP_FUNCTIONS_ENDPOINT: `http://127.0.0.1:${port}`,
-  });
+  process.env.TABLE_NAME = tableName;
+  endpoint = await jobEndpoint();
   seedClient = (await freshTable(tableName)).client;
   jobs = new DynamoDbJobStore(seedClient, tableName);
   documentClient().middlewareStack.add(
@@ -168,23 +154,12 @@ beforeAll(async () => {
     orgs_total: 0,
     counts: zeroCounts(),
   });
-  engine = new LocalJobEngine({ stateMachineArn: LOCAL_JOB_STATE_MACHINE_ARN, machine: JOB_MACHINE, worker });
-  const server = await startLocalServer({
-    port,
-    routes: [],
-    handlers: {},
-    keys: await loadOrCreateKeys(dataDir),
-    bus: new LocalEventBus({ rules: [], targets: {}, deadLetterFile: path.join(dataDir, 'dead-letters.jsonl') }),
-    jobs: engine,
-  });
-  closeServer = server.close;
+  engine = await endpoint.start(worker);
 }, 60_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await closeServer?.();
+  await endpoint?.stop();
   seedClient?.destroy();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('the functions confined to the jobs partition touch only job items (DynamoDB Local, every call recorded)', () => {

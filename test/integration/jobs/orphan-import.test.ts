@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { runFlagsCommand, type Output } from '../../../lib/flags-cli/run.js';
 import { requiredEnv } from '../../support/table.js';
-import { allOrgItems, freshTable, jobDeps, putAll, registryWith, runJob, seedOrgs } from '../../support/jobs.js';
+import {
+  allOrgItems,
+  freshTable,
+  jobDeps,
+  orphanRow,
+  putAll,
+  registryWith,
+  runJob,
+  seedOrgs,
+} from '../../support/jobs.js';
 
 /*
  * `npm run flags:orphans -- --import FILE` against DynamoDB Local, as an operator runs it: only
@@ -25,25 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   client.destroy();
   await rm(dir, { recursive: true, force: true });
-});
-
-/** A flag row as the service writes it, of a key that left the registry (or never was in it). */
-const orphan = (orgId: string, key: string) => ({
-  pk: `ORG#${orgId}`,
-  sk: `FLAG#${key}`,
-  type: 'flag',
-  org_id: orgId,
-  key,
-  enabled: true,
-  version: 1_700_000_000_000,
-  source: 'admin',
-  created_at: '2025-01-01T00:00:00.000Z',
-  updated_at: '2025-01-02T00:00:00.000Z',
-  updated_by: 'admin-user-1',
-  updated_by_email: 'ada@example.com',
-  enabled_at: '2025-01-02T00:00:00.000Z',
-  gsi1pk: `FLAG#${key}`,
-  gsi1sk: orgId,
 });
 
 async function importFile(name: string, lines: readonly string[]) {
@@ -68,9 +58,12 @@ const line = (item: object) => JSON.stringify(item);
 describe('importing an orphan export', () => {
   test('a good file restores exactly the exported rows, with a new version and the import as their writer', async () => {
     const orgIds = await seedOrgs(client, tableName, registry, 3, 'good');
-    const orphans = [orphan(orgIds[0]!, 'legacy-editor'), orphan(orgIds[2]!, 'never-registered')];
-    const { updated_by_email: _email, ...withoutEmail } = orphan(orgIds[1]!, 'legacy-editor');
-    orphans.push({ ...withoutEmail, enabled: false, enabled_at: undefined } as never);
+    const withEmail = (row: ReturnType<typeof orphanRow>) => ({ ...row, updated_by_email: 'ada@example.com' });
+    const orphans = [
+      withEmail(orphanRow(orgIds[0]!, 'legacy-editor')),
+      withEmail(orphanRow(orgIds[2]!, 'never-registered')),
+      { ...orphanRow(orgIds[1]!, 'legacy-editor'), enabled: false, enabled_at: undefined } as never,
+    ];
     await putAll(
       client,
       tableName,
@@ -126,7 +119,7 @@ describe('importing an orphan export', () => {
     );
 
     const result = await importFile('registry-key.jsonl', [
-      line(orphan(orgId!, 'legacy-editor')),
+      line(orphanRow(orgId!, 'legacy-editor')),
       line({ ...chat, enabled: !chat.enabled }),
     ]);
 
@@ -147,8 +140,8 @@ describe('importing an orphan export', () => {
     const itemsBefore = await allOrgItems(client, tableName, [orgId!]);
 
     const result = await importFile('forged.jsonl', [
-      line(orphan(orgId!, 'legacy-editor')),
-      line(forge(orphan(orgId!, 'never-registered'))),
+      line(orphanRow(orgId!, 'legacy-editor')),
+      line(forge(orphanRow(orgId!, 'never-registered'))),
     ]);
 
     expect(result.status).toBe(1);
@@ -158,16 +151,16 @@ describe('importing an orphan export', () => {
 
   test.each([
     ['not JSON', '{"pk": "ORG#'],
-    ['a row with a wrong type', (orgId: string) => line({ ...orphan(orgId, 'old-b'), enabled: 'yes' })],
+    ['a row with a wrong type', (orgId: string) => line({ ...orphanRow(orgId, 'old-b'), enabled: 'yes' })],
     ['not a flag row', (orgId: string) => line({ pk: `ORG#${orgId}`, sk: '#ORG', org_id: orgId })],
   ])('a malformed line in the middle (%s) refuses the whole file; nothing is written', async (_what, bad) => {
     const [orgId] = await seedOrgs(client, tableName, registry, 1, 'malformed');
     const itemsBefore = await allOrgItems(client, tableName, [orgId!]);
 
     const result = await importFile('malformed.jsonl', [
-      line(orphan(orgId!, 'old-a')),
+      line(orphanRow(orgId!, 'old-a')),
       typeof bad === 'string' ? bad : bad(orgId!),
-      line(orphan(orgId!, 'old-c')),
+      line(orphanRow(orgId!, 'old-c')),
     ]);
 
     expect(result.status).toBe(1);

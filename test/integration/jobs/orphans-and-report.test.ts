@@ -9,6 +9,7 @@ import {
   allOrgItems,
   freshTable,
   jobDeps,
+  orphanRow,
   putAll,
   registryWith,
   runJob,
@@ -25,30 +26,12 @@ beforeAll(async () => {
 });
 afterAll(() => client.destroy());
 
-/** A row of a key that left the registry (or never was in it), as the service wrote it. */
-const orphan = (orgId: string, key: string) => ({
-  pk: `ORG#${orgId}`,
-  sk: `FLAG#${key}`,
-  type: 'flag',
-  org_id: orgId,
-  key,
-  enabled: true,
-  version: 1_700_000_000_000,
-  source: 'admin',
-  created_at: '2025-01-01T00:00:00.000Z',
-  updated_at: '2025-01-02T00:00:00.000Z',
-  updated_by: 'someone@example.com',
-  enabled_at: '2025-01-02T00:00:00.000Z',
-  gsi1pk: `FLAG#${key}`,
-  gsi1sk: orgId,
-});
-
 describe('orphan cleanup: dry run first, export before delete, import restores', () => {
   test('the dry run changes nothing; --apply removes exactly the orphan rows after exporting them; importing the export brings back the same items', async () => {
     const orgIds = await seedOrgs(client, tableName, registry, 130, 'orph');
     const orphans = [
-      ...orgIds.slice(0, 7).map((orgId) => orphan(orgId, 'legacy-editor')),
-      ...orgIds.slice(100, 103).map((orgId) => orphan(orgId, 'never-registered')),
+      ...orgIds.slice(0, 7).map((orgId) => orphanRow(orgId, 'legacy-editor')),
+      ...orgIds.slice(100, 103).map((orgId) => orphanRow(orgId, 'never-registered')),
     ];
     await putAll(client, tableName, orphans);
     const deps = await jobDeps(client, tableName, registry);
@@ -103,7 +86,7 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
     const { client: own, tableName: table } = await freshTable();
     try {
       const [orgId] = await seedOrgs(own, table, registry, 1, 'moved');
-      await putAll(own, table, [orphan(orgId as string, 'legacy-editor')]);
+      await putAll(own, table, [orphanRow(orgId as string, 'legacy-editor')]);
       const store = new DynamoDbFlagStore(own, table);
       expect(await store.deleteRowIfUnchanged(orgId as string, 'legacy-editor', 1)).toBe(false);
       expect(
@@ -124,7 +107,7 @@ describe('the stale-flag report job', () => {
       const orgIds = await seedOrgs(own, table, base, 12, 'rep');
       const longAgo = '2026-01-01T00:00:00.000Z';
       const set = (orgId: string, key: string, enabled: boolean, enabledAt?: string) => ({
-        ...orphan(orgId, key),
+        ...orphanRow(orgId, key),
         enabled,
         source: 'admin',
         ...(enabledAt ? { enabled_at: enabledAt } : { enabled_at: undefined }),
@@ -138,7 +121,7 @@ describe('the stale-flag report job', () => {
         ...orgIds.slice(0, 10).map((orgId) => clean(set(orgId, 'chat', true, '2026-11-01T00:00:00.000Z'))),
         // bulk-export: on for every org (its default), turned on long ago.
         ...orgIds.map((orgId) => clean(set(orgId, ADDED_FLAG.key, true, longAgo))),
-        clean(orphan(orgIds[3] as string, 'legacy-editor')),
+        clean(orphanRow(orgIds[3] as string, 'legacy-editor')),
       ]);
       const pastDue = registryWith([ADDED_FLAG], (flag) =>
         flag.key === 'composer-dashboard' ? { ...flag, cleanup_after: '2026-06-30' } : flag,
