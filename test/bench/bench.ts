@@ -1,6 +1,6 @@
 // First: sets the environment before the imports below read it.
 import './environment.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,12 +42,13 @@ import { benchOperations, operationsLines } from './operations.js';
 import { benchColdStart, coldStartLines } from './cold-start.js';
 import { benchUi, uiLines } from './ui.js';
 import { benchOpenFeature, openFeatureLines } from './openfeature.js';
+import { msPerRequestByPart, profiled, profileTable } from './profile.js';
 
 const SECTIONS = ['http', 'operations', 'sync', 'openfeature', 'cold-start', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE =
-  'Usage: npm run bench -- [--only SECTION[,SECTION]] [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N] [--cold-start-runs N] [--ui-runs N]\n' +
+  'Usage: npm run bench -- [--only SECTION[,SECTION]] [--duration SECONDS] [--warmup SECONDS] [--connections N] [--sync-orgs N] [--cold-start-runs N] [--ui-runs N] [--profile DIR]\n' +
   `Sections: ${SECTIONS.join(', ')} (default: all)`;
 const ACTOR = 'bench';
 
@@ -63,6 +64,7 @@ const optionsSchema = z.object({
   warmup: z.coerce.number().min(0).max(600).default(2),
   connections: z.coerce.number().int().min(1).max(1024).default(16),
   'sync-orgs': z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  profile: z.string().min(1).optional(),
 });
 
 interface BenchOptions extends LoadOptions {
@@ -73,9 +75,11 @@ interface BenchOptions extends LoadOptions {
   readonly uiRuns: number;
   /** Orgs of the sync benchmark; 0 skips it. */
   readonly syncOrgs: number;
+  /** Where the http section writes a CPU profile of each GET scenario, run again under the profiler; none when unset. */
+  readonly profileDir?: string;
 }
 
-/** Flags win over BENCH_ONLY, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SYNC_ORGS, BENCH_COLD_START_RUNS and BENCH_UI_RUNS, which win over the defaults. */
+/** Flags win over BENCH_ONLY, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SYNC_ORGS, BENCH_COLD_START_RUNS, BENCH_UI_RUNS and BENCH_PROFILE, which win over the defaults. */
 function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -87,6 +91,7 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
       warmup: { type: 'string' },
       connections: { type: 'string' },
       'sync-orgs': { type: 'string' },
+      profile: { type: 'string' },
     },
     strict: true,
   });
@@ -98,6 +103,7 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
     warmup: values.warmup ?? env.BENCH_WARMUP,
     connections: values.connections ?? env.BENCH_CONNECTIONS,
     'sync-orgs': values['sync-orgs'] ?? env.BENCH_SYNC_ORGS,
+    profile: values.profile ?? env.BENCH_PROFILE,
   });
   if (!parsed.success)
     throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`);
@@ -109,6 +115,7 @@ function benchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
     warmupMs: parsed.data.warmup * 1000,
     connections: parsed.data.connections,
     syncOrgs: parsed.data['sync-orgs'],
+    ...(parsed.data.profile === undefined ? {} : { profileDir: path.resolve(parsed.data.profile) }),
   };
 }
 
@@ -117,6 +124,29 @@ async function provisionOrgs(http: HttpClient, count: number): Promise<string[]>
   const orgIds = Array.from({ length: count }, (_, i) => `bench-org-${i}`);
   await Promise.all(orgIds.map((orgId) => http.json('POST', `/orgs/${orgId}/provision`)));
   return orgIds;
+}
+
+/**
+ * Runs each scenario again, as long as it was measured, under V8's sampling profiler, writes each
+ * profile to `dir` (`<label>.cpuprofile`) and prints where each request's CPU went. Apart from the
+ * measured runs, whose figures the profiler would inflate.
+ */
+async function profileScenarios(
+  scenarios: readonly { readonly label: string; readonly scenario: Scenario }[],
+  options: BenchOptions,
+  dir: string,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const columns = [];
+  for (const { label, scenario } of scenarios) {
+    const file = path.join(dir, `${label.replace(/[^A-Za-z0-9]+/g, '-')}.cpuprofile`);
+    const { result, profile } = await profiled(file, () => runLoad(scenario, options));
+    columns.push({ name: label, byPart: msPerRequestByPart(profile, result.ok + result.errors) });
+  }
+  printSection(
+    `Profile: CPU per request by part (self time sampled every 200 µs, in a run of its own; the profiler adds to every part), written to ${dir}`,
+    profileTable(columns),
+  );
 }
 
 function printSection(title: string, lines: readonly string[]): void {
@@ -200,6 +230,11 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
         ],
         memory,
       );
+      if (options.profileDir !== undefined) {
+        const labels = ['GET', 'handler-alone', 'JWT-check-alone', 'GET-health', 'bare-Query'];
+        const profiledScenarios = labels.map((label, index) => ({ label, scenario: scenarios[index] as Scenario }));
+        await profileScenarios(profiledScenarios, options, options.profileDir);
+      }
     }
 
     // Before the sync section, which seeds its own orgs: the by-flag page is measured at ~100 orgs first.
