@@ -18,31 +18,10 @@ import {
   type ExtraGrant,
   type HandlerDeclaration,
   type HandlerName,
-  type TableAccess,
+  TABLE_ACTIONS,
 } from '../service/handlers.js';
 import { PROJECT_ROOT } from '../project.js';
 import { cdkBundling, FUNCTION_NODE_OPTIONS, FUNCTION_RUNTIME } from './bundling.js';
-
-/** The DynamoDB actions each level of table access grants: the least each handler needs. */
-export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
-  none: [],
-  read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  'read-write': [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:ConditionCheckItem',
-  ],
-  'read-write-delete': [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DeleteItem',
-  ],
-};
 
 /** What reading the table's stream takes (the actions Lambda's event source mapping uses), on the stream only. */
 export const STREAM_ACTIONS: readonly string[] = [

@@ -5,7 +5,32 @@ import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
 
 /** What a function may do to the flag table; the stack grants exactly this and nothing more. */
-export type TableAccess = 'none' | 'read' | 'read-write' | 'read-write-delete';
+export type TableAccess = 'none' | 'read' | 'read-put' | 'read-write' | 'read-write-delete';
+
+/**
+ * The DynamoDB actions each level of table access grants: the least each handler needs. `read-put`
+ * is for the functions that only record jobs (whole items, put under a condition).
+ */
+export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
+  none: [],
+  read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  'read-put': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  'read-write': [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+  'read-write-delete': [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+  ],
+};
 
 /** Access beyond the table: starting runs of the job state machine, writing orphan exports, reading the table's stream, publishing to the org bus. */
 export type ExtraGrant = 'start-jobs' | 'write-exports' | 'read-stream' | 'publish-events';
@@ -101,7 +126,7 @@ export const HANDLERS = {
   },
   'start-job': {
     entry: 'lambdas/handlers/start-job.ts',
-    tableAccess: 'read-write',
+    tableAccess: 'read-put',
     tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Start a job over all orgs',
@@ -120,7 +145,7 @@ export const HANDLERS = {
   },
   'resume-job': {
     entry: 'lambdas/handlers/resume-job.ts',
-    tableAccess: 'read-write',
+    tableAccess: 'read-put',
     tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Resume a failed job',
@@ -135,7 +160,7 @@ export const HANDLERS = {
   },
   'deploy-sync': {
     entry: 'lambdas/handlers/deploy-sync.ts',
-    tableAccess: 'read-write',
+    tableAccess: 'read-put',
     tablePartitions: JOBS_ONLY,
     grants: ['start-jobs'],
     description: 'Start a sync after each deploy',

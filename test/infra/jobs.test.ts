@@ -5,8 +5,8 @@ import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { stageConfig, type StageConfig } from '../../lib/config/stage-config.js';
-import { EXPORT_PREFIX, ServiceFunction, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
-import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
+import { EXPORT_PREFIX, ServiceFunction } from '../../lib/constructs/service-function.js';
+import { HANDLERS, TABLE_ACTIONS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
 import { JOB_MACHINE } from '../../lib/service/jobs.js';
 import { DEPLOY_COMPLETE_STATUSES, JOB_STATES } from '../../lib/stateless/jobs.js';
 import {

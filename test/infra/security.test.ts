@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { StageConfig } from '../../lib/config/stage-config.js';
-import { DEFAULT_TIMEOUT_SECONDS, STREAM_ACTIONS, TABLE_ACTIONS } from '../../lib/constructs/service-function.js';
-import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
+import { DEFAULT_TIMEOUT_SECONDS, STREAM_ACTIONS } from '../../lib/constructs/service-function.js';
+import { HANDLERS, TABLE_ACTIONS, type HandlerDeclaration, type HandlerName } from '../../lib/service/handlers.js';
 import {
   STAGE_NAMES,
   allStatements,
@@ -159,7 +159,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
     it('functions with read or no table access hold no write action, and none-access functions no DynamoDB action', () => {
       for (const name of HANDLER_NAMES) {
         const access = HANDLERS[name].tableAccess;
-        if (access === 'read-write' || access === 'read-write-delete') continue;
+        if (access !== 'none' && access !== 'read') continue;
         const statements = functionStatements(stateless, functions[name]);
         expect({ name, writes: actionsOf(statements).filter(isWriteAction) }).toEqual({ name, writes: [] });
         // `none` holds no DynamoDB action at all; `read` exactly the declared read actions.
@@ -170,10 +170,11 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
       }
     });
 
-    it('read-write and read-write-delete functions hold exactly their table actions on the table', () => {
+    it('read-put, read-write and read-write-delete functions hold exactly their table actions on the table', () => {
       const writers = HANDLER_NAMES.filter((name) =>
-        ['read-write', 'read-write-delete'].includes(HANDLERS[name].tableAccess),
+        ['read-put', 'read-write', 'read-write-delete'].includes(HANDLERS[name].tableAccess),
       );
+      expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-put')).toBe(true);
       expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write')).toBe(true);
       expect(writers.some((name) => HANDLERS[name].tableAccess === 'read-write-delete')).toBe(true);
       for (const name of writers) {

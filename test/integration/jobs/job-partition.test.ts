@@ -6,7 +6,7 @@ import { documentClient } from '../../../lambdas/adapters/dynamodb-client.js';
 import { DynamoDbJobStore } from '../../../lambdas/adapters/dynamodb-job-store.js';
 import { newJob, zeroCounts, type JobView } from '../../../lambdas/domain/jobs.js';
 import type { JobWorker, LocalJobEngine } from '../../../lib/local/job-engine.js';
-import { HANDLERS, type HandlerDeclaration, type HandlerName } from '../../../lib/service/handlers.js';
+import { HANDLERS, TABLE_ACTIONS, type HandlerDeclaration, type HandlerName } from '../../../lib/service/handlers.js';
 import { loadRegistry } from '../../../registry/index.js';
 import { lambdaContext } from '../../support/events.js';
 import { invoke, type HttpLambda } from '../../support/http.js';
@@ -266,6 +266,14 @@ describe('the functions confined to the jobs partition touch only job items (Dyn
         (call) => !/^(GetItem|Query|BatchGetItem|TransactGetItems)Command$/.test(call.command),
       );
       expect({ name, writes: writes.length > 0 }).toEqual({ name, writes: declaration.tableAccess !== 'read' });
+    }
+  });
+
+  test('each write action their roles hold is one they make: a confined function holds no write it never uses', () => {
+    for (const name of confined) {
+      const made = new Set((callsBy.get(name) ?? []).map((call) => `dynamodb:${call.command.replace(/Command$/, '')}`));
+      const granted = TABLE_ACTIONS[HANDLERS[name].tableAccess].filter((action) => !/:(GetItem|Query)$/.test(action));
+      expect({ name, unused: granted.filter((action) => !made.has(action)) }).toEqual({ name, unused: [] });
     }
   });
 });
