@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createApiClient, type ApiClient } from './api.js';
 import { Page } from './components/page.js';
-import type { Auth } from './auth/index.js';
+import type { Auth } from './auth/auth.js';
 import { displayName, isExpired, type Session } from './auth/session.js';
 import { HOME, NAV, useRoute, type Route } from './router.js';
 import { FlagScreen } from './screens/flag.js';

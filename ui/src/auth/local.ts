@@ -1,5 +1,5 @@
 import type { LocalAuthSettings } from '../settings.js';
-import type { Auth } from './index.js';
+import type { Auth } from './auth.js';
 import { sessionFromToken, type Session } from './session.js';
 
 /** Where this tab keeps the token the local sign-in minted. */

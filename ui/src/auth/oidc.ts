@@ -1,6 +1,6 @@
 import { UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
 import type { OidcAuthSettings } from '../settings.js';
-import type { Auth } from './index.js';
+import type { Auth } from './auth.js';
 import { sessionFromToken, type Session } from './session.js';
 
 /** The app's own URL, where the provider sends the browser back (with `?code=&state=`) and after sign-out. */
