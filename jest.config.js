@@ -24,6 +24,6 @@ export default {
   testTimeout: 30000,
   // Many files spend most of their time waiting on the processes they start (local stacks, DynamoDB
   // Local, Chromium) or on the admin UI's polling, so three run side by side even on two cores,
-  // where jest's default is one (two cores: 361 s with three, 489 s with two).
+  // where jest's default is one (two cores, one fresh run each: 361 s with three, 489 s with two).
   maxWorkers: Math.max(3, availableParallelism() - 1),
 };
