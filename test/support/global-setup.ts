@@ -13,6 +13,10 @@ const TABLE_NAME = 'org-feature-flags-test';
  * require (tsx's ESM `tsImport` cannot be used from CommonJS).
  */
 export default async function globalSetup(): Promise<void> {
+  // Every DynamoDB Local of the run (this one and those of the local stacks the tests start) lives
+  // for seconds to minutes: compiled by the JVM's quick compiler only, each costs about half the CPU
+  // to start and to serve its first thousands of calls.
+  process.env.JAVA_TOOL_OPTIONS = [process.env.JAVA_TOOL_OPTIONS, '-XX:TieredStopAtLevel=1'].filter(Boolean).join(' ');
   const local = tsxRequire('../../lib/local/dynamodb-local.js', import.meta.url) as typeof DynamoDbLocal;
   await local.ensureDynamoDbLocal();
   const handle = await local.startDynamoDbLocal({ inMemory: true });

@@ -47,6 +47,7 @@ function countAcceptedRowPuts(target: DynamoDBDocumentClient) {
   return { count: () => accepted, reset: () => (accepted = 0) };
 }
 
+// The tests that seed hundreds of orgs and sync them take 20 to 30 s on a busy two-core machine.
 describe('sync: every org gets an explicit row for each registry flag', () => {
   test('a flag added after the orgs were created gets a synced row holding the default of that moment; a second sync writes nothing', async () => {
     const orgIds = await seedOrgs(client, tableName, before, 250, 'added');
@@ -95,7 +96,7 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
       rows_written: 0,
       rows_missing: 0,
     });
-  });
+  }, 120_000);
 
   test('flipping the default afterwards changes no existing org; an org created afterwards gets the new default', async () => {
     const { client: own, tableName: table } = await freshTable();
@@ -174,7 +175,7 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
     } finally {
       own.destroy();
     }
-  });
+  }, 120_000);
 
   test('a sync stopped midway, even between a page and its checkpoint, finishes with every org synced and no row written twice', async () => {
     const { client: own, tableName: table } = await freshTable();
@@ -210,5 +211,5 @@ describe('sync: every org gets an explicit row for each registry flag', () => {
     } finally {
       own.destroy();
     }
-  });
+  }, 120_000);
 });
