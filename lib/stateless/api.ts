@@ -167,16 +167,14 @@ export class FlagApi extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    const admit: AwsSdkCall = {
+      ...update([...this.corsAllowOrigins, origin]),
+      physicalResourceId: PhysicalResourceId.of(this.api.apiId),
+    };
     return new AwsCustomResource(this, 'Cors', {
       resourceType: 'Custom::ApiCors',
-      onCreate: {
-        ...update([...this.corsAllowOrigins, origin]),
-        physicalResourceId: PhysicalResourceId.of(this.api.apiId),
-      },
-      onUpdate: {
-        ...update([...this.corsAllowOrigins, origin]),
-        physicalResourceId: PhysicalResourceId.of(this.api.apiId),
-      },
+      onCreate: admit,
+      onUpdate: admit,
       onDelete: restore,
       policy: AwsCustomResourcePolicy.fromStatements([
         new PolicyStatement({ actions: ['apigateway:PATCH'], resources: [apiArn] }),
