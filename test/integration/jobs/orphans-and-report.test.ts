@@ -80,7 +80,7 @@ describe('orphan cleanup: dry run first, export before delete, import restores',
 
     const again = await runJob(deps, 'orphan-cleanup');
     expect(again.counts.orphan_rows).toBe(10);
-  });
+  }, 120_000);
 
   test('an orphan row that changed between export and delete is not deleted', async () => {
     const { client: own, tableName: table } = await freshTable();
