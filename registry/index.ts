@@ -1,14 +1,22 @@
 import * as z from 'zod/mini';
 import { FLAGS } from './flags.js';
 import { LEDGER } from './ledger.js';
+import { ORG_ATTRIBUTES } from './org-attributes.js';
 import { retiredInLedger, type LedgerEntry } from './ledger-check.js';
 import { cleanupWarnings, registryOf, type Registry } from './registry.js';
 import { RETIRED } from './retired.js';
-import { flagDefinitionSchema, retiredFlagSchema, type FlagDefinition, type RetiredFlag } from './schema.js';
+import {
+  flagDefinitionSchema,
+  orgAttributeDefinitionSchema,
+  retiredFlagSchema,
+  type FlagDefinition,
+  type OrgAttributeDefinition,
+  type RetiredFlag,
+} from './schema.js';
 
-export type { FlagDefinition, RetiredFlag } from './schema.js';
+export type { FlagDefinition, OrgAttributeDefinition, RetiredFlag } from './schema.js';
 export { FLAG_KEY_PATTERN, flagKeySchema } from './schema.js';
-export { registryVersion, type Registry } from './registry.js';
+export { registryVersion, type OrgAttributes, type Registry } from './registry.js';
 
 /** What a registry check found: errors make the registry unusable, warnings are reported. */
 export interface RegistryReport {
@@ -25,6 +33,7 @@ export function checkRegistry(
   retired: readonly unknown[],
   today: string,
   ledger: readonly LedgerEntry[] = LEDGER,
+  attributes: readonly unknown[] = ORG_ATTRIBUTES,
 ): RegistryReport {
   const errors: string[] = [];
   const valid: FlagDefinition[] = [];
@@ -66,7 +75,26 @@ export function checkRegistry(
     }
   }
 
-  return { errors, warnings: cleanupWarnings(valid, today) };
+  return { errors: [...errors, ...checkOrgAttributes(attributes)], warnings: cleanupWarnings(valid, today) };
+}
+
+/** Checks the declared org attributes: shape of each entry and duplicate names. */
+export function checkOrgAttributes(attributes: readonly unknown[]): string[] {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  attributes.forEach((entry, index) => {
+    const parsed = orgAttributeDefinitionSchema.safeParse(entry);
+    if (!parsed.success) {
+      const name = typeof entry === 'object' && entry !== null && 'name' in entry ? String(entry.name) : undefined;
+      errors.push(
+        `${name ? `org attribute '${name}'` : `org attribute #${index + 1}`}:\n${z.prettifyError(parsed.error)}`,
+      );
+      return;
+    }
+    if (seen.has(parsed.data.name)) errors.push(`org attribute '${parsed.data.name}': declared twice`);
+    seen.add(parsed.data.name);
+  });
+  return errors;
 }
 
 /** Validates the data and builds a registry of it, as written; throws listing every error when the data is invalid. */
@@ -75,13 +103,19 @@ export function buildRegistry(
   retired: readonly unknown[],
   today: string = new Date().toISOString().slice(0, 10),
   ledger: readonly LedgerEntry[] = LEDGER,
+  attributes: readonly unknown[] = ORG_ATTRIBUTES,
 ): Registry {
-  const report = checkRegistry(flags, retired, today, ledger);
+  const report = checkRegistry(flags, retired, today, ledger, attributes);
   if (report.errors.length > 0) {
     const list = report.errors.map((error) => `- ${error.replaceAll('\n', '\n  ')}`);
     throw new Error(`Invalid feature flag registry:\n${list.join('\n')}`);
   }
-  return registryOf(flags as readonly FlagDefinition[], retired as readonly RetiredFlag[], today);
+  return registryOf(
+    flags as readonly FlagDefinition[],
+    retired as readonly RetiredFlag[],
+    today,
+    attributes as readonly OrgAttributeDefinition[],
+  );
 }
 
 let loaded: Registry | undefined;

@@ -64,3 +64,49 @@ export type FlagDefinition = z.infer<typeof flagDefinitionSchema>;
 
 /** A key that once was a flag: kept so that it is never reused and its rows can be cleaned. */
 export type RetiredFlag = z.infer<typeof retiredFlagSchema>;
+
+/** An org attribute's name: snake_case, as it appears in events, the API and `GET /orgs` filters. */
+export const ORG_ATTRIBUTE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** Names the org events and `GET /orgs` use themselves, so no attribute may take them. */
+export const RESERVED_ORG_ATTRIBUTE_NAMES: readonly string[] = [
+  'org_id',
+  'attributes',
+  'occurred_at',
+  'prefix',
+  'limit',
+  'cursor',
+  'created_before',
+  'created_after',
+];
+
+/** One allowed value of an `enum` attribute. */
+export const ORG_ATTRIBUTE_VALUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const attributeName = z.string().check(
+  z.regex(ORG_ATTRIBUTE_NAME_PATTERN, 'must be snake_case (a-z, 0-9, _), 1–32 characters, starting with a letter'),
+  z.refine((name) => !RESERVED_ORG_ATTRIBUTE_NAMES.includes(name), 'is reserved'),
+);
+const attributeDescription = z
+  .string({ error: 'description is required' })
+  .check(z.trim(), z.minLength(1, 'description is required'));
+
+/** What the service knows of an org besides its id: one declared attribute. */
+export const orgAttributeDefinitionSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    name: attributeName,
+    type: z.literal('enum'),
+    values: z
+      .array(z.string().check(z.regex(ORG_ATTRIBUTE_VALUE_PATTERN, 'must be 1–64 letters, digits, _ . -')))
+      .check(
+        z.minLength(1, 'an enum needs at least one value'),
+        z.refine((values) => new Set(values).size === values.length, 'values must be unique'),
+      ),
+    description: attributeDescription,
+  }),
+  z.strictObject({ name: attributeName, type: z.literal('string'), description: attributeDescription }),
+  z.strictObject({ name: attributeName, type: z.literal('date'), description: attributeDescription }),
+]);
+
+/** One org attribute, as declared in `registry/org-attributes.ts`. */
+export type OrgAttributeDefinition = z.infer<typeof orgAttributeDefinitionSchema>;

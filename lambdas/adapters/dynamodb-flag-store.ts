@@ -29,12 +29,20 @@ import type {
 import { changeIdOf, type HistoryEntry } from '../domain/history.js';
 import type { FleetStore, OrgSnapshot, StoreCursor, StoredItem } from '../domain/job-store.js';
 import type { FlagRow, FlagSource, FlagState, OrgRecord } from '../domain/flags.js';
+import {
+  attributeChangeFields,
+  sortedAttributes,
+  type AttributeChange,
+  type AttributeValues,
+} from '../domain/org-attributes.js';
 
 const ORG_SK = '#ORG';
 const FLAG_PREFIX = 'FLAG#';
 const orgPk = (orgId: string) => `ORG#${orgId}`;
 const HISTORY_PREFIX = 'HIST#';
 const historyPk = (orgId: string) => `${HISTORY_PREFIX}${orgId}`;
+/** An org's attribute changes, newest last by sort key. */
+const attributeLogPk = (orgId: string) => `ATTRS#${orgId}`;
 const flagKey = (orgId: string, key: string) => ({ pk: orgPk(orgId), sk: `${FLAG_PREFIX}${key}` });
 const orgKey = (orgId: string) => ({ pk: orgPk(orgId), sk: ORG_SK });
 const MAX_CHANGE_ATTEMPTS = 4;
@@ -193,6 +201,76 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
 
   putOrgIfAbsent(org: OrgRecord): Promise<boolean> {
     return putIfAbsent(this.client, this.tableName, orgItem(org));
+  }
+
+  async setOrgAttributes(
+    change: AttributeChange,
+    expectedAt: string | undefined,
+    { audited }: { audited: boolean },
+  ): Promise<'changed' | 'conflict' | 'org_not_found'> {
+    const audit = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: attributeLogPk(change.orgId),
+          sk: `${change.changedAt}#${change.requestId}`,
+          type: 'attributes',
+          org_id: change.orgId,
+          ...attributeChangeFields(change),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    const reasons = await this.transact([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: orgKey(change.orgId),
+          UpdateExpression: 'SET #attributes = :attributes, attributes_at = :at, attributes_by = :by',
+          ConditionExpression:
+            expectedAt === undefined
+              ? 'attribute_exists(pk) AND attribute_not_exists(attributes_at)'
+              : 'attribute_exists(pk) AND attributes_at = :expected',
+          ExpressionAttributeNames: { '#attributes': 'attributes' },
+          ExpressionAttributeValues: {
+            ':attributes': change.attributes,
+            ':at': change.occurredAt,
+            ':by': change.changedBy,
+            ...(expectedAt === undefined ? {} : { ':expected': expectedAt }),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        },
+      },
+      ...(audited ? [audit] : []),
+    ]);
+    if (!reasons) return 'changed';
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return reasons[0].Item ? 'conflict' : 'org_not_found';
+    if (reasons[1]?.Code === 'ConditionalCheckFailed' || collided(reasons)) return 'conflict';
+    throw unexpectedCancellation(reasons);
+  }
+
+  async attributeChanges(orgId: string, limit: number): Promise<AttributeChange[]> {
+    const page = await guard(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': attributeLogPk(orgId) },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (page.Items ?? []).map((item) => ({
+      orgId: String(item.org_id),
+      attributes: attributeValues(item.attributes) ?? {},
+      previous: attributeValues(item.previous) ?? {},
+      occurredAt: String(item.occurred_at),
+      changedAt: String(item.changed_at),
+      changedBy: String(item.changed_by),
+      source: item.source === 'admin' ? 'admin' : 'event',
+      requestId: String(item.request_id),
+    }));
   }
 
   /**
@@ -483,6 +561,9 @@ export function orgItem(org: OrgRecord): Item {
     provisioned_at: org.provisionedAt,
     registry_version: org.registryVersion,
     provisioned_by: org.provisionedBy,
+    ...(org.attributes ? { attributes: org.attributes } : {}),
+    ...(org.attributesAt ? { attributes_at: org.attributesAt } : {}),
+    ...(org.attributesBy ? { attributes_by: org.attributesBy } : {}),
     gsi2pk: ORGS_PARTITION,
     gsi2sk: org.orgId,
   };
@@ -534,7 +615,20 @@ function toOrgRecord(item: Item): OrgRecord {
       ? { syncedRegistryVersion: item.synced_registry_version }
       : {}),
     ...(typeof item.synced_at === 'string' ? { syncedAt: item.synced_at } : {}),
+    ...(item.attributes !== undefined ? { attributes: attributeValues(item.attributes) ?? {} } : {}),
+    ...(typeof item.attributes_at === 'string' ? { attributesAt: item.attributes_at } : {}),
+    ...(typeof item.attributes_by === 'string' ? { attributesBy: item.attributes_by } : {}),
   };
+}
+
+/** A stored map of attribute values, in name order (DynamoDB keeps none); anything but strings in it is dropped. */
+function attributeValues(stored: unknown): AttributeValues | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  return sortedAttributes(
+    Object.fromEntries(
+      Object.entries(stored).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    ),
+  );
 }
 
 /** The entry's time, flag and version from its sort key (`<ISO time>#<key>#<version>`; neither time nor version holds `#`). */

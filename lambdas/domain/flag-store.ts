@@ -1,5 +1,6 @@
 import type { FlagRow, FlagState, OrgRecord } from './flags.js';
 import type { HistoryEntry } from './history.js';
+import type { AttributeChange } from './org-attributes.js';
 
 /** A person's change to one flag of one org, as the store is asked to apply it. */
 export interface FlagChange {
@@ -62,6 +63,18 @@ export interface FlagStore {
   putRowsIfAbsent(rows: readonly FlagRow[]): Promise<number>;
   /** Writes the org record unless one exists; returns whether this call wrote it. */
   putOrgIfAbsent(org: OrgRecord): Promise<boolean>;
+  /**
+   * Sets the org's attributes (with the change's audit entry when `audited`, atomically) if the
+   * record still holds the attributes set at `expectedAt` (none when undefined): `conflict` when
+   * it moved on meanwhile.
+   */
+  setOrgAttributes(
+    change: AttributeChange,
+    expectedAt: string | undefined,
+    options: { audited: boolean },
+  ): Promise<'changed' | 'conflict' | 'org_not_found'>;
+  /** The org's latest attribute changes, newest first. */
+  attributeChanges(orgId: string, limit: number): Promise<AttributeChange[]>;
   /** Applies a person's change together with its history entry, atomically. */
   applyChange(change: FlagChange): Promise<FlagChangeOutcome>;
   /** One org's row for one flag (one GetItem); when there is none, whether the org exists. */

@@ -1,4 +1,5 @@
 import type { FlagDefinition, Registry } from '../../registry/index.js';
+import type { AttributeValues } from './org-attributes.js';
 
 /** How a row came to be: written at org creation, by a later registry sync, or by a person. */
 export const FLAG_SOURCES = ['provisioned', 'synced', 'admin'] as const;
@@ -35,6 +36,12 @@ export interface OrgRecord {
   /** The registry version a sync last brought the org up to, and when. */
   readonly syncedRegistryVersion?: string;
   readonly syncedAt?: string;
+  /** The org's attribute values; absent when none is known. */
+  readonly attributes?: AttributeValues;
+  /** When the change that set them happened (an event's `occurred_at`, or an admin's write); a change older than this is ignored. */
+  readonly attributesAt?: string;
+  /** Who set them last: an admin's subject, or `event:<source>`. */
+  readonly attributesBy?: string;
 }
 
 /** The registry version whose every flag the org holds a row for: its last sync, or its provisioning. */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../../registry/zod-locale.js';
 import { JOB_ID_PATTERN } from './jobs.js';
+import { orgAttributeFilterQuery } from './org-attribute-schemas.js';
 import { flagKeySchema, orgIdSchema } from './schemas.js';
 
 /** `limit` (1-200, 50 unless given) and `cursor` of a paginated GET; one instance for every query. */
@@ -20,6 +21,7 @@ export const listOrgsQuerySchema = z.strictObject({
     z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'prefix must be 1-64 characters of letters, digits, - and _')),
   ),
   ...page,
+  ...orgAttributeFilterQuery,
 });
 
 /** Query of `GET /org-feature-flags/by-flag/{key}`: every org's state of one flag, optionally only those on or off. */

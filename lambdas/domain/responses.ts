@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { flagDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
+import { flagDefinitionSchema, orgAttributeDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
 import { FLAG_SOURCES } from './flags.js';
 import { JOB_TYPES, type JobType } from './jobs.js';
 
@@ -135,6 +135,14 @@ export const flagRegistrySchema = component(
       registry_version: registryVersion,
       flags: z.array(flagDefinitionComponent),
       retired: z.optional(z.array(retiredFlagComponent)).check(z.describe('Staff and services only.')),
+      org_attributes: z
+        .optional(
+          z.strictObject({
+            version: z.string().check(z.describe('Content hash of the declared org attributes.')),
+            attributes: z.array(component('OrgAttributeDefinition', orgAttributeDefinitionSchema)),
+          }),
+        )
+        .check(z.describe('The declared org attributes (registry/org-attributes.ts); staff and services only.')),
     })
     .check(z.describe('The registry as the caller may see it: org tokens get no internal flags and no retired keys.')),
 );
@@ -166,6 +174,10 @@ export const flagChangeSchema = component(
 
 // Orgs
 
+const attributeValues = z
+  .record(z.string(), z.string())
+  .check(z.describe("The org's attribute values by name; an attribute with no known value is absent."));
+
 export const orgSummarySchema = component(
   'OrgSummary',
   z.strictObject({
@@ -173,6 +185,36 @@ export const orgSummarySchema = component(
     provisioned_at: timestamp,
     registry_version: z.string().check(z.describe('The registry version the org was provisioned with.')),
     synced_registry_version: z.nullable(z.string()),
+    attributes: attributeValues,
+  }),
+);
+
+export const attributeChangeSchema = component(
+  'OrgAttributeChange',
+  z.strictObject({
+    attributes: attributeValues,
+    previous: attributeValues,
+    occurred_at: timestamp.check(
+      z.describe("When the change happened: the event's `occurred_at`, or the admin's request."),
+    ),
+    changed_at: timestamp.check(z.describe('When this service recorded it.')),
+    changed_by: z.string().check(z.describe("The admin's subject, or `event:<source>` for an org event.")),
+    source: z.enum(['event', 'admin']),
+    request_id: z.string().check(z.describe('The request id, or the event id.')),
+  }),
+);
+
+export const orgRecordSchema = component(
+  'OrgRecord',
+  z.strictObject({
+    ...orgSummarySchema.shape,
+    provisioned_by: z.string(),
+    synced_at: z.nullable(timestamp),
+    attributes_at: z
+      .nullable(timestamp)
+      .check(z.describe('When the change that set the attributes happened; an older change is ignored.')),
+    attributes_by: z.nullable(z.string()),
+    attribute_changes: z.array(attributeChangeSchema).check(z.describe('The latest 20 changes, newest first.')),
   }),
 );
 

@@ -12,6 +12,7 @@ import {
 } from '../domain/query-schemas.js';
 import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../domain/schemas.js';
 import { evaluationRequestSchema } from '../domain/ofrep-schemas.js';
+import { orgAttributesBodySchema } from '../domain/org-attribute-schemas.js';
 import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../domain/write-schemas.js';
 
 /** What a route reads from the request, as the zod schemas its handler parses it with. */
@@ -67,6 +68,8 @@ export type RouteHandlerName =
   | 'ofrep-evaluate-flags'
   | 'list-orgs'
   | 'provision-org'
+  | 'get-org'
+  | 'set-org-attributes'
   | 'list-jobs'
   | 'start-job'
   | 'get-job'
@@ -74,7 +77,7 @@ export type RouteHandlerName =
 
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
 export interface RouteDeclaration {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly path: string;
   readonly handler: RouteHandlerName;
   /** Any one of these scopes admits the caller; an empty list means the route is open. */
@@ -312,10 +315,38 @@ export const ROUTES: readonly RouteDeclaration[] = [
     path: '/orgs',
     handler: 'list-orgs',
     scopes: STAFF,
-    summary: 'Provisioned orgs in org id order, optionally by id prefix, a page at a time',
+    summary:
+      'Provisioned orgs in org id order, optionally by id prefix and attribute values (`?plan=pro,enterprise`), a page at a time; a filtered page reads at most 1,000 org records and may come back short, with a cursor',
     request: { query: listOrgsQuerySchema },
     responses: [{ status: 200, description: 'One page of orgs', body: responses.orgListSchema }],
     errors: { 400: PAGE, 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/orgs/{org_id}',
+    handler: 'get-org',
+    scopes: STAFF,
+    summary:
+      'One org record: attributes, when provisioned and with which registry, last sync, latest attribute changes',
+    request: { path: orgPathSchema },
+    responses: [{ status: 200, description: 'The org', body: responses.orgRecordSchema }],
+    errors: { 400: INVALID, 404: 'org_not_found', 503: UNAVAILABLE },
+  },
+  {
+    method: 'PUT',
+    path: '/orgs/{org_id}/attributes',
+    handler: 'set-org-attributes',
+    scopes: ADMIN,
+    summary:
+      "Set an org's whole set of attributes (those left out are unset), for orgs that predate the org events; audited",
+    request: { path: orgPathSchema, body: orgAttributesBodySchema },
+    responses: [{ status: 200, description: 'The org as it now stands', body: responses.orgRecordSchema }],
+    errors: {
+      400: 'invalid_request: an undeclared attribute or a value its declaration does not allow; malformed_json',
+      404: 'org_not_found',
+      409: 'attributes_newer: an org event dated later than this request set them; concurrent_change',
+      503: UNAVAILABLE,
+    },
   },
   {
     method: 'POST',

@@ -11,7 +11,9 @@ import {
 } from '../domain/errors.js';
 import type { FlagChangeOutcome, FlagStore } from '../domain/flag-store.js';
 import { mergeFlag, mergeOrgFlags, provisionedRows, type MergedFlag } from '../domain/flags.js';
+import { sortedAttributes, type AttributeValues } from '../domain/org-attributes.js';
 import type { BulkSetBody, SetFlagBody } from '../domain/write-schemas.js';
+import { updateOrgAttributes } from './orgs.js';
 
 /** What every use case needs: the registry in force and the flag store. */
 export interface Deps {
@@ -26,7 +28,12 @@ export function listFlags(registry: Registry, caller: Caller) {
   return {
     registry_version: registry.version,
     flags,
-    ...(staff ? { retired: registry.retired } : {}),
+    ...(staff
+      ? {
+          retired: registry.retired,
+          org_attributes: { version: registry.orgAttributes.version, attributes: registry.orgAttributes.definitions },
+        }
+      : {}),
   };
 }
 
@@ -234,12 +241,25 @@ export interface ProvisionResult {
  * repeated, concurrent or resumed call never overwrites a row and never exposes a half-provisioned org.
  */
 export async function provisionOrg(
-  { registry, store }: Deps,
+  deps: Deps,
   orgId: string,
-  context: { actor: string; now: Date },
+  context: { actor: string; now: Date; attributes?: ProvisionedAttributes },
 ): Promise<ProvisionResult> {
+  const { registry, store } = deps;
+  const { attributes } = context;
   const existing = await store.getOrg(orgId);
   if (existing) {
+    if (attributes && Object.keys(attributes.values).length > 0)
+      await updateOrgAttributes(deps, {
+        orgId,
+        mode: 'patch',
+        values: attributes.values,
+        occurredAt: attributes.occurredAt,
+        actor: context.actor,
+        source: 'event',
+        requestId: attributes.requestId,
+        now: context.now,
+      });
     return { org_id: orgId, provisioned: false, rows_written: 0, registry_version: existing.registryVersion };
   }
   const rowsWritten = await store.putRowsIfAbsent(provisionedRows(registry, orgId, context.now, context.actor));
@@ -248,6 +268,23 @@ export async function provisionOrg(
     provisionedAt: context.now.toISOString(),
     registryVersion: registry.version,
     provisionedBy: context.actor,
+    ...(attributes
+      ? {
+          attributes: sortedAttributes(attributes.values),
+          attributesAt: attributes.occurredAt,
+          attributesBy: context.actor,
+        }
+      : {}),
   });
   return { org_id: orgId, provisioned, rows_written: rowsWritten, registry_version: registry.version };
+}
+
+/**
+ * The attributes an `OrgCreated` event carries. Given to an org provisioned already (a backfill
+ * before the event, or a redelivery), they are applied as an update from that time.
+ */
+export interface ProvisionedAttributes {
+  readonly values: AttributeValues;
+  readonly occurredAt: string;
+  readonly requestId: string;
 }

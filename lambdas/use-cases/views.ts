@@ -2,9 +2,11 @@ import type { FlagDefinition } from '../../registry/index.js';
 import { canSeeOrg, seesInternalFlags, type Caller } from '../domain/caller.js';
 import { UnknownFlagError, flagNotFound, orgNotFound } from '../domain/errors.js';
 import type { HistoryPage, HistoryPosition } from '../domain/flag-store.js';
-import { mergeFlag, type FlagRow, type OrgRecord } from '../domain/flags.js';
+import { mergeFlag, type FlagRow } from '../domain/flags.js';
 import { historyView } from '../domain/history.js';
+import { matchesAttributes, type AttributeFilter } from '../domain/org-attributes.js';
 import type { Deps } from './flags.js';
+import { orgView } from './orgs.js';
 
 /**
  * Most store reads one page request may make when a filter leaves pages sparse; the answer then
@@ -12,30 +14,51 @@ import type { Deps } from './flags.js';
  */
 export const MAX_READS_PER_PAGE = 5;
 
+/** Org records one read of a filtered org list takes from the `orgs` index. */
+export const FILTERED_READ_SIZE = 200;
+
 /** A page of results and, when there may be more, the position the next page starts after. */
 export interface Page<T, P> {
   readonly items: T[];
   readonly next?: P;
 }
 
-/** An org as `GET /orgs` lists it. */
-export function orgView(org: OrgRecord) {
-  return {
-    org_id: org.orgId,
-    provisioned_at: org.provisionedAt,
-    registry_version: org.registryVersion,
-    synced_registry_version: org.syncedRegistryVersion ?? null,
-  };
-}
-
-/** Orgs in org id order, optionally only those whose id starts with `prefix`. */
+/**
+ * Orgs in org id order, optionally only those whose id starts with `prefix` and whose attributes
+ * pass `filter`. A filtered page reads whole pages of the `orgs` index (at most
+ * {@link MAX_READS_PER_PAGE} of {@link FILTERED_READ_SIZE} records) and keeps the matches: a rare
+ * value gives short pages, each with a cursor to go on from.
+ */
 export async function listOrgs(
   { store }: Deps,
-  query: { prefix?: string; after?: string; limit: number },
+  query: { prefix?: string; after?: string; limit: number; filter?: AttributeFilter },
 ): Promise<Page<ReturnType<typeof orgView>, string>> {
-  const page = await store.findOrgs(query);
-  const last = page.items.at(-1);
-  return { items: page.items.map(orgView), ...(page.more && last ? { next: last.orgId } : {}) };
+  const { filter, ...position } = query;
+  if (!filter || Object.keys(filter).length === 0) {
+    const page = await store.findOrgs(position);
+    const last = page.items.at(-1);
+    return { items: page.items.map(orgView), ...(page.more && last ? { next: last.orgId } : {}) };
+  }
+  const items: ReturnType<typeof orgView>[] = [];
+  let after = query.after;
+  for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
+    const page = await store.findOrgs({
+      ...(query.prefix ? { prefix: query.prefix } : {}),
+      ...(after ? { after } : {}),
+      limit: FILTERED_READ_SIZE,
+    });
+    for (const [index, org] of page.items.entries()) {
+      if (!matchesAttributes(org.attributes, filter)) continue;
+      items.push(orgView(org));
+      if (items.length === query.limit) {
+        const atEnd = !page.more && index === page.items.length - 1;
+        return { items, ...(atEnd ? {} : { next: org.orgId }) };
+      }
+    }
+    after = page.items.at(-1)?.orgId ?? after;
+    if (!page.more) return { items };
+  }
+  return { items, ...(after ? { next: after } : {}) };
 }
 
 /** The definition of a flag the caller asks about by key; staff learn the valid keys, orgs only that it is not theirs to see. */

@@ -119,6 +119,21 @@ export const HANDLERS = {
     tableAccess: 'read-write',
     description: 'Backfill an existing org',
   },
+  'get-org': {
+    entry: 'lambdas/handlers/get-org.ts',
+    tableAccess: 'read',
+    description: 'One org record',
+  },
+  'set-org-attributes': {
+    entry: 'lambdas/handlers/set-org-attributes.ts',
+    tableAccess: 'read-write',
+    description: "Set an org's attributes",
+  },
+  'org-updated': {
+    entry: 'lambdas/handlers/org-updated.ts',
+    tableAccess: 'read-write',
+    description: "Update an org's attributes on OrgUpdated",
+  },
   'org-created': {
     entry: 'lambdas/handlers/org-created.ts',
     tableAccess: 'read-write',

@@ -1,4 +1,4 @@
-import { DEFAULT_ORG_EVENT_SOURCE, ORG_CREATED } from '../../lambdas/domain/events.js';
+import { DEFAULT_ORG_EVENT_SOURCE, ORG_CREATED, ORG_UPDATED } from '../../lambdas/domain/events.js';
 import type { EventPattern } from './event-pattern.js';
 import type { HandlerName } from './handlers.js';
 
@@ -16,7 +16,7 @@ export interface EventRuleDeclaration {
 
 /** Settings the rules depend on. */
 export interface RuleSettings {
-  /** `source` of `OrgCreated` events published by the org-signup system. */
+  /** `source` of `OrgCreated` and `OrgUpdated` events published by the org-signup system. */
   readonly orgEventSource: string;
 }
 
@@ -30,6 +30,14 @@ export function eventRules(
       description: 'Provision the feature flags of each new org',
       pattern: { source: [settings.orgEventSource], 'detail-type': [ORG_CREATED] },
       target: 'org-created',
+      retryAttempts: 4,
+      maxEventAgeSeconds: 3600,
+    },
+    {
+      id: 'OrgUpdated',
+      description: "Update an org's attributes",
+      pattern: { source: [settings.orgEventSource], 'detail-type': [ORG_UPDATED] },
+      target: 'org-updated',
       retryAttempts: 4,
       maxEventAgeSeconds: 3600,
     },

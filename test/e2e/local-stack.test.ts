@@ -91,6 +91,49 @@ describe('the local stack, end to end', () => {
     }
   });
 
+  it('takes org attributes from OrgCreated and OrgUpdated on the bus, and from an admin over HTTP', async () => {
+    const orgId = newOrgId();
+    await publishOrgCreated({ org_id: orgId, plan: 'pro', region: 'eu', occurred_at: '2026-12-01T09:00:00Z' });
+    const attributesOf = async (expected: Record<string, string>) =>
+      waitFor(async () => {
+        const response = await call(`/orgs/${orgId}`, { token: admin });
+        return response.status === 200 && JSON.stringify(response.body.attributes) === JSON.stringify(expected)
+          ? response.body
+          : undefined;
+      }, 2_000);
+    await attributesOf({ plan: 'pro', region: 'eu' });
+
+    const updated = (attributes: Record<string, unknown>, occurredAt: string) =>
+      events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: 'org-service',
+              DetailType: 'OrgUpdated',
+              Detail: JSON.stringify({ org_id: orgId, attributes, occurred_at: occurredAt }),
+            },
+          ],
+        }),
+      );
+    await updated({ plan: 'enterprise' }, '2026-12-03T09:00:00Z');
+    await attributesOf({ plan: 'enterprise', region: 'eu' });
+    await updated({ plan: 'free' }, '2026-12-02T09:00:00Z');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const listed = await call(`/orgs?prefix=${orgId}&plan=enterprise`, { token: admin });
+    expect(listed.body.orgs).toEqual([
+      expect.objectContaining({ org_id: orgId, attributes: { plan: 'enterprise', region: 'eu' } }),
+    ]);
+
+    const put = await call(`/orgs/${orgId}/attributes`, {
+      method: 'PUT',
+      token: admin,
+      body: JSON.stringify({ attributes: { plan: 'free' } }),
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ attributes: { plan: 'free' }, attributes_by: 'local-admin' });
+    expect(put.body.attribute_changes.map((change: { source: string }) => change.source)).toEqual(['admin', 'event']);
+  });
+
   it('serves each role what it may see, over HTTP with real tokens', async () => {
     const orgId = newOrgId();
     expect((await call(`/orgs/${orgId}/provision`, { method: 'POST', token: admin })).status).toBe(201);

@@ -121,7 +121,9 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
         'bulk-set-flag',
         'job-worker',
         'org-created',
+        'org-updated',
         'provision-org',
+        'set-org-attributes',
         'set-org-flag',
       ]);
       const functionRoles = new Set(

@@ -7,6 +7,7 @@ import type {
   StorePage,
 } from '../../lambdas/domain/flag-store.js';
 import type { FlagRow, OrgRecord } from '../../lambdas/domain/flags.js';
+import type { AttributeChange } from '../../lambdas/domain/org-attributes.js';
 
 /**
  * An in-memory FlagStore with the port's semantics (conditional writes, version checks) that
@@ -15,6 +16,7 @@ import type { FlagRow, OrgRecord } from '../../lambdas/domain/flags.js';
 export class FakeFlagStore implements FlagStore {
   readonly orgs = new Map<string, OrgRecord>();
   readonly rows = new Map<string, FlagRow>();
+  readonly attributeLog: AttributeChange[] = [];
   readonly calls: { method: keyof FlagStore; args: unknown[] }[] = [];
   nextOutcome: FlagChangeOutcome | undefined;
 
@@ -59,6 +61,33 @@ export class FakeFlagStore implements FlagStore {
     if (this.orgs.has(org.orgId)) return false;
     this.orgs.set(org.orgId, org);
     return true;
+  }
+
+  async setOrgAttributes(
+    change: AttributeChange,
+    expectedAt: string | undefined,
+    { audited }: { audited: boolean },
+  ): Promise<'changed' | 'conflict' | 'org_not_found'> {
+    this.calls.push({ method: 'setOrgAttributes', args: [change, expectedAt, { audited }] });
+    const org = this.orgs.get(change.orgId);
+    if (!org) return 'org_not_found';
+    if (org.attributesAt !== expectedAt) return 'conflict';
+    this.orgs.set(change.orgId, {
+      ...org,
+      attributes: change.attributes,
+      attributesAt: change.occurredAt,
+      attributesBy: change.changedBy,
+    });
+    if (audited) this.attributeLog.push(change);
+    return 'changed';
+  }
+
+  async attributeChanges(orgId: string, limit: number): Promise<AttributeChange[]> {
+    this.calls.push({ method: 'attributeChanges', args: [orgId, limit] });
+    return this.attributeLog
+      .filter((change) => change.orgId === orgId)
+      .reverse()
+      .slice(0, limit);
   }
 
   async applyChange(change: FlagChange): Promise<FlagChangeOutcome> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { handler as bulkSetFlag } from '../../../lambdas/handlers/bulk-set-flag.js';
 import { handler as getFlagHistory } from '../../../lambdas/handlers/get-flag-history.js';
 import { handler as getOrgFlag } from '../../../lambdas/handlers/get-org-flag.js';
+import { handler as getOrg } from '../../../lambdas/handlers/get-org.js';
 import { handler as getOrgFlags } from '../../../lambdas/handlers/get-org-flags.js';
 import { handler as getOrgHistory } from '../../../lambdas/handlers/get-org-history.js';
 import { handler as health } from '../../../lambdas/handlers/health.js';
@@ -12,6 +13,7 @@ import { handler as ofrepEvaluateFlag } from '../../../lambdas/handlers/ofrep-ev
 import { handler as ofrepEvaluateFlags } from '../../../lambdas/handlers/ofrep-evaluate-flags.js';
 import { handler as openapi } from '../../../lambdas/handlers/openapi.js';
 import { handler as provisionOrg } from '../../../lambdas/handlers/provision-org.js';
+import { handler as setOrgAttributes } from '../../../lambdas/handlers/set-org-attributes.js';
 import { handler as setOrgFlag } from '../../../lambdas/handlers/set-org-flag.js';
 import type { OpenApiDocument } from '../../../lambdas/http/openapi.js';
 import { ROUTES, routeKey } from '../../../lambdas/http/routes.js';
@@ -129,6 +131,20 @@ describe('the handlers answer as the served document describes', () => {
     await expectDocumented(setOrgFlag, set({ org_id: orgId, key: 'no-such-flag', enabled: true }), 400);
     await expectDocumented(setOrgFlag, set({ org_id: uniqueOrgId(), key: flag.key, enabled: true }), 404);
 
+    const record = { method: 'GET' as const, path: '/orgs/{org_id}', ...path };
+    await expectDocumented(getOrg, record, 200);
+    await expectDocumented(getOrg, { ...record, pathParameters: { org_id: uniqueOrgId() } }, 404);
+    const attributes = (body: unknown, org = orgId) => ({
+      method: 'PUT' as const,
+      path: '/orgs/{org_id}/attributes',
+      pathParameters: { org_id: org },
+      body,
+    });
+    await expectDocumented(setOrgAttributes, attributes({ attributes: { plan: 'pro', region: 'eu' } }), 200);
+    await expectDocumented(setOrgAttributes, attributes({ attributes: { plan: 'platinum' } }), 400);
+    await expectDocumented(setOrgAttributes, attributes({ attributes: {} }, uniqueOrgId()), 404);
+    await expectDocumented(getOrg, record, 200);
+
     const one = {
       method: 'GET' as const,
       path: '/org-feature-flags/{org_id}/flags/{key}',
@@ -144,6 +160,12 @@ describe('the handlers answer as the served document describes', () => {
       { method: 'GET', path: '/orgs', queryStringParameters: { prefix: 'contract-', limit: '1' } },
       200,
     );
+    await expectDocumented(
+      listOrgs,
+      { method: 'GET', path: '/orgs', queryStringParameters: { prefix: 'contract-', plan: 'pro,enterprise' } },
+      200,
+    );
+    await expectDocumented(listOrgs, { method: 'GET', path: '/orgs', queryStringParameters: { plan: 'gold' } }, 400);
     await expectDocumented(
       listOrgs,
       { method: 'GET', path: '/orgs', queryStringParameters: { cursor: 'not-a-cursor' } },
