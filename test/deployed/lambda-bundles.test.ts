@@ -350,6 +350,35 @@ describe('the function bundles cdk deploys, run as Lambda runs them', () => {
     expect(await orgItems('not/an org')).toEqual([]);
   });
 
+  test('OrgUpdated, as its rule delivers it, changes the attributes; GET /orgs/{org_id} shows them and PUT /orgs/{org_id}/attributes sets them', async () => {
+    const targets = ruleTargets(stage.stateless, 'OrgUpdated').map((id) => handlerOf.get(id));
+    expect(targets).toEqual(['org-updated']);
+    const created = await call<{ attributes: Record<string, string> }>('GET /orgs/{org_id}', {
+      pathParameters: { org_id: orgId },
+      role: 'service',
+    });
+    expect(created.body.attributes).toEqual({ plan: 'enterprise' });
+
+    const event = {
+      ...fixture('org-updated'),
+      detail: { ...(fixture('org-updated').detail as object), org_id: orgId },
+    };
+    expect(await invokeFunction('org-updated', event)).toBeNull();
+    const updated = await call<{ attributes: Record<string, string>; attribute_changes: unknown[] }>(
+      'GET /orgs/{org_id}',
+      { pathParameters: { org_id: orgId } },
+    );
+    expect(updated.body.attributes).toEqual({ plan: 'pro', region: 'eu' });
+    expect(updated.body.attribute_changes).toHaveLength(1);
+
+    const put = await call<{ attributes: Record<string, string> }>('PUT /orgs/{org_id}/attributes', {
+      pathParameters: { org_id: orgId },
+      body: { attributes: { plan: 'enterprise', region: 'eu' } },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.attributes).toEqual({ plan: 'enterprise', region: 'eu' });
+  });
+
   test('GET /feature-flags: the registry, internal flags only for staff', async () => {
     const admin = await call<{ registry_version: string; flags: { key: string }[] }>('GET /feature-flags');
     expect(admin.status).toBe(200);
