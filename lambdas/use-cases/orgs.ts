@@ -14,6 +14,9 @@ import type { Deps } from './flags.js';
 /** Attribute changes `GET /orgs/{org_id}` shows, newest first. */
 export const ATTRIBUTE_CHANGES_SHOWN = 20;
 const MAX_ATTRIBUTE_ATTEMPTS = 4;
+/** Waits before trying again after another change got there first: 10–30 ms, then doubling, with jitter. */
+const backOff = (retry: number) =>
+  new Promise((resolve) => setTimeout(resolve, (10 + Math.random() * 20) * 2 ** retry));
 
 /** A change to an org's attributes: from an `OrgUpdated` or `OrgCreated` event, or an admin's `PUT`. */
 export interface AttributeUpdate {
@@ -40,10 +43,12 @@ export type AttributeUpdateOutcome =
 /**
  * Applies an attribute change with its audit entry, unless a later change is stored already. Each
  * try reads the record and writes on condition that it still holds what was read, so two changes
- * racing each other are applied in turn, never one over the other unseen.
+ * racing each other are applied in turn, never one over the other unseen. After four collisions
+ * it gives up (409 `concurrent_change`; an event is then retried by its rule).
  */
 export async function updateOrgAttributes({ store }: Deps, update: AttributeUpdate): Promise<AttributeUpdateOutcome> {
   for (let attempt = 0; attempt < MAX_ATTRIBUTE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await backOff(attempt - 1);
     const org = await store.getOrg(update.orgId);
     if (!org) return { kind: 'org_not_found' };
     if (org.attributesAt !== undefined && update.occurredAt < org.attributesAt) return { kind: 'stale', org };

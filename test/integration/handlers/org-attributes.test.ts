@@ -121,15 +121,22 @@ describe('OrgUpdated', () => {
     expect(body.attribute_changes).toEqual([]);
   });
 
-  test('concurrent events end at the latest one’s values, each applied change audited once', async () => {
+  test('concurrent events, each redelivered while it collides, end at the latest one’s values, each applied change audited once', async () => {
     const orgId = uniqueOrgId();
     await created({ org_id: orgId, occurred_at: '2026-12-01T00:00:00Z' });
     const plans = ['free', 'pro', 'enterprise'];
-    await Promise.all(
-      Array.from({ length: 12 }, (_, index) =>
-        updated(orgId, { plan: plans[index % 3] }, new Date(Date.UTC(2026, 11, 2, 0, index)).toISOString()),
-      ),
-    );
+    // A delivery that keeps colliding fails, and its rule delivers it again, as here.
+    const deliver = async (index: number) => {
+      const occurredAt = new Date(Date.UTC(2026, 11, 2, 0, index)).toISOString();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await updated(orgId, { plan: plans[index % 3] }, occurredAt);
+        } catch (error) {
+          if (attempt === 5 || !String(error).includes('changed concurrently')) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 12 }, (_, index) => deliver(index)));
     const { body } = await read(orgId);
     expect(body.attributes).toEqual({ plan: plans[11 % 3] });
     expect(body.attributes_at).toBe(new Date(Date.UTC(2026, 11, 2, 0, 11)).toISOString());
