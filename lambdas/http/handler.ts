@@ -22,13 +22,17 @@ export function httpHandler(
   errors: (error: unknown, event: HttpEvent) => APIGatewayProxyStructuredResultV2 = errorResponse,
 ) {
   // middy's own early timeout would answer a 500 five milliseconds before the end; the deadline replaces it.
-  return middy<HttpEvent, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use({
-      onError: (request) => {
-        request.response = errors(request.error, request.event);
-      },
-    })
-    .handler((event, context) => withDeadline(context, () => logic(event, context)));
+  return (
+    middy<HttpEvent, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: 0 })
+      // The response stays out of the trace: it holds orgs' flags, and a large one (the API description)
+      // would push the segment past X-Ray's 64 KB, which drops it.
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use({
+        onError: (request) => {
+          request.response = errors(request.error, request.event);
+        },
+      })
+      .handler((event, context) => withDeadline(context, () => logic(event, context)))
+  );
 }
