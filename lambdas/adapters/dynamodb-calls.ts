@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError, InvalidCursorError } from '../domain/errors.js';
 
@@ -95,4 +95,57 @@ function sameItem(stored: Record<string, unknown>, written: Record<string, unkno
     defined.length === Object.keys(stored).length &&
     defined.every(([name, value]) => JSON.stringify(stored[name]) === JSON.stringify(value))
   );
+}
+
+/** The items of one partition by their sort key: one read consistently, or listed newest (largest key) first. */
+export class SortedPartition {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    readonly pk: string,
+  ) {}
+
+  key(sk: string): { pk: string; sk: string } {
+    return { pk: this.pk, sk };
+  }
+
+  async get(sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await guard(
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: this.key(sk), ConsistentRead: true })),
+    );
+    return result.Item;
+  }
+
+  /** A page of items after the item `after`, largest key first; `next` (the last key) when there may be more. */
+  newestFirst(limit: number, after?: string): Promise<{ items: Record<string, unknown>[]; next?: string }> {
+    return this.page(limit, after, false);
+  }
+
+  /** A page of items after the item `after`, in key order; `next` (the last key) when there may be more. */
+  inOrder(limit: number, after?: string): Promise<{ items: Record<string, unknown>[]; next?: string }> {
+    return this.page(limit, after, true);
+  }
+
+  private async page(
+    limit: number,
+    after: string | undefined,
+    forward: boolean,
+  ): Promise<{ items: Record<string, unknown>[]; next?: string }> {
+    const page = await paged(
+      after !== undefined,
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': this.pk },
+          ScanIndexForward: forward,
+          ConsistentRead: true,
+          Limit: limit,
+          ...(after === undefined ? {} : { ExclusiveStartKey: this.key(after) }),
+        }),
+      ),
+    );
+    const items = page.Items ?? [];
+    return page.LastEvaluatedKey ? { items, next: String(page.LastEvaluatedKey.sk) } : { items };
+  }
 }

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors.js';
 import type { JobStore } from '../domain/job-store.js';
 import { zeroCounts, type Job } from '../domain/jobs.js';
-import { conditionally, guard, paged, putIfAbsent } from './dynamodb-calls.js';
+import { conditionally, putIfAbsent, SortedPartition } from './dynamodb-calls.js';
 
 /** Every job lives in one partition, sorted by id, which sorts by start time. */
 export const JOBS_PK = 'JOBS';
@@ -10,10 +10,14 @@ const jobKey = (jobId: string) => ({ pk: JOBS_PK, sk: jobId });
 
 /** Jobs on the flag table: one item per job, rewritten at each checkpoint. */
 export class DynamoDbJobStore implements JobStore {
+  private readonly partition: SortedPartition;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.partition = new SortedPartition(client, tableName, JOBS_PK);
+  }
 
   async create(job: Job): Promise<void> {
     if (!(await putIfAbsent(this.client, this.tableName, toItem(job)))) {
@@ -22,29 +26,13 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<Job | undefined> {
-    const result = await guard(
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })),
-    );
-    return result.Item ? fromItem(result.Item) : undefined;
+    const item = await this.partition.get(jobId);
+    return item ? fromItem(item) : undefined;
   }
 
   async list(limit: number, after?: string): Promise<{ jobs: Job[]; next?: string }> {
-    const page = await paged(
-      after !== undefined,
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': JOBS_PK },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: limit,
-          ...(after === undefined ? {} : { ExclusiveStartKey: jobKey(after) }),
-        }),
-      ),
-    );
-    const jobs = (page.Items ?? []).map(fromItem);
-    return page.LastEvaluatedKey ? { jobs, next: String(page.LastEvaluatedKey.sk) } : { jobs };
+    const { items, next } = await this.partition.newestFirst(limit, after);
+    return { jobs: items.map(fromItem), ...(next ? { next } : {}) };
   }
 
   save(next: Job, expected: Pick<Job, 'status' | 'pagesDone'>): Promise<boolean> {
@@ -84,6 +72,7 @@ function toItem(job: Job): Record<string, unknown> {
     // Kept as JSON text: their key order is part of what the API shows.
     report_state: job.reportState && JSON.stringify(job.reportState),
     orphans_by_key: job.orphansByKey && JSON.stringify(job.orphansByKey),
+    preview_tally: job.previewTally && JSON.stringify(job.previewTally),
     result: job.result && JSON.stringify(job.result),
     resumes: job.resumes,
   };
@@ -111,6 +100,7 @@ function fromItem(item: Record<string, unknown>): Job {
     ...optional('failure', item.failure as string | undefined),
     ...optional('reportState', fromJson<Job['reportState']>(item.report_state)),
     ...optional('orphansByKey', fromJson<Job['orphansByKey']>(item.orphans_by_key)),
+    ...optional('previewTally', fromJson<Job['previewTally']>(item.preview_tally)),
     ...optional('result', fromJson<Job['result']>(item.result)),
   };
 }

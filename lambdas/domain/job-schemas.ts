@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import '../../registry/zod-locale.js';
-import { JOB_ID_PATTERN, JOB_TYPES, type JobType } from './jobs.js';
+import { JOB_ID_PATTERN, STARTABLE_JOB_TYPES, type JobType } from './jobs.js';
 import { DEFAULT_STALE_DAYS } from './report.js';
 
 /** `{type}` of `POST /jobs/{type}`. */
 export const jobTypePathSchema = z.object({
-  type: z.enum(JOB_TYPES, { error: `type must be one of: ${JOB_TYPES.join(', ')}` }),
+  type: z.enum(STARTABLE_JOB_TYPES, { error: `type must be one of: ${STARTABLE_JOB_TYPES.join(', ')}` }),
 });
 
 /** Options of each job type, as `POST /jobs/{type}` takes them in its (optional) JSON body. */
@@ -27,6 +27,8 @@ export const jobOptionsSchemas = {
       DEFAULT_STALE_DAYS,
     ),
   }),
+  /** Started by `POST /rollouts/{rollout_id}/preview`, not by `POST /jobs/{type}`. */
+  'rollout-preview': z.strictObject({ rollout_id: z.string(), definition_hash: z.string() }),
 } as const satisfies Record<JobType, z.ZodMiniType>;
 
 /** What the job state machine passes to its worker: run the next page, or record that the run failed. */

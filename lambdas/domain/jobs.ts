@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FleetReportState, StaleReport } from './report.js';
+import type { PreviewTally } from './rollouts.js';
 
 /** The kinds of job that run over every org. */
-export const JOB_TYPES = ['sync', 'orphan-cleanup', 'report'] as const;
+export const JOB_TYPES = ['sync', 'orphan-cleanup', 'report', 'rollout-preview'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
+
+/** The job types `POST /jobs/{type}` starts; the others are started by what they serve (a rollout's preview). */
+export const STARTABLE_JOB_TYPES = ['sync', 'orphan-cleanup', 'report'] as const satisfies readonly JobType[];
+export type StartableJobType = (typeof STARTABLE_JOB_TYPES)[number];
 
 /** `running` until the last page is done; `failed` when an org failed or the engine gave up (resumable). */
 export type JobStatus = 'running' | 'succeeded' | 'failed';
@@ -16,6 +21,9 @@ export interface JobOptions {
   readonly force?: boolean;
   /** report: a flag on for every org counts as stale when its latest `enabled_at` is older than this. */
   readonly stale_days?: number;
+  /** rollout-preview: the rollout previewed, and the hash of the definition the preview is of. */
+  readonly rollout_id?: string;
+  readonly definition_hash?: string;
 }
 
 /** Running totals of a job. */
@@ -53,6 +61,11 @@ interface JobResultFields {
     readonly export_location: string | null;
   };
   readonly report: { readonly report: StaleReport };
+  readonly 'rollout-preview': {
+    readonly rollout_id: string;
+    readonly definition_hash: string;
+    readonly tally: PreviewTally;
+  };
 }
 
 /** The result of a finished job of type `T`, tagged with its type. */
@@ -87,6 +100,8 @@ export interface Job {
   readonly reportState?: FleetReportState;
   /** orphan-cleanup: orphan rows found so far, by key. */
   readonly orphansByKey?: Readonly<Record<string, number>>;
+  /** rollout-preview: the counts so far. */
+  readonly previewTally?: PreviewTally;
   readonly result?: JobResult;
   /** How many times the job was resumed after failing. */
   readonly resumes: number;

@@ -94,12 +94,13 @@ export function sameAttributes(a: AttributeValues, b: AttributeValues): boolean 
   return names.length === Object.keys(b).length && names.every((name) => a[name] === b[name]);
 }
 
-/** Attribute filters: for each named attribute, the values any one of which admits an org. */
-export type AttributeFilter = Readonly<Record<string, readonly string[]>>;
+/** Attribute filters: for each named attribute, the values any one of which admits an org (none given: no filter). */
+export type AttributeFilter = Readonly<Record<string, readonly string[] | undefined>>;
 
 /** Whether the org's values pass every filter (an org without the attribute passes none of its filters). */
 export function matchesAttributes(values: AttributeValues | undefined, filter: AttributeFilter): boolean {
   return Object.entries(filter).every(([name, admitted]) => {
+    if (admitted === undefined) return true;
     const value = values?.[name];
     return value !== undefined && admitted.includes(value);
   });

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { flagDefinitionSchema, orgAttributeDefinitionSchema, retiredFlagSchema } from '../../registry/schema.js';
 import { FLAG_SOURCES } from './flags.js';
 import { JOB_TYPES, type JobType } from './jobs.js';
+import { ROLLOUT_STATUSES } from './rollouts.js';
 
 /**
  * The response bodies of the HTTP API, as zod schemas: the API description (`GET /openapi.json`)
@@ -364,6 +365,28 @@ const staleReportSchema = component(
 );
 
 /** Each job type's result (a type without its entry fails the type check). */
+const outcomeCountsSchema = component(
+  'RolloutOutcomeCounts',
+  z.strictObject({ will_change: count, already: count, held_by_override: count }),
+);
+
+const previewTallySchema = component(
+  'RolloutPreviewCounts',
+  z.strictObject({
+    audience: count.check(z.describe('Orgs in the audience, before the percentages.')),
+    steps: z
+      .array(outcomeCountsSchema)
+      .check(
+        z.describe(
+          'Per step, from step 1: the orgs that step itself reaches (in at its percentage, not at the one before).',
+        ),
+      ),
+    by_attribute: z
+      .record(z.string(), z.record(z.string(), outcomeCountsSchema))
+      .check(z.describe('Per attribute and value: the orgs any step reaches.')),
+  }),
+);
+
 const jobResultSchemas = {
   sync: z.strictObject({ type: z.literal('sync'), registry_version: z.string() }),
   'orphan-cleanup': z.strictObject({
@@ -373,6 +396,12 @@ const jobResultSchemas = {
     export_location: z.nullable(z.string()),
   }),
   report: z.strictObject({ type: z.literal('report'), report: staleReportSchema }),
+  'rollout-preview': z.strictObject({
+    type: z.literal('rollout-preview'),
+    rollout_id: z.string(),
+    definition_hash: z.string(),
+    tally: previewTallySchema,
+  }),
 } as const satisfies { readonly [T in JobType]: z.ZodMiniObject<{ type: z.ZodMiniLiteral<T> } & z.core.$ZodShape> };
 
 type JobResultSchema = (typeof jobResultSchemas)[JobType];
@@ -392,6 +421,8 @@ export const jobSchema = component(
         dry_run: z.optional(z.boolean()),
         force: z.optional(z.boolean()),
         stale_days: z.optional(z.number().check(z.int())),
+        rollout_id: z.optional(z.string()),
+        definition_hash: z.optional(z.string()),
       }),
       registry_version: z.string(),
       created_at: timestamp,
@@ -487,4 +518,97 @@ export const apiDescriptionSchema = component(
       paths: z.record(z.string(), z.looseObject({})),
     })
     .check(z.describe('This description, OpenAPI 3.1.')),
+);
+
+// Rollouts
+
+const stringList = z.array(z.string());
+
+export const rolloutSchema = component(
+  'Rollout',
+  z.strictObject({
+    rollout_id: z.string(),
+    key: z.string(),
+    enabled: z.boolean().check(z.describe('The value the rollout sets.')),
+    audience: z
+      .strictObject({
+        attributes: z.optional(z.record(z.string(), stringList)),
+        created_before: z.optional(z.string()),
+        created_after: z.optional(z.string()),
+        org_ids: z.optional(stringList),
+        exclude_org_ids: z.optional(stringList),
+      })
+      .check(z.describe('Which orgs the rollout may reach; every condition given must hold.')),
+    steps: z.array(
+      z.strictObject({
+        step: z.number().check(z.int(), z.minimum(1)),
+        percent: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+        at: z.nullable(z.string()).check(z.describe('When the step starts by itself; null: on `advance`.')),
+      }),
+    ),
+    overrides: z.enum(['keep', 'include']),
+    continuous: z.boolean(),
+    on_leave: z.enum(['keep', 'revert']),
+    note: z.nullable(z.string()),
+    status: z.enum(ROLLOUT_STATUSES),
+    definition_hash: z.string().check(z.describe('Hash of the definition; a preview and an approval are bound to it.')),
+    version: count,
+    created_at: timestamp,
+    created_by: z.string(),
+    updated_at: timestamp,
+    updated_by: z.string(),
+    steps_done: count,
+    preview: z.nullable(
+      z.strictObject({
+        job_id: z.string(),
+        status: z.enum(['running', 'succeeded', 'failed', 'missing']),
+        current: z
+          .boolean()
+          .check(
+            z.describe('Made of this definition under the registry in force, and finished: the rollout may start.'),
+          ),
+        registry_version: z.string(),
+        definition_hash: z.string(),
+        started_at: timestamp,
+        finished_at: z.nullable(timestamp),
+        failure: z.nullable(z.string()),
+        audience: z.nullable(count),
+        steps: z.array(
+          z.strictObject({
+            step: z.number().check(z.int(), z.minimum(1)),
+            percent: z.nullable(z.number()),
+            will_change: count,
+            already: count,
+            held_by_override: count,
+          }),
+        ),
+        by_attribute: z.record(z.string(), z.record(z.string(), outcomeCountsSchema)),
+      }),
+    ),
+    approval: z.nullable(z.strictObject({ by: z.string(), at: timestamp, current: z.boolean() })),
+  }),
+);
+
+export const rolloutListSchema = component(
+  'RolloutList',
+  z.strictObject({ rollouts: z.array(rolloutSchema), next_cursor: nextCursor }),
+);
+
+export const rolloutOrgsSchema = component(
+  'RolloutOrgs',
+  z.strictObject({
+    rollout_id: z.string(),
+    preview_job_id: z.nullable(z.string()),
+    orgs: z.array(
+      z.strictObject({
+        org_id: z.string(),
+        step: z.number().check(z.int(), z.minimum(1), z.describe('The step that reaches the org.')),
+        outcome: z.enum(['will_change', 'already', 'held']),
+        enabled: z.boolean().check(z.describe("The org's value when previewed.")),
+        source: mergedSource,
+        attributes: z.record(z.string(), z.string()),
+      }),
+    ),
+    next_cursor: nextCursor,
+  }),
 );

@@ -42,8 +42,8 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown)
   throw new BadRequestError('invalid_request', z.prettifyError(result.error), { issues });
 }
 
-/** The request's JSON body: 415 if not JSON, 413 if too large, 400 if it does not parse. */
-export function jsonBody(event: HttpEvent): unknown {
+/** The request's JSON body: 415 if not JSON, 413 if larger than `maxBytes`, 400 if it does not parse. */
+export function jsonBody(event: HttpEvent, maxBytes: number = MAX_BODY_BYTES): unknown {
   const contentType = event.headers['content-type'];
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
@@ -53,8 +53,8 @@ export function jsonBody(event: HttpEvent): unknown {
     );
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  if (raw.byteLength > maxBytes) {
+    throw new PayloadTooLargeError('payload_too_large', `The body must be at most ${maxBytes} bytes.`);
   }
   try {
     return JSON.parse(raw.toString('utf8'));

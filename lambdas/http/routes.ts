@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { SCOPES } from '../domain/caller.js';
 import * as responses from '../domain/responses.js';
 import { jobOptionsSchemas, jobTypePathSchema } from '../domain/job-schemas.js';
-import { JOB_TYPES, type JobType } from '../domain/jobs.js';
+import { STARTABLE_JOB_TYPES, type StartableJobType } from '../domain/jobs.js';
 import {
   byFlagQuerySchema,
   flagHistoryQuerySchema,
@@ -13,6 +13,13 @@ import {
 import { flagPathSchema, jobIdPathSchema, orgFlagPathSchema, orgPathSchema } from '../domain/schemas.js';
 import { evaluationRequestSchema } from '../domain/ofrep-schemas.js';
 import { orgAttributesBodySchema } from '../domain/org-attribute-schemas.js';
+import {
+  createRolloutBodySchema,
+  listRolloutsQuerySchema,
+  patchRolloutBodySchema,
+  rolloutOrgsQuerySchema,
+  rolloutPathSchema,
+} from '../domain/rollout-schemas.js';
 import { bulkSetBodySchema, ifMatchSchema, setFlagBodySchema } from '../domain/write-schemas.js';
 
 /** What a route reads from the request, as the zod schemas its handler parses it with. */
@@ -70,6 +77,12 @@ export type RouteHandlerName =
   | 'provision-org'
   | 'get-org'
   | 'set-org-attributes'
+  | 'create-rollout'
+  | 'list-rollouts'
+  | 'get-rollout'
+  | 'update-rollout'
+  | 'preview-rollout'
+  | 'list-rollout-orgs'
   | 'list-jobs'
   | 'start-job'
   | 'get-job'
@@ -77,7 +90,7 @@ export type RouteHandlerName =
 
 /** One HTTP API route: method, path template (API Gateway syntax), handler, required scopes, and what the API description says of it. */
 export interface RouteDeclaration {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   readonly path: string;
   readonly handler: RouteHandlerName;
   /** Any one of these scopes admits the caller; an empty list means the route is open. */
@@ -99,14 +112,18 @@ const UNAVAILABLE = 'dependency_unavailable: DynamoDB is throttling or unreachab
 const PAGE = 'invalid_request: a bad parameter; invalid_cursor: a cursor this query did not return';
 const VERSION_HEADER = { ETag: "The flag's version, quoted: send it back as `If-Match`" };
 const JOB_HEADERS = { Location: 'The URL of the job: `/jobs/{job_id}`' };
-type JobOptionsSchema = (typeof jobOptionsSchemas)[JobType];
+const ROLLOUT_HEADERS = { Location: 'The URL of the rollout: `/rollouts/{rollout_id}`' };
+type JobOptionsSchema = (typeof jobOptionsSchemas)[StartableJobType];
 const jobOptionsBody = z
   .union(
-    JOB_TYPES.map((type): JobOptionsSchema => jobOptionsSchemas[type]) as [JobOptionsSchema, ...JobOptionsSchema[]],
+    STARTABLE_JOB_TYPES.map((type): JobOptionsSchema => jobOptionsSchemas[type]) as [
+      JobOptionsSchema,
+      ...JobOptionsSchema[],
+    ],
   )
   .check(
     z.describe(
-      `The options of the job type in the path (${JOB_TYPES.map((type) => `${type}: ${Object.keys(jobOptionsSchemas[type].shape).join(', ')}`).join('; ')}).`,
+      `The options of the job type in the path (${STARTABLE_JOB_TYPES.map((type) => `${type}: ${Object.keys(jobOptionsSchemas[type].shape).join(', ')}`).join('; ')}).`,
     ),
   );
 
@@ -380,7 +397,7 @@ export const ROUTES: readonly RouteDeclaration[] = [
     path: '/jobs/{type}',
     handler: 'start-job',
     scopes: ADMIN,
-    summary: `Start a job over all orgs (${JOB_TYPES.join(', ')}); it runs asynchronously`,
+    summary: `Start a job over all orgs (${STARTABLE_JOB_TYPES.join(', ')}); it runs asynchronously`,
     request: { path: jobTypePathSchema, body: jobOptionsBody, bodyOptional: true },
     responses: [{ status: 202, description: 'The job, started', body: responses.jobSchema, headers: JOB_HEADERS }],
     errors: {
@@ -413,6 +430,91 @@ export const ROUTES: readonly RouteDeclaration[] = [
       400: INVALID,
       404: 'job_not_found',
       409: 'job_not_resumable: the job is not failed, or changed meanwhile',
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/rollouts',
+    handler: 'create-rollout',
+    scopes: ADMIN,
+    summary: 'Draft a rollout: one flag set to one value for an audience, in steps; nothing is written to any org yet',
+    request: { body: createRolloutBodySchema },
+    responses: [
+      { status: 201, description: 'The rollout, a draft', body: responses.rolloutSchema, headers: ROLLOUT_HEADERS },
+    ],
+    errors: {
+      400: 'invalid_request: a field is missing or malformed (steps not strictly increasing, an undeclared attribute or value); malformed_json; unknown_flag (with `valid_keys`); rollout_too_large',
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/rollouts',
+    handler: 'list-rollouts',
+    scopes: ADMIN,
+    summary: 'Rollouts, newest first, optionally of one flag (`key`) or in one status, a page at a time',
+    request: { query: listRolloutsQuerySchema },
+    responses: [{ status: 200, description: 'One page of rollouts', body: responses.rolloutListSchema }],
+    errors: { 400: PAGE, 503: UNAVAILABLE },
+  },
+  {
+    method: 'GET',
+    path: '/rollouts/{rollout_id}',
+    handler: 'get-rollout',
+    scopes: ADMIN,
+    summary: 'One rollout: its definition, status, and its preview (counts per step and by attribute)',
+    request: { path: rolloutPathSchema },
+    responses: [{ status: 200, description: 'The rollout', body: responses.rolloutSchema }],
+    errors: { 400: INVALID, 404: 'rollout_not_found', 503: UNAVAILABLE },
+  },
+  {
+    method: 'PATCH',
+    path: '/rollouts/{rollout_id}',
+    handler: 'update-rollout',
+    scopes: ADMIN,
+    summary:
+      'Edit a rollout that has not started (the flag stays); its preview and approval become stale, so it must be previewed again',
+    request: { path: rolloutPathSchema, body: patchRolloutBodySchema },
+    responses: [{ status: 200, description: 'The rollout as it now stands', body: responses.rolloutSchema }],
+    errors: {
+      400: 'invalid_request; malformed_json; rollout_too_large',
+      404: 'rollout_not_found',
+      409: 'rollout_started: it has started; rollout_changed: it changed meanwhile',
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/rollouts/{rollout_id}/preview',
+    handler: 'preview-rollout',
+    scopes: ADMIN,
+    summary:
+      'Preview a rollout: a job over all orgs that finds, per step, the orgs it will change, those already at the value and those held by a person’s value',
+    request: { path: rolloutPathSchema },
+    responses: [
+      { status: 202, description: 'The rollout, previewing', body: responses.rolloutSchema, headers: ROLLOUT_HEADERS },
+    ],
+    errors: {
+      400: `${INVALID}; unknown_flag: the flag left the registry`,
+      404: 'rollout_not_found',
+      409: 'rollout_started; rollout_changed; job_running: its preview is running (with `job_id`)',
+      503: `${UNAVAILABLE}; or the job engine could not be started`,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/rollouts/{rollout_id}/orgs',
+    handler: 'list-rollout-orgs',
+    scopes: ADMIN,
+    summary:
+      'The exact orgs of the rollout’s preview in org id order, optionally of one step (the orgs that step itself reaches) and one outcome',
+    request: { path: rolloutPathSchema, query: rolloutOrgsQuerySchema },
+    responses: [{ status: 200, description: 'One page of orgs', body: responses.rolloutOrgsSchema }],
+    errors: {
+      400: PAGE,
+      404: 'rollout_not_found',
+      409: 'no_preview: the rollout has no finished preview',
       503: UNAVAILABLE,
     },
   },

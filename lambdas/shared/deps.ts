@@ -1,6 +1,7 @@
 import { documentClient } from '../adapters/dynamodb-client.js';
 import { DynamoDbFlagStore } from '../adapters/dynamodb-flag-store.js';
 import { DynamoDbJobStore } from '../adapters/dynamodb-job-store.js';
+import { DynamoDbRolloutStore } from '../adapters/dynamodb-rollout-store.js';
 import type { ExportSink, JobLauncher } from '../domain/job-store.js';
 import type { Deps } from '../use-cases/flags.js';
 import type { JobControlDeps, JobDeps } from '../use-cases/jobs.js';
@@ -69,6 +70,7 @@ export function appJobDeps(parts: JobParts = {}): JobDeps {
     registry: appRegistry(),
     fleet: new DynamoDbFlagStore(documentClient(), config().tableName),
     jobs: appJobStore().jobs,
+    rollouts: new DynamoDbRolloutStore(documentClient(), config().tableName),
     get launcher() {
       if (!launcherOf)
         throw new Error('This function cannot start jobs: appJobDeps was given no launcher (appJobLauncher)');

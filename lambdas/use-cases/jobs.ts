@@ -23,6 +23,16 @@ import {
   type JobType,
 } from '../domain/jobs.js';
 import { DEFAULT_STALE_DAYS, addOrgToReport, emptyReportState, finishReport } from '../domain/report.js';
+import type { PreviewOrg, RolloutStore } from '../domain/rollout-store.js';
+import {
+  bucketOf,
+  definitionHash,
+  emptyPreviewTally,
+  entryStep,
+  inAudience,
+  previewOutcome,
+  tallyOrg,
+} from '../domain/rollouts.js';
 
 /** What the job use cases need. The launcher and export sink are only used by some of them. */
 export interface JobDeps {
@@ -31,6 +41,7 @@ export interface JobDeps {
   readonly jobs: JobStore;
   readonly launcher: JobLauncher;
   readonly exports: ExportSink;
+  readonly rollouts: RolloutStore;
 }
 
 /** Orgs per page: one page is one engine step and one checkpoint. */
@@ -47,24 +58,36 @@ export type JobControlDeps = Pick<JobDeps, 'registry' | 'jobs' | 'launcher'>;
 export const RUNNING_LOOKBACK = 25;
 
 /**
- * Starts a job over all orgs: stores it, then starts the engine. A job of the same type that is
- * already running for the same registry is not started twice (409 `job_running`).
+ * Starts a job over all orgs: stores it, lets `beforeLaunch` record it where it is needed (a
+ * rollout names its preview's job), then starts the engine. A job of the same type (for the same
+ * rollout) that is already running for the same registry is not started twice (409 `job_running`).
  */
 export async function startJob(
   deps: JobControlDeps,
   type: JobType,
   options: JobOptions,
-  context: { actor: string; now: Date },
+  context: { actor: string; now: Date; beforeLaunch?: (job: Job) => Promise<void> },
 ): Promise<Job> {
   const { jobs: recent } = await deps.jobs.list(RUNNING_LOOKBACK);
   const running = recent.find(
-    (job) => job.type === type && job.status === 'running' && job.registryVersion === deps.registry.version,
+    (job) =>
+      job.type === type &&
+      job.status === 'running' &&
+      job.registryVersion === deps.registry.version &&
+      job.options.rollout_id === options.rollout_id,
   );
   if (running) {
     throw new ConflictError('job_running', `A ${type} job is already running: ${running.id}.`, { job_id: running.id });
   }
   const job = newJob(type, options, { registryVersion: deps.registry.version, actor: context.actor, now: context.now });
   await deps.jobs.create(job);
+  try {
+    await context.beforeLaunch?.(job);
+  } catch (error) {
+    const failure = `The job was not started: ${messageOf(error)}`;
+    await deps.jobs.save({ ...job, status: 'failed', failure, updatedAt: context.now.toISOString() }, job);
+    throw error;
+  }
   await launch(deps, job, job.id, context.now);
   return job;
 }
@@ -196,8 +219,9 @@ function finished(deps: JobDeps, job: Job, now: Date): Partial<Job> {
     status: failedOrgs > 0 ? 'failed' : 'succeeded',
     finishedAt: now.toISOString(),
     result: JOB_WORK[job.type].result(deps, job, now),
-    // The report is in the result now; the tallies it was built from need not be kept.
+    // The report and the preview's counts are in the result now; the tallies they were built from need not be kept.
     reportState: undefined,
+    previewTally: undefined,
     ...(failedOrgs > 0
       ? { failure: `${failedOrgs} org(s) failed; the first errors are listed. A new ${job.type} job retries them.` }
       : {}),
@@ -319,6 +343,44 @@ const reportPage: PageWorker = async (deps, job, orgs, _page, now) => {
   return { ...read.work, carry: { reportState: state } };
 };
 
+/**
+ * A rollout's preview: for each org of the page in the audience, the step that reaches it and what
+ * that step would do there, recorded per org and counted. The definition is read at each page and
+ * must still be the one the preview was started for.
+ */
+const previewPage: PageWorker = async (deps, job, orgs, _page, now) => {
+  const rolloutId = String(job.options.rollout_id);
+  const rollout = await deps.rollouts.get(rolloutId);
+  if (!rollout) throw new Error(`Rollout ${rolloutId} no longer exists.`);
+  if (definitionHash(rollout.definition) !== job.options.definition_hash)
+    throw new Error(`Rollout ${rolloutId} was changed during its preview; preview it again.`);
+  const { definition } = rollout;
+  const flag = deps.registry.byKey.get(definition.key);
+  if (!flag) throw new Error(`Flag '${definition.key}' is not in the registry any more.`);
+  const found = await eachOrg(orgs, now, async (org) => {
+    if (!inAudience(definition.audience, org)) return { counts: { orgs_skipped: 1 } };
+    const step = entryStep(definition.steps, bucketOf(definition.key, org.orgId));
+    if (step === undefined) return { inAudience: true, counts: { orgs_skipped: 1 } };
+    const row = (await deps.fleet.getOrgSnapshot(org.orgId)).rows.find((candidate) => candidate.key === flag.key);
+    const outcome = previewOutcome(row, flag.default_enabled, definition);
+    const preview: PreviewOrg = {
+      orgId: org.orgId,
+      step,
+      outcome,
+      enabled: row?.enabled ?? flag.default_enabled,
+      source: row?.source ?? 'registry_default',
+      attributes: org.attributes ?? {},
+    };
+    return { inAudience: true, preview, counts: { orgs_changed: outcome === 'will_change' ? 1 : 0 } };
+  });
+  const previews = found.outcomes.flatMap((outcome) => (outcome.preview ? [outcome.preview] : []));
+  await deps.rollouts.putPreviewOrgs(job.id, previews);
+  const tally = structuredClone(job.previewTally ?? emptyPreviewTally(definition.steps.length));
+  tally.audience += found.outcomes.filter((outcome) => outcome.inAudience).length;
+  for (const preview of previews) tallyOrg(tally, preview.step, preview.outcome, preview.attributes);
+  return { ...found.work, carry: { previewTally: tally } };
+};
+
 /** What each job type does: each page of orgs, and once the last page is done, its result. */
 const JOB_WORK: {
   readonly [T in JobType]: {
@@ -348,6 +410,15 @@ const JOB_WORK: {
         staleDays: job.options.stale_days ?? DEFAULT_STALE_DAYS,
         includesOrgs: true,
       }),
+    }),
+  },
+  'rollout-preview': {
+    page: previewPage,
+    result: (_deps, job) => ({
+      type: 'rollout-preview',
+      rollout_id: String(job.options.rollout_id),
+      definition_hash: String(job.options.definition_hash),
+      tally: job.previewTally ?? emptyPreviewTally(0),
     }),
   },
 };

@@ -1,8 +1,8 @@
 import type { FlagDefinition } from '../../registry/index.js';
 import { canSeeOrg, seesInternalFlags, type Caller } from '../domain/caller.js';
 import { UnknownFlagError, flagNotFound, orgNotFound } from '../domain/errors.js';
-import type { HistoryPage, HistoryPosition } from '../domain/flag-store.js';
-import { mergeFlag, type FlagRow } from '../domain/flags.js';
+import type { HistoryPage, HistoryPosition, StorePage } from '../domain/flag-store.js';
+import { mergeFlag, type FlagRow, type OrgRecord } from '../domain/flags.js';
 import { historyView } from '../domain/history.js';
 import { matchesAttributes, type AttributeFilter } from '../domain/org-attributes.js';
 import type { Deps } from './flags.js';
@@ -24,6 +24,42 @@ export interface Page<T, P> {
 }
 
 /**
+ * Reads pages until `limit` items pass `keep`, the listing ends, or the read budget
+ * ({@link MAX_READS_PER_PAGE}) is spent. The next page starts after the last item kept when the
+ * page filled up, else after the last item read.
+ */
+export async function filteredPage<T, P>(
+  limit: number,
+  after: P | undefined,
+  read: (after: P | undefined) => Promise<Page<T, P>>,
+  keep: (item: T) => boolean,
+  positionOf: (item: T) => P,
+): Promise<Page<T, P>> {
+  const items: T[] = [];
+  let position = after;
+  for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
+    const page = await read(position);
+    for (const [index, item] of page.items.entries()) {
+      if (!keep(item)) continue;
+      items.push(item);
+      if (items.length === limit) {
+        const atEnd = page.next === undefined && index === page.items.length - 1;
+        return { items, ...(atEnd ? {} : { next: positionOf(item) }) };
+      }
+    }
+    if (page.next === undefined) return { items };
+    position = page.next;
+  }
+  return { items, ...(position === undefined ? {} : { next: position }) };
+}
+
+/** A store page as a {@link Page}: it continues after its last item when the store holds more. */
+export function continuing<T, P>(page: StorePage<T>, positionOf: (item: T) => P): Page<T, P> {
+  const last = page.items.at(-1);
+  return { items: page.items, ...(page.more && last !== undefined ? { next: positionOf(last) } : {}) };
+}
+
+/**
  * Orgs in org id order, optionally only those whose id starts with `prefix` and whose attributes
  * pass `filter`. A filtered page reads whole pages of the `orgs` index (at most
  * {@link MAX_READS_PER_PAGE} of {@link FILTERED_READ_SIZE} records) and keeps the matches: a rare
@@ -33,32 +69,25 @@ export async function listOrgs(
   { store }: Deps,
   query: { prefix?: string; after?: string; limit: number; filter?: AttributeFilter },
 ): Promise<Page<ReturnType<typeof orgView>, string>> {
-  const { filter, ...position } = query;
-  if (!filter || Object.keys(filter).length === 0) {
-    const page = await store.findOrgs(position);
-    const last = page.items.at(-1);
-    return { items: page.items.map(orgView), ...(page.more && last ? { next: last.orgId } : {}) };
-  }
-  const items: ReturnType<typeof orgView>[] = [];
-  let after = query.after;
-  for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
-    const page = await store.findOrgs({
-      ...(query.prefix ? { prefix: query.prefix } : {}),
-      ...(after ? { after } : {}),
-      limit: FILTERED_READ_SIZE,
-    });
-    for (const [index, org] of page.items.entries()) {
-      if (!matchesAttributes(org.attributes, filter)) continue;
-      items.push(orgView(org));
-      if (items.length === query.limit) {
-        const atEnd = !page.more && index === page.items.length - 1;
-        return { items, ...(atEnd ? {} : { next: org.orgId }) };
-      }
-    }
-    after = page.items.at(-1)?.orgId ?? after;
-    if (!page.more) return { items };
-  }
-  return { items, ...(after ? { next: after } : {}) };
+  const { filter, prefix } = query;
+  const filtered = filter !== undefined && Object.keys(filter).length > 0;
+  const orgId = (org: OrgRecord) => org.orgId;
+  const page = await filteredPage(
+    query.limit,
+    query.after,
+    async (after) =>
+      continuing(
+        await store.findOrgs({
+          ...(prefix ? { prefix } : {}),
+          ...(after ? { after } : {}),
+          limit: filtered ? FILTERED_READ_SIZE : query.limit,
+        }),
+        orgId,
+      ),
+    (org) => !filtered || matchesAttributes(org.attributes, filter),
+    orgId,
+  );
+  return { items: page.items.map(orgView), ...(page.next ? { next: page.next } : {}) };
 }
 
 /** The definition of a flag the caller asks about by key; staff learn the valid keys, orgs only that it is not theirs to see. */

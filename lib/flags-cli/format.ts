@@ -49,6 +49,13 @@ const RESULT_LINES: { readonly [T in JobType]: (result: JobResultOf<T>) => strin
   },
   // flags:report prints the report itself (formatReport).
   report: () => [],
+  'rollout-preview': (result) => [
+    `  Rollout ${result.rollout_id}: ${number.format(result.tally.audience)} orgs in the audience.`,
+    ...result.tally.steps.map(
+      (step, index) =>
+        `  Step ${index + 1}: ${number.format(step.will_change)} will change, ${number.format(step.already)} already, ${number.format(step.held_by_override)} held by an override.`,
+    ),
+  ],
 };
 
 function resultLines<T extends JobType>(result: JobResultOf<T>): string[] {

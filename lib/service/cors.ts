@@ -5,7 +5,7 @@
  * ETag of OpenFeature's bulk evaluation) and read (the ETag).
  */
 export const CORS = {
-  allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'OPTIONS'],
   allowHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
   exposeHeaders: ['etag'],
   maxAgeSeconds: 3600,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { JOBS_PK } from '../../lambdas/adapters/dynamodb-job-store.js';
+import { ROLLOUTS_PK } from '../../lambdas/adapters/dynamodb-rollout-store.js';
 import type { RouteHandlerName } from '../../lambdas/http/routes.js';
 import { loadRegistry } from '../../registry/index.js';
 import { PROJECT_ROOT } from '../project.js';
@@ -55,6 +56,9 @@ export interface HandlerDeclaration {
 
 /** The one partition of job items: the functions that only start, resume, record or read jobs are confined to it. */
 const JOBS_ONLY = [JOBS_PK] as const;
+/** The partition of rollout items, alone or with the jobs their previews and steps run as. */
+const ROLLOUTS_ONLY = [ROLLOUTS_PK] as const;
+const ROLLOUTS_AND_JOBS = [ROLLOUTS_PK, JOBS_PK] as const;
 
 /** Every function of the service, by name; every route's handler among them. The CDK stack deploys one function per entry. */
 export const HANDLERS = {
@@ -138,6 +142,42 @@ export const HANDLERS = {
     entry: 'lambdas/handlers/org-created.ts',
     tableAccess: 'read-write',
     description: 'Provision orgs on OrgCreated',
+  },
+  'create-rollout': {
+    entry: 'lambdas/handlers/create-rollout.ts',
+    tableAccess: 'read-put',
+    tablePartitions: ROLLOUTS_ONLY,
+    description: 'Draft a rollout',
+  },
+  'list-rollouts': {
+    entry: 'lambdas/handlers/list-rollouts.ts',
+    tableAccess: 'read',
+    tablePartitions: ROLLOUTS_AND_JOBS,
+    description: 'List rollouts',
+  },
+  'get-rollout': {
+    entry: 'lambdas/handlers/get-rollout.ts',
+    tableAccess: 'read',
+    tablePartitions: ROLLOUTS_AND_JOBS,
+    description: 'One rollout with its preview',
+  },
+  'update-rollout': {
+    entry: 'lambdas/handlers/update-rollout.ts',
+    tableAccess: 'read-put',
+    tablePartitions: ROLLOUTS_AND_JOBS,
+    description: 'Edit a rollout before it starts',
+  },
+  'preview-rollout': {
+    entry: 'lambdas/handlers/preview-rollout.ts',
+    tableAccess: 'read-put',
+    tablePartitions: ROLLOUTS_AND_JOBS,
+    grants: ['start-jobs'],
+    description: "Start a rollout's preview",
+  },
+  'list-rollout-orgs': {
+    entry: 'lambdas/handlers/list-rollout-orgs.ts',
+    tableAccess: 'read',
+    description: "The orgs of a rollout's preview",
   },
   'start-job': {
     entry: 'lambdas/handlers/start-job.ts',

@@ -563,6 +563,31 @@ describe('the function bundles cdk deploys, run as Lambda runs them', () => {
     expect([resume.status, resume.body.error.code]).toEqual([409, 'job_not_resumable']);
   }, 120_000);
 
+  test('the rollout routes: draft, preview on the deployed state machine, read its counts and orgs, edit', async () => {
+    const created = await call<{ rollout_id: string; status: string }>('POST /rollouts', {
+      body: { key: publicFlag.key, enabled: true, audience: { org_ids: [orgId] }, steps: [{ percent: 100 }] },
+    });
+    expect([created.status, created.body.status]).toEqual([201, 'draft']);
+    const path = { pathParameters: { rollout_id: created.body.rollout_id } };
+    const started = await call<{ preview: { job_id: string } }>('POST /rollouts/{rollout_id}/preview', path);
+    expect(started.status).toBe(202);
+    expect((await machine.execution(started.body.preview.job_id).finished).status).toBe('SUCCEEDED');
+
+    const ready = await call<{ status: string; preview: { audience: number } }>('GET /rollouts/{rollout_id}', path);
+    expect(ready.body).toMatchObject({ status: 'ready', preview: { audience: 1 } });
+    const orgs = await call<{ orgs: { org_id: string }[] }>('GET /rollouts/{rollout_id}/orgs', path);
+    expect(orgs.body.orgs.map((org) => org.org_id)).toEqual([orgId]);
+    const list = await call<{ rollouts: { rollout_id: string }[] }>('GET /rollouts', {
+      query: { key: publicFlag.key },
+    });
+    expect(list.body.rollouts.map((rollout) => rollout.rollout_id)).toContain(created.body.rollout_id);
+    const edited = await call<{ status: string }>('PATCH /rollouts/{rollout_id}', {
+      ...path,
+      body: { enabled: false },
+    });
+    expect([edited.status, edited.body.status]).toEqual([200, 'draft']);
+  }, 120_000);
+
   test("a deploy's completion, as CloudFormation's event reaches deploy-sync, starts a sync that runs to the end", async () => {
     const targets = ruleTargets(stage.stateless, 'CloudFormation Stack Status Change').map((id) => handlerOf.get(id));
     expect(targets).toEqual(['deploy-sync']);

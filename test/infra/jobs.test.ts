@@ -349,9 +349,9 @@ describe.each(STAGE_NAMES)('jobs in AWS, stage %s', (stage) => {
       );
     });
 
-    it('start-job, resume-job and deploy-sync may start runs of this state machine only, and hold no s3 action or DeleteItem', () => {
+    it('start-job, resume-job, deploy-sync and preview-rollout may start runs of this state machine only, and hold no s3 action or DeleteItem', () => {
       const starters = HANDLER_NAMES.filter((name) => grantsOf(name).includes('start-jobs'));
-      expect(starters.sort()).toEqual(['deploy-sync', 'resume-job', 'start-job']);
+      expect(starters.sort()).toEqual(['deploy-sync', 'preview-rollout', 'resume-job', 'start-job']);
       for (const name of starters) {
         const pairs = grantPairs(functionStatements(stateless, functions[name]), stateful);
         expect({ name, states: pairs.filter((p) => p.action.startsWith('states:')) }).toEqual({

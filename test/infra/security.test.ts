@@ -25,6 +25,7 @@ const declaration = (name: HandlerName): HandlerDeclaration => HANDLERS[name];
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 /** The partition key of every job item (the job store's layout: `pk = JOBS`, `sk = <job id>`). */
 const JOBS_PARTITION = 'JOBS';
+const ROLLOUTS_PARTITION = 'ROLLOUTS';
 /**
  * The only actions a statement may grant on Resource '*', apart from every function's X-Ray
  * writes, and only to the job state machine's role: none of them has resource-level permissions.
@@ -84,10 +85,28 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
   afterAll(removeSynthOutput);
 
   describe('IAM', () => {
-    it('the functions that only start, resume, record or read jobs are confined to the jobs partition: each of their table statements carries dynamodb:LeadingKeys', () => {
-      const confined = HANDLER_NAMES.filter((name) => declaration(name).tablePartitions !== undefined);
-      expect(confined.sort()).toEqual(['deploy-sync', 'get-job', 'list-jobs', 'resume-job', 'start-job']);
-      for (const name of confined) {
+    it('the functions that only start, resume, record or read jobs and rollouts are confined to those partitions: each of their table statements carries dynamodb:LeadingKeys', () => {
+      const confined = Object.fromEntries(
+        HANDLER_NAMES.filter((name) => declaration(name).tablePartitions !== undefined).map((name) => [
+          name,
+          declaration(name).tablePartitions,
+        ]),
+      );
+      const jobsOnly = [JOBS_PARTITION];
+      const rolloutsAndJobs = [ROLLOUTS_PARTITION, JOBS_PARTITION];
+      expect(confined).toEqual({
+        'start-job': jobsOnly,
+        'list-jobs': jobsOnly,
+        'get-job': jobsOnly,
+        'resume-job': jobsOnly,
+        'deploy-sync': jobsOnly,
+        'create-rollout': [ROLLOUTS_PARTITION],
+        'list-rollouts': rolloutsAndJobs,
+        'get-rollout': rolloutsAndJobs,
+        'update-rollout': rolloutsAndJobs,
+        'preview-rollout': rolloutsAndJobs,
+      });
+      for (const name of Object.keys(confined) as HandlerName[]) {
         const statements = functionStatements(stateless, functions[name]).filter(
           (s) => s.Effect === 'Allow' && dynamoActions([s]).length > 0,
         );
@@ -105,7 +124,7 @@ describe.each(STAGE_NAMES)('security of stage %s', (stage) => {
             actions: asArray(statement.Action),
             operators: ['ForAllValues:StringEquals'],
             keys: ['dynamodb:LeadingKeys'],
-            partitions: [JOBS_PARTITION],
+            partitions: confined[name],
           });
         }
       }

@@ -15,6 +15,8 @@ import { JOB_MACHINE, LOCAL_JOB_STATE_MACHINE_ARN } from '../../lib/service/jobs
 import type { JobLauncher } from '../../lambdas/domain/job-store.js';
 import type { Job, JobOptions, JobType } from '../../lambdas/domain/jobs.js';
 import { provisionedRows } from '../../lambdas/domain/flags.js';
+import type { AttributeValues } from '../../lambdas/domain/org-attributes.js';
+import { DynamoDbRolloutStore } from '../../lambdas/adapters/dynamodb-rollout-store.js';
 import { runJobPage, startJob, type JobDeps } from '../../lambdas/use-cases/jobs.js';
 import { ensureTable } from '../../lib/local/dynamodb-local.js';
 import { FLAGS } from '../../registry/flags.js';
@@ -91,6 +93,7 @@ export async function jobDeps(
     jobs: new DynamoDbJobStore(client, tableName),
     launcher: new RecordingLauncher(),
     exports: new FileExportSink(exportDir),
+    rollouts: new DynamoDbRolloutStore(client, tableName),
     exportDir,
   };
 }
@@ -109,8 +112,9 @@ export async function runToEnd(deps: JobDeps, jobId: string): Promise<Job> {
 }
 
 /**
- * Provisions orgs quickly, writing exactly what provisioning writes (rows, then the org record)
- * with batch writes. Returns the org ids, in the order the `orgs` index lists them.
+ * Provisions orgs quickly, writing exactly what provisioning writes (rows, then the org record,
+ * with the attributes `attributesOf` gives each) with batch writes. Returns the org ids, in the
+ * order the `orgs` index lists them.
  */
 export async function seedOrgs(
   client: DynamoDBDocumentClient,
@@ -118,12 +122,19 @@ export async function seedOrgs(
   registry: Registry,
   count: number,
   prefix = 'org',
+  attributesOf?: (index: number) => AttributeValues,
 ): Promise<string[]> {
   const now = new Date();
   const orgIds = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(6, '0')}`);
-  const items = orgIds.flatMap((orgId) => [
+  const items = orgIds.flatMap((orgId, index) => [
     ...provisionedRows(registry, orgId, now, 'test:seed').map(flagItem),
-    orgItem({ orgId, provisionedAt: now.toISOString(), registryVersion: registry.version, provisionedBy: 'test:seed' }),
+    orgItem({
+      orgId,
+      provisionedAt: now.toISOString(),
+      registryVersion: registry.version,
+      provisionedBy: 'test:seed',
+      ...(attributesOf ? { attributes: attributesOf(index), attributesAt: now.toISOString() } : {}),
+    }),
   ]);
   await putAll(client, tableName, items);
   return orgIds;

@@ -249,13 +249,19 @@ describe('the handlers answer as the served document describes', () => {
     );
   });
 
-  test('every route but the job routes was checked here (those are checked in test/unit/domain/responses.test.ts)', () => {
+  test('every route but the job and rollout routes was checked here (those are checked in test/unit/domain/responses.test.ts and test/integration/jobs/rollout-handlers.test.ts)', () => {
     const unchecked = ROUTES.map(routeKey).filter((key) => !checked.has(key));
     expect(unchecked.sort()).toEqual([
       'GET /jobs',
       'GET /jobs/{job_id}',
+      'GET /rollouts',
+      'GET /rollouts/{rollout_id}',
+      'GET /rollouts/{rollout_id}/orgs',
+      'PATCH /rollouts/{rollout_id}',
       'POST /jobs/{job_id}/resume',
       'POST /jobs/{type}',
+      'POST /rollouts',
+      'POST /rollouts/{rollout_id}/preview',
     ]);
   });
 });

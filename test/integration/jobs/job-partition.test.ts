@@ -162,7 +162,7 @@ afterAll(async () => {
   seedClient?.destroy();
 });
 
-describe('the functions confined to the jobs partition touch only job items (DynamoDB Local, every call recorded)', () => {
+describe('the functions confined to the jobs and rollouts partitions touch only those items (DynamoDB Local, every call recorded)', () => {
   test('the recorder names the partition of each call, so a call outside the declared ones is seen', async () => {
     const calls = await recorded(() =>
       documentClient().send(
@@ -239,6 +239,30 @@ describe('the functions confined to the jobs partition touch only job items (Dyn
     expect(resumed.status).toBe(202);
   });
 
+  test('the rollout functions draft, list, read, edit and preview a rollout', async () => {
+    const created = await http('create-rollout', {
+      method: 'POST',
+      path: '/rollouts',
+      body: { key: 'chat', enabled: true, steps: [{ percent: 100 }] },
+    });
+    expect(created.status).toBe(201);
+    const path = {
+      pathParameters: { rollout_id: String((created.body as unknown as { rollout_id: string }).rollout_id) },
+    };
+    expect(
+      (await http('preview-rollout', { method: 'POST', path: '/rollouts/{rollout_id}/preview', ...path })).status,
+    ).toBe(202);
+    expect((await http('list-rollouts', { method: 'GET', path: '/rollouts' })).status).toBe(200);
+    expect((await http('get-rollout', { method: 'GET', path: '/rollouts/{rollout_id}', ...path })).status).toBe(200);
+    const edited = await http('update-rollout', {
+      method: 'PATCH',
+      path: '/rollouts/{rollout_id}',
+      ...path,
+      body: { enabled: false },
+    });
+    expect(edited.status).toBe(200);
+  });
+
   test('start-job marks a job failed when the engine cannot be started (503)', async () => {
     for (const job of (await jobs.list(100)).jobs.filter((candidate) => candidate.status === 'running'))
       await jobs.save({ ...job, status: 'failed', failure: 'test over' }, job);
@@ -250,7 +274,18 @@ describe('the functions confined to the jobs partition touch only job items (Dyn
   });
 
   test('every call of each of them named only its declared partitions and no index it does not declare; each wrote where it is meant to', () => {
-    expect(confined.sort()).toEqual(['deploy-sync', 'get-job', 'list-jobs', 'resume-job', 'start-job']);
+    expect(confined.sort()).toEqual([
+      'create-rollout',
+      'deploy-sync',
+      'get-job',
+      'get-rollout',
+      'list-jobs',
+      'list-rollouts',
+      'preview-rollout',
+      'resume-job',
+      'start-job',
+      'update-rollout',
+    ]);
     for (const name of confined) {
       const declaration: HandlerDeclaration = HANDLERS[name];
       const calls = callsBy.get(name) ?? [];

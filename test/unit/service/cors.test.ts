@@ -19,7 +19,7 @@ describe('CORS, as API Gateway answers it', () => {
     expect(corsHeaders('https://app.example.com', allowed, true)).toEqual({
       'access-control-allow-origin': 'https://app.example.com',
       vary: 'origin',
-      'access-control-allow-methods': 'GET,POST,PUT,OPTIONS',
+      'access-control-allow-methods': 'GET,POST,PUT,PATCH,OPTIONS',
       'access-control-allow-headers': 'authorization,content-type,if-match,if-none-match',
       'access-control-max-age': '3600',
     });

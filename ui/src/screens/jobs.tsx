@@ -104,6 +104,7 @@ function JobList({ api, pollSeconds }: { readonly api: ApiClient; readonly pollS
         <ul class="job-start-list">
           {JOB_TYPES.map((type) => {
             const entry = JOB_KINDS[type].start;
+            if (!entry) return null;
             return (
               <li key={type}>
                 <button
@@ -480,14 +481,17 @@ type JobResultOf<T extends JobType> = Extract<JobResult, { type: T }>;
 interface JobKind<T extends JobType> {
   /** Its name in titles and lists. */
   readonly name: string;
-  /** Its button on the Jobs screen: what it starts (sync and cleanup start as dry runs) and what that does. */
+  /**
+   * Its button on the Jobs screen: what it starts (sync and cleanup start as dry runs) and what that
+   * does; null for a type started by what it serves (a rollout's preview, from the rollout).
+   */
   readonly start: {
     readonly label: string;
     readonly explains: string;
     /** The label of a checkbox for `force`, for a type that takes it. */
     readonly force?: string;
     readonly options: (form: { readonly force: boolean }) => JobOptions[T];
-  };
+  } | null;
   /** The counts that mean something for it. */
   readonly counts: readonly (keyof Job['counts'])[];
   readonly result: (job: Job, result: JobResultOf<T>) => ComponentChildren;
@@ -588,6 +592,18 @@ const JOB_KINDS: { readonly [T in JobType]: JobKind<T> } = {
           <a href={flagsHref()}>See the findings beside each flag</a>
         </p>
       </>
+    ),
+    apply: null,
+  },
+  'rollout-preview': {
+    name: 'Rollout preview',
+    start: null,
+    counts: ['orgs_seen', 'orgs_changed', 'orgs_skipped', 'orgs_failed'],
+    result: (_job, { rollout_id, tally }) => (
+      <p>
+        Rollout <code>{rollout_id}</code>: {plural(tally.audience, 'org')} in the audience;{' '}
+        {tally.steps.map((step, index) => `step ${index + 1}: ${step.will_change} will change`).join(', ')}.
+      </p>
     ),
     apply: null,
   },
