@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { timeoutSecondsOf } from '../service/handlers.js';
 import type { EventRuleDeclaration } from '../service/rules.js';
 import { matchesEventPattern } from './event-pattern.js';
@@ -36,10 +37,20 @@ export interface LocalEventBusOptions {
   readonly deadLetterFile: string;
   /** Delay before the first retry; doubled each time. AWS waits longer; locally, fast feedback wins. */
   readonly retryBaseDelayMs?: number;
+  /** Deliveries running at once; the others wait their turn (and a retry waits again). */
+  readonly maxConcurrentDeliveries?: number;
   readonly log?: (line: string) => void;
   /** Records every event put on the bus (lib/local/event-log.ts), before PutEvents answers. */
   readonly eventLog?: { record(event: EventBridgeEvent): void };
 }
+
+/**
+ * Deliveries the bus runs at once. In AWS each delivery is a Lambda of its own over a table that
+ * scales; locally every one runs in this process against one DynamoDB Local, which a burst of
+ * hundreds at once slows past the functions' DynamoDB time limits (2 s, three tries), so that
+ * events ended as dead letters.
+ */
+export const DEFAULT_CONCURRENT_DELIVERIES = 16;
 
 /** Dead letters the bus keeps in memory: the most recent ones; the dead-letter file has them all. */
 export const DEAD_LETTERS_KEPT = 100;
@@ -58,8 +69,11 @@ export class LocalEventBus {
   /** The most recent {@link DEAD_LETTERS_KEPT} dead letters, oldest first. */
   readonly deadLetters: DeadLetter[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly running: LimitFunction;
 
-  constructor(private readonly options: LocalEventBusOptions) {}
+  constructor(private readonly options: LocalEventBusOptions) {
+    this.running = pLimit(options.maxConcurrentDeliveries ?? DEFAULT_CONCURRENT_DELIVERIES);
+  }
 
   putEvents(body: unknown, now: Date = new Date()): PutEventsResult {
     const parsed = parsePutEventsRequest(body);
@@ -100,7 +114,7 @@ export class LocalEventBus {
     let lastError = `no target '${rule.target}'`;
     for (let attempt = 1; target && attempt <= attempts; attempt++) {
       try {
-        await target(event, lambdaContext(rule.target, timeoutSecondsOf(rule.target) * 1000));
+        await this.running(() => target(event, lambdaContext(rule.target, timeoutSecondsOf(rule.target) * 1000)));
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);

@@ -98,3 +98,31 @@ describe('dead letters of the local bus', () => {
     expect(written).toHaveLength(total);
   });
 });
+
+describe('deliveries of the local bus', () => {
+  it('runs at most its limit at once; the others wait their turn and are all delivered', async () => {
+    let running = 0;
+    let most = 0;
+    const delivered: number[] = [];
+    const bus = new LocalEventBus({
+      rules: [{ ...rule, retryAttempts: 2 }],
+      targets: {
+        'org-created': async (event) => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          running--;
+          delivered.push((event.detail as { n: number }).n);
+        },
+      },
+      deadLetterFile: path.join(dir, 'never.jsonl'),
+      maxConcurrentDeliveries: 4,
+    });
+    for (let n = 0; n < 40; n++)
+      bus.putEvents({ Entries: [{ Source: 'test', DetailType: 'Tested', Detail: JSON.stringify({ n }) }] });
+    await bus.idle();
+    expect(most).toBe(4);
+    expect(delivered.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(bus.deadLetters).toEqual([]);
+  });
+});
