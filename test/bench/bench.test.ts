@@ -57,6 +57,8 @@ describe('npm run bench', () => {
     );
     expect(stdout).toMatch(/\n\s+JWT check \(jose\)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\n/);
     expect(stdout).toContain('\nSync (local stack');
+    expect(stdout).toMatch(/rollout preview \(every org, 2 steps\)\s+20 orgs\s+\d+ orgs\/s/);
+    expect(stdout).toMatch(/rollout preview \(every org, 2 steps\) vs baseline: orgs\/s [\d.]+x/);
     expect(stderr).toContain('measure 1 s: GET /org-feature-flags/{org_id}');
     const lines = `${stdout}\n${stderr}`.split('\n');
     expect(lines.filter((line) => /^\s*\{.*"level"\s*:/.test(line))).toEqual([]);

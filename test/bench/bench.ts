@@ -253,7 +253,10 @@ async function benchmark(stack: LocalStack, options: BenchOptions, memory: Memor
     }
 
     if (options.sections.has('sync') && options.syncOrgs > 0) {
-      printSection(`Sync over ${options.syncOrgs} orgs that lack one flag (progress on stderr)`, []);
+      printSection(
+        `Sync over ${options.syncOrgs} orgs that lack one flag, then a rollout's preview over them (progress on stderr)`,
+        [],
+      );
       const passes = await benchSync(stack, http, handlerCalls, options.syncOrgs, (line) =>
         process.stderr.write(`${line}\n`),
       );

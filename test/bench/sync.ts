@@ -93,7 +93,11 @@ export async function benchSync(
     );
     baselineCalls.client.destroy();
     const second = await syncPass('sync job, second run');
-    const passes = [baseline, first, second];
+    const preview = await timed('rollout preview (every org, 2 steps)', count, handlerCalls, async () => {
+      const { job, polls } = await runPreview(http, log);
+      return { rows: job.counts.orgs_changed, polls };
+    });
+    const passes = [baseline, first, second, preview];
     return passes;
   } finally {
     client.destroy();
@@ -144,6 +148,35 @@ async function runSync(http: HttpClient, log: (line: string) => void): Promise<{
     }
   }
   if (job.status !== 'succeeded') throw new Error(`sync ${job.job_id} ${job.status}: ${job.failure}`);
+  return { job, polls };
+}
+
+/**
+ * Drafts a rollout of the registry's first flag to every org (50 %, then 100 %) and previews it
+ * over HTTP, waiting for the preview's job; counts its polls (a GetItem of the rollout and one of
+ * the job each). `rows written` of the pass is the orgs the preview says will change.
+ */
+async function runPreview(http: HttpClient, log: (line: string) => void): Promise<{ job: JobView; polls: number }> {
+  const [flag] = FLAGS;
+  const rollout = await http.json<{ rollout_id: string }>('POST', '/rollouts', {
+    key: flag?.key,
+    enabled: !flag?.default_enabled,
+    steps: [{ percent: 50 }, { percent: 100 }],
+  });
+  const started = await http.json<{ preview: { job_id: string } }>('POST', `/rollouts/${rollout.rollout_id}/preview`);
+  let job = await http.json<JobView>('GET', `/jobs/${started.preview.job_id}`);
+  let lastLog = 0;
+  let polls = 1;
+  while (job.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    job = await http.json<JobView>('GET', `/jobs/${job.job_id}`);
+    polls++;
+    if (Date.now() - lastLog > 2000) {
+      lastLog = Date.now();
+      log(`  ${job.job_id}: ${job.progress.orgs_done}/${job.progress.orgs_total ?? '?'} orgs`);
+    }
+  }
+  if (job.status !== 'succeeded') throw new Error(`preview ${job.job_id} ${job.status}: ${job.failure}`);
   return { job, polls };
 }
 
