@@ -9,7 +9,12 @@ import {
   type AttributeChange,
   type AttributeValues,
 } from '../domain/org-attributes.js';
-import type { Deps } from './flags.js';
+import type { FlagStore } from '../domain/flag-store.js';
+
+/** What the org use cases need: the flag store alone. */
+export interface OrgDeps {
+  readonly store: FlagStore;
+}
 
 /** Attribute changes `GET /orgs/{org_id}` shows, newest first. */
 export const ATTRIBUTE_CHANGES_SHOWN = 20;
@@ -46,7 +51,10 @@ export type AttributeUpdateOutcome =
  * racing each other are applied in turn, never one over the other unseen. After four collisions
  * it gives up (409 `concurrent_change`; an event is then retried by its rule).
  */
-export async function updateOrgAttributes({ store }: Deps, update: AttributeUpdate): Promise<AttributeUpdateOutcome> {
+export async function updateOrgAttributes(
+  { store }: OrgDeps,
+  update: AttributeUpdate,
+): Promise<AttributeUpdateOutcome> {
   for (let attempt = 0; attempt < MAX_ATTRIBUTE_ATTEMPTS; attempt++) {
     if (attempt > 0) await backOff(attempt - 1);
     const org = await store.getOrg(update.orgId);
@@ -108,7 +116,7 @@ export function orgDetailView(org: OrgRecord, changes: readonly AttributeChange[
 }
 
 /** One org's record with its latest attribute changes; staff only (the route's scopes say so). */
-export async function getOrg({ store }: Deps, orgId: string) {
+export async function getOrg({ store }: OrgDeps, orgId: string) {
   const [org, changes] = await Promise.all([
     store.getOrg(orgId),
     store.attributeChanges(orgId, ATTRIBUTE_CHANGES_SHOWN),
@@ -119,7 +127,7 @@ export async function getOrg({ store }: Deps, orgId: string) {
 
 /** An admin sets an org's whole set of attributes, for orgs that predate the events; audited. */
 export async function setOrgAttributes(
-  deps: Deps,
+  deps: OrgDeps,
   caller: Caller,
   orgId: string,
   attributes: AttributeValues,
