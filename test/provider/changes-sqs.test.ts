@@ -234,16 +234,19 @@ describe('pollQueue', () => {
     });
     try {
       const controller = new AbortController();
-      const start = Date.now();
       const polling = pollQueue(
         { invalidate: async () => undefined },
         { client, queueUrl: `${endpoint}/123456789012/changes`, signal: controller.signal, logger: recordingLogger() },
       );
-      await delay(200);
+      // The poll is under way once the server holds its request (the client's first call takes a while to set up).
+      const deadline = Date.now() + 10_000;
+      while (received === 0 && Date.now() < deadline) await delay(10);
+      expect(received).toBe(1);
+      const aborted = Date.now();
       controller.abort();
       await polling;
       expect(received).toBe(1);
-      expect(Date.now() - start).toBeLessThan(1_000);
+      expect(Date.now() - aborted).toBeLessThan(1_000);
     } finally {
       client.destroy();
       server.closeAllConnections();
