@@ -257,6 +257,7 @@ export class DynamoDbFlagStore implements FlagStore, FleetStore {
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': attributeLogPk(orgId) },
           ScanIndexForward: false,
+          ConsistentRead: true,
           Limit: limit,
         }),
       ),

@@ -14,7 +14,7 @@ export interface OrgSnapshot extends OrgState {
 }
 
 /** What jobs over all orgs need from the flag store. */
-export interface FleetStore extends Pick<FlagStore, 'putRowsIfAbsent'> {
+export interface FleetStore extends Pick<FlagStore, 'putRowsIfAbsent' | 'getFlag'> {
   /** How many orgs are provisioned. */
   countOrgs(): Promise<number>;
   /** A page of provisioned orgs in org id order, from `cursor`; `next` is absent after the last page. */

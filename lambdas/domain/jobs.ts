@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { idStamp } from './ids.js';
 import type { FleetReportState, StaleReport } from './report.js';
 import type { PreviewTally } from './rollouts.js';
 
@@ -138,8 +139,7 @@ export function addCounts(a: JobCounts, b: Partial<JobCounts>): JobCounts {
 export const JOB_ID_PATTERN = new RegExp(`^\\d{8}T\\d{6}(\\d{3})?Z-(${JOB_TYPES.join('|')})-[0-9a-f]{6}$`);
 
 export function newJobId(type: JobType, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:.]/g, '');
-  return `${stamp}-${type}-${randomBytes(3).toString('hex')}`;
+  return `${idStamp(now)}-${type}-${randomBytes(3).toString('hex')}`;
 }
 
 /** A new job, before its first page. */

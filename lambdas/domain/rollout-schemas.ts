@@ -7,6 +7,8 @@ import { orgIdSchema } from './schemas.js';
 
 /** The most org ids an audience may name (in `org_ids` and in `exclude_org_ids`, each). */
 export const MAX_AUDIENCE_ORG_IDS = 10_000;
+/** The largest body of `POST /rollouts` and `PATCH /rollouts/{rollout_id}`: an audience may name 10,000 org ids. */
+export const MAX_ROLLOUT_BODY_BYTES = 1024 * 1024;
 /** The most steps a rollout may have. */
 export const MAX_ROLLOUT_STEPS = 20;
 

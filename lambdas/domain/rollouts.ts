@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FlagRow, OrgRecord } from './flags.js';
+import { idStamp } from './ids.js';
 import { matchesAttributes, type AttributeFilter } from './org-attributes.js';
 
 /** The buckets an org can fall in for one flag: a percentage is counted in hundredths. */
@@ -181,6 +182,7 @@ export interface RolloutApproval {
 export interface Rollout {
   readonly id: string;
   readonly definition: RolloutDefinition;
+  /** `draft` until the start; what it is before then follows from the preview ({@link effectiveStatus}). */
   readonly status: RolloutStatus;
   /** Raised by every save; a save is conditional on the version it read. */
   readonly version: number;
@@ -210,25 +212,36 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * What a rollout's standing before the start depends on besides the rollout: its preview's job,
+ * the registry in force, and the hash of its definition as it now is (computed once by the caller:
+ * a definition may name 10,000 org ids).
+ */
+export interface RolloutStanding {
+  readonly previewJob: PreviewJobStatus;
+  readonly registryVersion: string;
+  readonly definitionHash: string;
+}
+
 /** Whether the preview was made of this definition under this registry, and its job succeeded. */
-export function previewIsCurrent(rollout: Rollout, previewJob: PreviewJobStatus, registryVersion: string): boolean {
+export function previewIsCurrent(rollout: Rollout, standing: RolloutStanding): boolean {
   const { preview } = rollout;
   return (
     preview !== undefined &&
-    previewJob === 'succeeded' &&
-    preview.definitionHash === definitionHash(rollout.definition) &&
-    preview.registryVersion === registryVersion
+    standing.previewJob === 'succeeded' &&
+    preview.definitionHash === standing.definitionHash &&
+    preview.registryVersion === standing.registryVersion
   );
 }
 
 /** Whether the approval holds: given for the current definition and registry, with the preview current. */
-export function approvalIsCurrent(rollout: Rollout, previewJob: PreviewJobStatus, registryVersion: string): boolean {
+export function approvalIsCurrent(rollout: Rollout, standing: RolloutStanding): boolean {
   const { approval } = rollout;
   return (
     approval !== undefined &&
-    previewIsCurrent(rollout, previewJob, registryVersion) &&
-    approval.definitionHash === definitionHash(rollout.definition) &&
-    approval.registryVersion === registryVersion
+    previewIsCurrent(rollout, standing) &&
+    approval.definitionHash === standing.definitionHash &&
+    approval.registryVersion === standing.registryVersion
   );
 }
 
@@ -236,24 +249,20 @@ export function approvalIsCurrent(rollout: Rollout, previewJob: PreviewJobStatus
 export const BEFORE_START: ReadonlySet<RolloutStatus> = new Set(['draft', 'previewing', 'ready', 'approved']);
 
 /**
- * The status as it stands now: before the start it follows the preview's job (running, current,
- * stale or failed) and the approval, so that a registry deployed since, or an edit, makes a ready
- * rollout a draft again.
+ * The status as it stands now. Before the start it is not stored but follows from the preview's
+ * job (running, current, stale or failed) and the approval, so that a registry deployed since, or
+ * an edit, makes a ready rollout a draft again.
  */
-export function effectiveStatus(
-  rollout: Rollout,
-  previewJob: PreviewJobStatus,
-  registryVersion: string,
-): RolloutStatus {
+export function effectiveStatus(rollout: Rollout, standing: RolloutStanding): RolloutStatus {
   if (!BEFORE_START.has(rollout.status)) return rollout.status;
-  if (rollout.preview && previewJob === 'running') return 'previewing';
-  if (approvalIsCurrent(rollout, previewJob, registryVersion)) return 'approved';
-  return previewIsCurrent(rollout, previewJob, registryVersion) ? 'ready' : 'draft';
+  if (rollout.preview && standing.previewJob === 'running') return 'previewing';
+  if (approvalIsCurrent(rollout, standing)) return 'approved';
+  return previewIsCurrent(rollout, standing) ? 'ready' : 'draft';
 }
 
 /** A rollout id says when it was created, to the millisecond: `20261207T090000123Z-3f9a1c`. */
 export const ROLLOUT_ID_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 
 export function newRolloutId(now: Date): string {
-  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  return `${idStamp(now)}-${randomBytes(3).toString('hex')}`;
 }

@@ -1,4 +1,4 @@
-import { createRolloutBodySchema } from '../domain/rollout-schemas.js';
+import { MAX_ROLLOUT_BODY_BYTES, createRolloutBodySchema } from '../domain/rollout-schemas.js';
 import { adminOf, jsonBody, parseInput } from '../http/request.js';
 import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
@@ -7,9 +7,6 @@ import { logger } from '../shared/powertools.js';
 import { createRollout } from '../use-cases/rollouts.js';
 
 const deps = appRolloutDeps();
-
-/** Bodies up to this size: an audience may name 10,000 org ids. */
-const MAX_ROLLOUT_BODY_BYTES = 1024 * 1024;
 
 /** `POST /rollouts`: an admin drafts a rollout of one flag; 201 with the rollout, which nothing has applied yet. */
 export const handler = httpHandler(async (event) => {

@@ -5,7 +5,7 @@ import { httpHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
 import { appDeps } from '../shared/deps.js';
 import { logger } from '../shared/powertools.js';
-import { getOrg, setOrgAttributes } from '../use-cases/orgs.js';
+import { setOrgAttributes } from '../use-cases/orgs.js';
 
 const deps = appDeps();
 
@@ -19,5 +19,5 @@ export const handler = httpHandler(async (event) => {
     now: new Date(),
   });
   if (result.changed) logger.info('Org attributes set', { org_id, attributes, by: caller.id });
-  return json(200, await getOrg(deps, org_id));
+  return json(200, result.org);
 });

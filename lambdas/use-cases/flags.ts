@@ -11,7 +11,7 @@ import {
 } from '../domain/errors.js';
 import type { FlagChangeOutcome, FlagStore } from '../domain/flag-store.js';
 import { mergeFlag, mergeOrgFlags, provisionedRows, type MergedFlag } from '../domain/flags.js';
-import { sortedAttributes, type AttributeValues } from '../domain/org-attributes.js';
+import type { AttributeValues } from '../domain/org-attributes.js';
 import type { BulkSetBody, SetFlagBody } from '../domain/write-schemas.js';
 import { updateOrgAttributes } from './orgs.js';
 
@@ -270,7 +270,7 @@ export async function provisionOrg(
     provisionedBy: context.actor,
     ...(attributes
       ? {
-          attributes: sortedAttributes(attributes.values),
+          attributes: attributes.values,
           attributesAt: attributes.occurredAt,
           attributesBy: context.actor,
         }

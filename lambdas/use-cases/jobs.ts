@@ -361,7 +361,7 @@ const previewPage: PageWorker = async (deps, job, orgs, _page, now) => {
     if (!inAudience(definition.audience, org)) return { counts: { orgs_skipped: 1 } };
     const step = entryStep(definition.steps, bucketOf(definition.key, org.orgId));
     if (step === undefined) return { inAudience: true, counts: { orgs_skipped: 1 } };
-    const row = (await deps.fleet.getOrgSnapshot(org.orgId)).rows.find((candidate) => candidate.key === flag.key);
+    const { row } = await deps.fleet.getFlag(org.orgId, flag.key);
     const outcome = previewOutcome(row, flag.default_enabled, definition);
     const preview: PreviewOrg = {
       orgId: org.orgId,

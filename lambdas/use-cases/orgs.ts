@@ -5,7 +5,6 @@ import {
   attributeChangeFields,
   patchAttributes,
   sameAttributes,
-  sortedAttributes,
   type AttributeChange,
   type AttributeValues,
 } from '../domain/org-attributes.js';
@@ -61,10 +60,7 @@ export async function updateOrgAttributes(
     if (!org) return { kind: 'org_not_found' };
     if (org.attributesAt !== undefined && update.occurredAt < org.attributesAt) return { kind: 'stale', org };
     const previous = org.attributes ?? {};
-    const attributes =
-      update.mode === 'patch'
-        ? patchAttributes(previous, update.values)
-        : sortedAttributes(patchAttributes({}, update.values));
+    const attributes = patchAttributes(update.mode === 'patch' ? previous : {}, update.values);
     const same = sameAttributes(previous, attributes);
     // The same values from a later change only move the time on, so that an older change still on its way stays ignored.
     if (same && org.attributesAt !== undefined && update.occurredAt <= org.attributesAt)
@@ -125,7 +121,7 @@ export async function getOrg({ store }: OrgDeps, orgId: string) {
   return orgDetailView(org, changes);
 }
 
-/** An admin sets an org's whole set of attributes, for orgs that predate the events; audited. */
+/** An admin sets an org's whole set of attributes, for orgs that predate the events; audited. Answers the org as it now stands. */
 export async function setOrgAttributes(
   deps: OrgDeps,
   caller: Caller,
@@ -149,5 +145,8 @@ export async function setOrgAttributes(
       'attributes_newer',
       `The attributes of org '${orgId}' were set by a change dated ${outcome.org.attributesAt}, later than this request.`,
     );
-  return { changed: outcome.kind === 'changed', org: outcome.org };
+  return {
+    changed: outcome.kind === 'changed',
+    org: orgDetailView(outcome.org, await deps.store.attributeChanges(orgId, ATTRIBUTE_CHANGES_SHOWN)),
+  };
 }

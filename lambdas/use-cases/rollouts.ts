@@ -10,7 +10,6 @@ import {
   effectiveStatus,
   newRolloutId,
   previewIsCurrent,
-  type PreviewJobStatus,
   type PreviewOutcome,
   type Rollout,
   type RolloutDefinition,
@@ -78,11 +77,39 @@ export async function createRollout(
   return rolloutView(rollout, undefined, deps.registry.version);
 }
 
+/** The job of the rollout's latest preview, if it has one. */
+async function previewJobOf(deps: Pick<RolloutReadDeps, 'jobs'>, rollout: Rollout): Promise<Job | undefined> {
+  return rollout.preview ? deps.jobs.get(rollout.preview.jobId) : undefined;
+}
+
 async function loadRollout(deps: RolloutReadDeps, rolloutId: string) {
   const rollout = await deps.rollouts.get(rolloutId);
   if (!rollout) throw rolloutNotFound(rolloutId);
-  const previewJob = rollout.preview ? await deps.jobs.get(rollout.preview.jobId) : undefined;
-  return { rollout, previewJob };
+  return { rollout, previewJob: await previewJobOf(deps, rollout) };
+}
+
+/**
+ * Saves a change of the rollout by `caller` as its next version, on condition that the stored one
+ * is still the version read (409 `rollout_changed` otherwise). An approval does not outlive a
+ * change: a new definition or preview needs a new one.
+ */
+async function saveRollout(
+  deps: Pick<RolloutDeps, 'rollouts'>,
+  rollout: Rollout,
+  change: Partial<Pick<Rollout, 'definition' | 'preview'>>,
+  context: { caller: Caller; now: Date },
+): Promise<Rollout> {
+  const { approval: _approval, ...rest } = rollout;
+  const next: Rollout = {
+    ...rest,
+    ...change,
+    version: rollout.version + 1,
+    updatedAt: context.now.toISOString(),
+    updatedBy: context.caller.id,
+  };
+  if (!(await deps.rollouts.save(next, rollout.version)))
+    throw new ConflictError('rollout_changed', `Rollout ${rollout.id} changed meanwhile; look at it again.`);
+  return next;
 }
 
 /** One rollout, with its preview's counts once the preview succeeded. */
@@ -103,11 +130,7 @@ export async function listRollouts(
       const page = await deps.rollouts.list(query.limit, after);
       const items = await Promise.all(
         page.rollouts.map(async (rollout) =>
-          rolloutView(
-            rollout,
-            rollout.preview ? await deps.jobs.get(rollout.preview.jobId) : undefined,
-            deps.registry.version,
-          ),
+          rolloutView(rollout, await previewJobOf(deps, rollout), deps.registry.version),
         ),
       );
       return { items, ...(page.next ? { next: page.next } : {}) };
@@ -142,16 +165,7 @@ export async function updateRollout(
     );
   const present = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
   const definition = cleanDefinition({ ...rollout.definition, ...present });
-  const { approval: _approval, ...rest } = rollout;
-  const next: Rollout = {
-    ...rest,
-    definition,
-    version: rollout.version + 1,
-    updatedAt: context.now.toISOString(),
-    updatedBy: caller.id,
-  };
-  if (!(await deps.rollouts.save(next, rollout.version)))
-    throw new ConflictError('rollout_changed', `Rollout ${rolloutId} changed meanwhile; look at it again.`);
+  const next = await saveRollout(deps, rollout, { definition }, { caller, now: context.now });
   return rolloutView(next, previewJob, deps.registry.version);
 }
 
@@ -177,21 +191,13 @@ export async function previewRollout(deps: RolloutDeps, caller: Caller, rolloutI
       actor: caller.id,
       now: context.now,
       beforeLaunch: async (started) => {
-        previewing = {
-          ...rollout,
-          status: 'previewing',
-          preview: {
-            jobId: started.id,
-            registryVersion: deps.registry.version,
-            definitionHash: hash,
-            startedAt: context.now.toISOString(),
-          },
-          version: rollout.version + 1,
-          updatedAt: context.now.toISOString(),
-          updatedBy: caller.id,
+        const preview = {
+          jobId: started.id,
+          registryVersion: deps.registry.version,
+          definitionHash: hash,
+          startedAt: context.now.toISOString(),
         };
-        if (!(await deps.rollouts.save(previewing, rollout.version)))
-          throw new ConflictError('rollout_changed', `Rollout ${rolloutId} changed meanwhile; look at it again.`);
+        previewing = await saveRollout(deps, rollout, { preview }, { caller, now: context.now });
       },
     },
   );
@@ -231,14 +237,14 @@ export async function rolloutOrgs(deps: RolloutReadDeps, rolloutId: string, quer
   return { rollout, items: page.items.map(previewOrgFields), ...(page.next ? { next: page.next } : {}) };
 }
 
-function previewJobStatus(job: Job | undefined): PreviewJobStatus {
-  return job?.status ?? 'missing';
-}
-
 /** A rollout as the API shows it. */
 export function rolloutView(rollout: Rollout, previewJob: Job | undefined, registryVersion: string) {
   const { definition, preview, approval } = rollout;
-  const jobStatus = previewJobStatus(previewJob);
+  const standing = {
+    previewJob: previewJob?.status ?? ('missing' as const),
+    registryVersion,
+    definitionHash: definitionHash(definition),
+  };
   const tally = previewJob?.result?.type === 'rollout-preview' ? previewJob.result.tally : undefined;
   return {
     rollout_id: rollout.id,
@@ -250,8 +256,8 @@ export function rolloutView(rollout: Rollout, previewJob: Job | undefined, regis
     continuous: definition.continuous,
     on_leave: definition.on_leave,
     note: definition.note ?? null,
-    status: effectiveStatus(rollout, jobStatus, registryVersion),
-    definition_hash: definitionHash(definition),
+    status: effectiveStatus(rollout, standing),
+    definition_hash: standing.definitionHash,
     version: rollout.version,
     created_at: rollout.createdAt,
     created_by: rollout.createdBy,
@@ -261,8 +267,8 @@ export function rolloutView(rollout: Rollout, previewJob: Job | undefined, regis
     preview: preview
       ? {
           job_id: preview.jobId,
-          status: jobStatus,
-          current: previewIsCurrent(rollout, jobStatus, registryVersion),
+          status: standing.previewJob,
+          current: previewIsCurrent(rollout, standing),
           registry_version: preview.registryVersion,
           definition_hash: preview.definitionHash,
           started_at: preview.startedAt,
@@ -283,7 +289,7 @@ export function rolloutView(rollout: Rollout, previewJob: Job | undefined, regis
       ? {
           by: approval.by,
           at: approval.at,
-          current: approvalIsCurrent(rollout, jobStatus, registryVersion),
+          current: approvalIsCurrent(rollout, standing),
         }
       : null,
   };

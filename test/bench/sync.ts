@@ -133,28 +133,15 @@ async function timed(
   return { name, orgs, seconds, rowsWritten: rows, callsPerOrg: perOrg(calls, orgs) };
 }
 
-/** Starts a sync over HTTP and waits for it, printing progress now and then; counts its polls (one GetItem each). */
+/** Starts a sync over HTTP and waits for it; counts its polls (one GetItem each). */
 async function runSync(http: HttpClient, log: (line: string) => void): Promise<{ job: JobView; polls: number }> {
-  let job = await http.json<JobView>('POST', '/jobs/sync', {});
-  let lastLog = 0;
-  let polls = 0;
-  while (job.status === 'running') {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    job = await http.json<JobView>('GET', `/jobs/${job.job_id}`);
-    polls++;
-    if (Date.now() - lastLog > 2000) {
-      lastLog = Date.now();
-      log(`  ${job.job_id}: ${job.progress.orgs_done}/${job.progress.orgs_total ?? '?'} orgs`);
-    }
-  }
-  if (job.status !== 'succeeded') throw new Error(`sync ${job.job_id} ${job.status}: ${job.failure}`);
-  return { job, polls };
+  return finished(http, await http.json<JobView>('POST', '/jobs/sync', {}), 0, log);
 }
 
 /**
  * Drafts a rollout of the registry's first flag to every org (50 %, then 100 %) and previews it
- * over HTTP, waiting for the preview's job; counts its polls (a GetItem of the rollout and one of
- * the job each). `rows written` of the pass is the orgs the preview says will change.
+ * over HTTP, waiting for the preview's job; counts its reads of the job (one GetItem each). `rows
+ * written` of the pass is the orgs the preview says will change.
  */
 async function runPreview(http: HttpClient, log: (line: string) => void): Promise<{ job: JobView; polls: number }> {
   const [flag] = FLAGS;
@@ -164,9 +151,19 @@ async function runPreview(http: HttpClient, log: (line: string) => void): Promis
     steps: [{ percent: 50 }, { percent: 100 }],
   });
   const started = await http.json<{ preview: { job_id: string } }>('POST', `/rollouts/${rollout.rollout_id}/preview`);
-  let job = await http.json<JobView>('GET', `/jobs/${started.preview.job_id}`);
+  return finished(http, await http.json<JobView>('GET', `/jobs/${started.preview.job_id}`), 1, log);
+}
+
+/** Polls the job until it is over, printing progress now and then; fails unless it succeeded. */
+async function finished(
+  http: HttpClient,
+  started: JobView,
+  polled: number,
+  log: (line: string) => void,
+): Promise<{ job: JobView; polls: number }> {
+  let job = started;
   let lastLog = 0;
-  let polls = 1;
+  let polls = polled;
   while (job.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, 200));
     job = await http.json<JobView>('GET', `/jobs/${job.job_id}`);
@@ -176,7 +173,7 @@ async function runPreview(http: HttpClient, log: (line: string) => void): Promis
       log(`  ${job.job_id}: ${job.progress.orgs_done}/${job.progress.orgs_total ?? '?'} orgs`);
     }
   }
-  if (job.status !== 'succeeded') throw new Error(`preview ${job.job_id} ${job.status}: ${job.failure}`);
+  if (job.status !== 'succeeded') throw new Error(`${job.type} ${job.job_id} ${job.status}: ${job.failure}`);
   return { job, polls };
 }
 

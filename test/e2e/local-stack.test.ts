@@ -5,7 +5,7 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadRegistry } from '../../registry/index.js';
-import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import { startLocalStackProcess, tokenFor, waitFor, type LocalStackProcess } from '../support/local-stack-process.js';
 
 const registry = loadRegistry();
 
@@ -33,16 +33,6 @@ async function publishOrgCreated(detail: Record<string, unknown>) {
       Entries: [{ Source: 'org-service', DetailType: 'OrgCreated', Detail: JSON.stringify(detail) }],
     }),
   );
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalStackProcess, tokenFor, type LocalStackProcess } from '../support/local-stack-process.js';
+import { startLocalStackProcess, tokenFor, waitFor, type LocalStackProcess } from '../support/local-stack-process.js';
 
 /*
  * The preview of a rollout over 1,000 orgs created as the org-signup system creates them
@@ -39,16 +39,6 @@ async function call(pathname: string, init: { method?: string; body?: unknown } 
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, last?: () => unknown): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${JSON.stringify(last?.())}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 beforeAll(async () => {
   stack = await startLocalStackProcess();
   admin = await tokenFor(stack, '--role', 'admin');
@@ -67,7 +57,7 @@ beforeAll(async () => {
   }
   // Every org provisioned: the org list holds all of them (a busy moment's 503 is asked again).
   let provisioned = 0;
-  await until(
+  await waitFor(
     async () => {
       let cursor: string | null = null;
       let count = 0;
@@ -83,7 +73,7 @@ beforeAll(async () => {
       return count === ORGS ? true : undefined;
     },
     120_000,
-    () => ({ provisioned }),
+    { last: () => ({ provisioned }), intervalMs: 200 },
   );
   for (const orgId of personal)
     expect(
@@ -112,14 +102,14 @@ describe('a rollout of chat to every enterprise org in steps of 10, 50 and 100 %
     const id = String(created.body.rollout_id);
     expect((await call(`/rollouts/${id}/preview`, { method: 'POST' })).status).toBe(202);
     let seen: unknown;
-    const ready = await until(
+    const ready = await waitFor(
       async () => {
         const rollout = await call(`/rollouts/${id}`);
         seen = rollout.body;
         return rollout.body.status === 'ready' ? rollout.body : undefined;
       },
       60_000,
-      () => seen,
+      { last: () => seen, intervalMs: 200 },
     );
 
     const stepOf = (orgId: string) => [10, 50, 100].findIndex((percent) => bucket('chat', orgId) < percent * 100) + 1;

@@ -101,3 +101,22 @@ export async function copyProject(): Promise<string> {
   await symlink(path.join(PROJECT_ROOT, '.cache'), path.join(root, '.cache'));
   return root;
 }
+
+/**
+ * Asks `probe` every `intervalMs` (50 unless given) until it answers something other than
+ * undefined; fails after `timeoutMs`, with what `last` says of the last answer when given.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  options: { last?: () => unknown; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`not within ${timeoutMs} ms${options.last ? `: ${JSON.stringify(options.last())}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
